@@ -1,0 +1,91 @@
+"""Agent configurations: validated as a whole on every write, scoped to one project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent_worker.contracts import AgentSpec
+from api.agents.models import AgentConfig
+from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate
+from api.db import get_owned, scoped, utcnow
+from api.ids import new_id
+from api.pagination import Page, paginate
+from api.validation import to_api_error
+
+
+def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def agent_read(agent: AgentConfig) -> AgentRead:
+    return AgentRead(
+        **agent.spec,
+        id=agent.id,
+        is_active=agent.is_active,
+        created_at=agent.created_at,
+        updated_at=agent.updated_at,
+    )
+
+
+class AgentService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, project_id: str, agent_id: str) -> AgentConfig:
+        return await get_owned(self.session, AgentConfig, agent_id, project_id, "Agent")
+
+    async def spec_of(self, project_id: str, agent_id: str) -> AgentSpec:
+        return AgentSpec.model_validate((await self.get(project_id, agent_id)).spec)
+
+    async def create(self, project_id: str, data: AgentCreate) -> AgentRead:
+        spec = AgentSpec.model_validate(data.model_dump(exclude={"is_active"}))
+        agent = AgentConfig(
+            id=new_id("agt"),
+            project_id=project_id,
+            name=spec.name,
+            spec=spec.model_dump(mode="json"),
+            is_active=data.is_active,
+        )
+        self.session.add(agent)
+        await self.session.commit()
+        return agent_read(agent)
+
+    async def list(
+        self, project_id: str, page: Page, is_active: bool | None = None
+    ) -> tuple[list[AgentRead], int]:
+        statement = scoped(AgentConfig, project_id).order_by(AgentConfig.created_at)
+        if is_active is not None:
+            statement = statement.where(AgentConfig.is_active == is_active)
+        rows, total = await paginate(self.session, statement, page)
+        return [agent_read(agent) for agent in rows], total
+
+    async def update(self, project_id: str, agent_id: str, changes: AgentUpdate) -> AgentRead:
+        agent = await self.get(project_id, agent_id)
+        patch = changes.model_dump(exclude_unset=True)
+        is_active = patch.pop("is_active", None)
+        try:
+            spec = AgentSpec.model_validate(_deep_merge(agent.spec, patch))
+        except ValidationError as exc:
+            raise to_api_error(exc) from exc
+        agent.spec = spec.model_dump(mode="json")
+        agent.name = spec.name
+        if is_active is not None:
+            agent.is_active = is_active
+        agent.updated_at = utcnow()
+        self.session.add(agent)
+        await self.session.commit()
+        return agent_read(agent)
+
+    async def delete(self, project_id: str, agent_id: str) -> None:
+        agent = await self.get(project_id, agent_id)
+        await self.session.delete(agent)
+        await self.session.commit()

@@ -1,0 +1,81 @@
+"""The control plane's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from livekit import api as lk
+from redis.asyncio import Redis
+
+from api.agents.controllers import AgentController
+from api.auth import ApiKeyMiddleware, add_rate_limit_headers
+from api.db import create_engine, session_factory
+from api.deps import DEPENDENCIES
+from api.error_handlers import EXCEPTION_HANDLERS
+from api.health.controllers import HealthController
+from api.projects.controllers import ApiKeyController, ProjectController
+from api.ratelimit import RateLimiter
+from api.resources import Resources
+from api.rooms.controllers import RoomController
+from api.settings import ApiSettings
+from api.tokens.controllers import TokenController
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: ApiSettings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        livekit = lk.LiveKitAPI(
+            settings.livekit_url,
+            settings.livekit_api_key,
+            settings.require_livekit_secret(),
+        )
+        app.state.resources = Resources(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            redis=redis,
+            limiter=RateLimiter(redis),
+            livekit=livekit,
+        )
+        try:
+            yield
+        finally:
+            await livekit.aclose()
+            await redis.aclose()
+            await engine.dispose()
+
+    public_api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            ProjectController,
+            ApiKeyController,
+            TokenController,
+            RoomController,
+            AgentController,
+        ],
+        middleware=[DefineMiddleware(ApiKeyMiddleware)],
+    )
+    return Litestar(
+        route_handlers=[HealthController, public_api],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        before_send=[add_rate_limit_headers],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Voxroom API",
+            version="0.1.0",
+            description="Control plane for realtime voice AI agents on LiveKit rooms.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+    )

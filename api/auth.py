@@ -1,0 +1,110 @@
+"""API-key authentication, per-key rate limiting and scope guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractMiddleware
+from litestar.types import Message, Receive, Scope, Send
+
+from api.errors import Forbidden, RateLimited, Unauthorized
+from api.projects.schemas import Principal
+from api.projects.schemas import Scope as KeyScope
+from api.projects.services import ProjectService, hash_key, key_cache_name
+from api.resources import Resources
+
+RATE_LIMIT_STATE = "rate_limit"
+
+
+def extract_api_key(headers: Any) -> str | None:
+    authorization = headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    return headers.get("x-api-key") or None
+
+
+async def resolve_principal(resources: Resources, raw_key: str) -> Principal | None:
+    key_hash = hash_key(raw_key)
+    cache_name = key_cache_name(key_hash)
+    cached = await resources.redis.get(cache_name)
+    if cached is not None:
+        return Principal.model_validate_json(cached)
+    async with resources.sessions() as session:
+        principal = await ProjectService(session).principal_for(key_hash)
+    if principal is not None:
+        await resources.redis.set(
+            cache_name, principal.model_dump_json(), ex=resources.settings.api_key_cache_ttl_s
+        )
+    return principal
+
+
+class ApiKeyMiddleware(AbstractMiddleware):
+    """Resolves the caller's key, charges its rate budget, and refuses what fails either."""
+
+    exclude = [r"^/healthz", r"^/readyz", r"^/schema", r"^/internal/"]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        resources: Resources = scope["litestar_app"].state.resources
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_key = extract_api_key(headers)
+        principal = await resolve_principal(resources, raw_key) if raw_key else None
+        if principal is not None:
+            limit = resources.settings.rate_limits.get(
+                principal.plan, resources.settings.rate_limits[resources.settings.default_plan]
+            )
+            decision = await resources.limiter.hit(f"key:{principal.key_id}", limit)
+        else:
+            # Unauthenticated callers share a per-address budget so keys cannot be guessed fast.
+            client = scope.get("client") or ("unknown", 0)
+            decision = await resources.limiter.hit(
+                f"anon:{client[0]}", resources.settings.anonymous_rate_limit
+            )
+        scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+        if not decision.allowed:
+            raise RateLimited(
+                "Rate limit exceeded",
+                details={"limit": decision.limit, "retry_after": decision.retry_after_s},
+                headers=decision.headers(),
+            )
+        if principal is None:
+            message = "Invalid or revoked API key" if raw_key else "Missing API key"
+            raise Unauthorized(message)
+        scope["auth"] = principal
+        await self.app(scope, receive, send)
+
+
+async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
+    """before_send hook: every response to a limited request carries the budget headers."""
+    if message["type"] != "http.response.start":
+        return
+    decision = scope.get("state", {}).get(RATE_LIMIT_STATE)
+    if decision is None:
+        return
+    existing = {name.lower() for name, _ in message.get("headers", [])}
+    extra = [
+        (name.lower().encode(), value.encode())
+        for name, value in decision.headers().items()
+        if name.lower().encode() not in existing
+    ]
+    message["headers"] = [*message.get("headers", []), *extra]
+
+
+def requires(scope_needed: KeyScope) -> Any:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = connection.scope.get("auth")
+        if not isinstance(principal, Principal):
+            raise Unauthorized("Missing API key")
+        if not principal.allows(scope_needed):
+            raise Forbidden(
+                f"This API key lacks the '{scope_needed.value}' scope",
+                details={"required_scope": scope_needed.value},
+            )
+
+    return guard
+
+
+READ = requires(KeyScope.READ)
+WRITE = requires(KeyScope.WRITE)
+ADMIN = requires(KeyScope.ADMIN)

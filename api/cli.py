@@ -1,0 +1,94 @@
+"""`voxroom`: the single entry point (up, api, worker, migrate, keys)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated
+
+import typer
+
+from api.projects.schemas import Scope
+from api.settings import ApiSettings
+
+app = typer.Typer(help="Voxroom: self-hostable realtime voice AI agents on LiveKit.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage project API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def up(
+    sip: Annotated[bool, typer.Option("--sip", help="Also start livekit-sip.")] = False,
+    worker: Annotated[bool, typer.Option(help="Start the agent worker.")] = True,
+) -> None:
+    """Start every component, wait until healthy, and stop them all on Ctrl-C."""
+    from api.supervisor import Supervisor, SupervisorError
+
+    try:
+        raise typer.Exit(Supervisor(with_worker=worker, with_sip=sip).run())
+    except SupervisorError as exc:
+        typer.secho(f"voxroom up: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command("api")
+def run_api(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the control plane (HTTP API)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = ApiSettings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command("worker")
+def run_worker() -> None:
+    """Run an agent worker that joins rooms and runs the voice pipeline."""
+    from agent_worker.worker import main as worker_main
+
+    worker_main()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from api.migrate import upgrade
+
+    upgrade(ApiSettings().database_url)
+    typer.echo("database is up to date")
+
+
+@keys_app.command("create")
+def create_key(
+    project: Annotated[str, typer.Option(help="Project name (created if missing).")],
+    scope: Annotated[Scope, typer.Option(help="Highest scope of the key.")] = Scope.ADMIN,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create an API key and print it once as JSON."""
+    from api.bootstrap import create_project_key
+    from api.migrate import upgrade
+
+    settings = ApiSettings()
+    upgrade(settings.database_url)
+    project_id, api_key = asyncio.run(
+        create_project_key(settings.database_url, project, scope, name, settings.default_plan)
+    )
+    typer.echo(json.dumps({"project_id": project_id, "api_key": api_key}))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Migrations log every step at INFO; users only need to hear about problems.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app()

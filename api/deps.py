@@ -1,0 +1,40 @@
+"""Dependencies injected into controllers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Provide
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.errors import Unauthorized
+from api.projects.schemas import Principal
+from api.resources import Resources
+
+
+def provide_resources(state: State) -> Resources:
+    resources: Resources = state.resources
+    return resources
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    resources: Resources = state.resources
+    async with resources.sessions() as session:
+        yield session
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.scope.get("auth")
+    if not isinstance(principal, Principal):
+        raise Unauthorized("Missing API key")
+    return principal
+
+
+DEPENDENCIES = {
+    "resources": Provide(provide_resources, sync_to_thread=False),
+    "db_session": Provide(provide_db_session),
+    "principal": Provide(provide_principal, sync_to_thread=False),
+}

@@ -1,0 +1,103 @@
+"""One mapping from every exception to the wire format `{"error", "code", "details"}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from api.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+_CODES_BY_STATUS = {
+    400: "INVALID_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "INVALID_REQUEST",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "INVALID_REQUEST",
+    429: "RATE_LIMITED",
+    503: "UNAVAILABLE",
+}
+
+_MESSAGES_BY_STATUS = {
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    return Response(
+        {"error": message, "code": code, "details": details or {}},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+def _field_errors(extra: Any) -> list[dict[str, str]]:
+    if not isinstance(extra, list):
+        return []
+    return [
+        {"field": str(item["key"]), "message": str(item.get("message", "invalid value"))}
+        for item in extra
+        if isinstance(item, dict) and item.get("key")
+    ]
+
+
+def _validation_error(
+    _: Request[Any, Any, Any], exc: ValidationException
+) -> Response[dict[str, Any]]:
+    errors = _field_errors(exc.extra)
+    if not errors:
+        # Litestar raises the same exception for bodies it cannot decode at all.
+        return error_response(400, "INVALID_REQUEST", "Malformed request body")
+    first = errors[0]
+    message = f"Invalid value for '{first['field']}': {first['message']}"
+    return error_response(
+        422, "INVALID_REQUEST", message, {"field": first["field"], "errors": errors}
+    )
+
+
+def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    code = _CODES_BY_STATUS.get(status, "INTERNAL_ERROR" if status >= 500 else "INVALID_REQUEST")
+    message = _MESSAGES_BY_STATUS.get(status) or (
+        exc.detail if status < 500 and exc.detail else "Request failed"
+    )
+    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+    return error_response(status, code, message, headers=headers)
+
+
+def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    logger.exception(
+        "unhandled error", extra={"path": request.url.path, "method": request.method}
+    )
+    return error_response(500, "INTERNAL_ERROR", "Internal server error")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ApiError: _api_error,
+    ValidationException: _validation_error,
+    HTTPException: _http_error,
+    Exception: _unexpected_error,
+}

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+SCOPE_RANK = {Scope.READ: 0, Scope.WRITE: 1, Scope.ADMIN: 2}
+
+
+class ProjectRead(BaseModel):
+    id: str
+    name: str
+    plan: str
+    room_prefix: str
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=100)
+    scope: Scope = Scope.WRITE
+    """The highest scope: `admin` includes `write`, which includes `read`."""
+
+
+class ApiKeyRead(BaseModel):
+    id: str
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    api_key: str
+    """The secret key itself; shown this once and never again."""
+
+
+class ApiKeyList(BaseModel):
+    api_keys: list[ApiKeyRead]
+    total: int
+
+
+class Principal(BaseModel):
+    """Who is calling: resolved from the API key on every request (and cached in Redis)."""
+
+    key_id: str
+    project_id: str
+    project_name: str
+    room_prefix: str
+    plan: str
+    scopes: list[Scope]
+
+    def allows(self, needed: Scope) -> bool:
+        return any(SCOPE_RANK[scope] >= SCOPE_RANK[needed] for scope in self.scopes)
+
+
+class VerifyRead(BaseModel):
+    valid: bool
+    project: ProjectRead
+    key: ApiKeyRead

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.params import Parameter
+
+from api.auth import READ, WRITE
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.rooms.schemas import (
+    ActionResult,
+    ParticipantList,
+    RoomCreate,
+    RoomDetailEnvelope,
+    RoomEnvelope,
+    RoomList,
+)
+from api.rooms.services import RoomService
+
+RoomName = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Room name")
+
+
+class RoomController(Controller):
+    path = "/rooms"
+    tags = ["rooms"]
+
+    @post(operation_id="createRoom", guards=[WRITE])
+    async def create_room(
+        self, data: RoomCreate, resources: Resources, principal: Principal
+    ) -> RoomEnvelope:
+        return RoomEnvelope(room=await RoomService(resources.livekit, principal).create(data))
+
+    @get(operation_id="listRooms", guards=[READ])
+    async def list_rooms(self, resources: Resources, principal: Principal) -> RoomList:
+        rooms = await RoomService(resources.livekit, principal).list()
+        return RoomList(rooms=rooms, total=len(rooms))
+
+    @get("/{room:str}", operation_id="getRoom", guards=[READ])
+    async def get_room(
+        self, resources: Resources, principal: Principal, room: str = RoomName
+    ) -> RoomDetailEnvelope:
+        return RoomDetailEnvelope(room=await RoomService(resources.livekit, principal).get(room))
+
+    @delete("/{room:str}", operation_id="deleteRoom", guards=[WRITE], status_code=200)
+    async def delete_room(
+        self, resources: Resources, principal: Principal, room: str = RoomName
+    ) -> ActionResult:
+        await RoomService(resources.livekit, principal).delete(room)
+        return ActionResult(message="Room closed")
+
+    @get("/{room:str}/participants", operation_id="listRoomParticipants", guards=[READ])
+    async def participants(
+        self, resources: Resources, principal: Principal, room: str = RoomName
+    ) -> ParticipantList:
+        service = RoomService(resources.livekit, principal)
+        return ParticipantList(participants=await service.participants(room))
+
+    @post(
+        "/{room:str}/kick/{identity:str}",
+        operation_id="kickParticipant",
+        guards=[WRITE],
+        status_code=200,
+    )
+    async def kick(
+        self, identity: str, resources: Resources, principal: Principal, room: str = RoomName
+    ) -> ActionResult:
+        await RoomService(resources.livekit, principal).kick(room, identity)
+        return ActionResult(message="Participant removed")

@@ -1,0 +1,127 @@
+"""Rooms live in LiveKit; names carry the project's prefix so projects never see each other's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from livekit import api as lk
+
+from api.errors import NotFound, Unavailable
+from api.projects.schemas import Principal
+from api.rooms.schemas import ParticipantRead, RoomCreate, RoomDetail, RoomRead, TrackRead
+
+
+@asynccontextmanager
+async def livekit_call(what: str) -> AsyncIterator[None]:
+    """Translate LiveKit client failures into API errors, in one place."""
+    try:
+        yield
+    except lk.TwirpError as exc:
+        if exc.code == lk.TwirpErrorCode.NOT_FOUND:
+            raise NotFound(f"{what} not found") from exc
+        raise Unavailable("LiveKit refused the request", details={"livekit_code": exc.code}) from exc
+    except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
+        raise Unavailable("LiveKit is unreachable") from exc
+
+
+def _track(track: lk.TrackInfo) -> TrackRead:
+    return TrackRead(
+        sid=track.sid,
+        name=track.name,
+        type=lk.TrackType.Name(track.type),
+        source=lk.TrackSource.Name(track.source),
+        muted=track.muted,
+    )
+
+
+def participant_read(info: lk.ParticipantInfo) -> ParticipantRead:
+    return ParticipantRead(
+        sid=info.sid,
+        identity=info.identity,
+        name=info.name,
+        state=lk.ParticipantInfo.State.Name(info.state),
+        kind=lk.ParticipantInfo.Kind.Name(info.kind),
+        joinedAt=info.joined_at,
+        tracks=[_track(track) for track in info.tracks],
+    )
+
+
+class RoomService:
+    def __init__(self, livekit: lk.LiveKitAPI, principal: Principal) -> None:
+        self.livekit = livekit
+        self.principal = principal
+
+    def full_name(self, name: str) -> str:
+        return self.principal.room_prefix + name
+
+    def _room_read(self, room: lk.Room) -> RoomRead:
+        return RoomRead(
+            name=room.name.removeprefix(self.principal.room_prefix),
+            fullName=room.name,
+            sid=room.sid,
+            emptyTimeout=room.empty_timeout,
+            maxParticipants=room.max_participants,
+            numParticipants=room.num_participants,
+            creationTime=room.creation_time,
+            metadata=room.metadata,
+        )
+
+    async def create(self, data: RoomCreate) -> RoomRead:
+        request = lk.CreateRoomRequest(
+            name=self.full_name(data.name),
+            empty_timeout=data.empty_timeout,
+            max_participants=data.max_participants,
+            metadata=data.metadata,
+        )
+        async with livekit_call("Room"):
+            room = await self.livekit.room.create_room(request)
+        return self._room_read(room)
+
+    async def ensure(self, name: str) -> RoomRead:
+        """Create the room if it does not exist (LiveKit's create is idempotent by name)."""
+        return await self.create(RoomCreate(name=name))
+
+    async def list(self) -> list[RoomRead]:
+        async with livekit_call("Room"):
+            response = await self.livekit.room.list_rooms(lk.ListRoomsRequest())
+        return [
+            self._room_read(room)
+            for room in response.rooms
+            if room.name.startswith(self.principal.room_prefix)
+        ]
+
+    async def _live_room(self, name: str) -> lk.Room:
+        full = self.full_name(name)
+        async with livekit_call("Room"):
+            response = await self.livekit.room.list_rooms(lk.ListRoomsRequest(names=[full]))
+        for room in response.rooms:
+            if room.name == full:
+                return room
+        raise NotFound("Room not found", details={"room": name})
+
+    async def participants(self, name: str) -> list[ParticipantRead]:
+        await self._live_room(name)
+        async with livekit_call("Room"):
+            response = await self.livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=self.full_name(name))
+            )
+        return [participant_read(p) for p in response.participants]
+
+    async def get(self, name: str) -> RoomDetail:
+        room = self._room_read(await self._live_room(name))
+        return RoomDetail(**room.model_dump(), participants=await self.participants(name))
+
+    async def delete(self, name: str) -> None:
+        await self._live_room(name)
+        async with livekit_call("Room"):
+            await self.livekit.room.delete_room(lk.DeleteRoomRequest(room=self.full_name(name)))
+
+    async def kick(self, name: str, identity: str) -> None:
+        await self._live_room(name)
+        async with livekit_call("Participant"):
+            await self.livekit.room.remove_participant(
+                lk.RoomParticipantIdentity(room=self.full_name(name), identity=identity)
+            )

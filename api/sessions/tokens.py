@@ -1,0 +1,37 @@
+"""Per-session report tokens: a worker may report on the one session it was dispatched to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import jwt
+
+from api.db import utcnow
+
+_AUDIENCE = "voxroom-worker-report"
+
+
+def _signing_key(livekit_secret: str) -> bytes:
+    # Derived, so a report token can never pass as a LiveKit token or the other way round.
+    return hmac.new(livekit_secret.encode(), b"voxroom report tokens", hashlib.sha256).digest()
+
+
+def issue_report_token(
+    livekit_secret: str, session_id: str, project_id: str, valid_for: timedelta
+) -> str:
+    now = utcnow()
+    claims = {"sub": session_id, "pid": project_id, "aud": _AUDIENCE, "iat": now, "exp": now + valid_for}
+    return jwt.encode(claims, _signing_key(livekit_secret), algorithm="HS256")
+
+
+def verify_report_token(livekit_secret: str, token: str) -> tuple[str, str] | None:
+    """Return (session_id, project_id) for a valid token, else None."""
+    try:
+        claims = jwt.decode(
+            token, _signing_key(livekit_secret), algorithms=["HS256"], audience=_AUDIENCE
+        )
+    except jwt.PyJWTError:
+        return None
+    return str(claims["sub"]), str(claims["pid"])

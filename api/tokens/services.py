@@ -1,0 +1,122 @@
+"""Client tokens: explicit safe grants, short TTL, optional explicit agent dispatch."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from livekit import api as lk
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent_worker.contracts import AGENT_NAME, AgentSpec, DispatchMetadata
+from api.agents.services import AgentService
+from api.errors import Conflict, Unavailable
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.rooms.services import RoomService, livekit_call
+from api.sessions.services import SessionService
+from api.sessions.tokens import issue_report_token
+from api.tokens.schemas import DispatchedSession, TokenRequest, TokenResponse
+
+logger = logging.getLogger(__name__)
+
+_SOURCE_BY_NAME = {
+    "microphone": lk.TrackSource.MICROPHONE,
+    "camera": lk.TrackSource.CAMERA,
+    "screen_share": lk.TrackSource.SCREEN_SHARE,
+    "screen_share_audio": lk.TrackSource.SCREEN_SHARE_AUDIO,
+}
+
+
+class TokenService:
+    def __init__(self, session: AsyncSession, resources: Resources, principal: Principal) -> None:
+        self.session = session
+        self.resources = resources
+        self.principal = principal
+        self.rooms = RoomService(resources.livekit, principal)
+
+    def mint(self, data: TokenRequest, full_room: str, ttl_s: int) -> str:
+        grants = data.grants
+        video = lk.VideoGrants(
+            room_join=True,
+            room=full_room,
+            # Set explicitly: LiveKit treats unset publish/subscribe as allowed.
+            can_publish=grants.can_publish,
+            can_subscribe=grants.can_subscribe,
+            can_publish_data=grants.can_publish_data,
+            can_publish_sources=grants.can_publish_sources,
+            can_update_own_metadata=grants.can_update_own_metadata,
+            hidden=grants.hidden,
+        )
+        settings = self.resources.settings
+        token = (
+            lk.AccessToken(settings.livekit_api_key, settings.require_livekit_secret())
+            .with_identity(data.identity)
+            .with_grants(video)
+            .with_ttl(timedelta(seconds=ttl_s))
+        )
+        if data.name:
+            token = token.with_name(data.name)
+        if data.metadata:
+            token = token.with_metadata(data.metadata)
+        return token.to_jwt()
+
+    async def _dispatch(
+        self, agent_id: str, spec: AgentSpec, full_room: str, identity: str
+    ) -> DispatchedSession:
+        sessions = SessionService(self.session)
+        row = await sessions.open_for_dispatch(
+            self.principal.project_id, agent_id, spec, full_room, identity
+        )
+        settings = self.resources.settings
+        secret = settings.require_livekit_secret()
+        metadata = DispatchMetadata(
+            session_id=row.id,
+            project_id=self.principal.project_id,
+            agent_id=agent_id,
+            room=full_room,
+            agent=spec,
+            report_url=f"{settings.api_base_url}/internal/v1",
+            report_token=issue_report_token(
+                secret,
+                row.id,
+                self.principal.project_id,
+                timedelta(seconds=spec.max_duration_s + 3600),
+            ),
+        )
+        request = lk.CreateAgentDispatchRequest(
+            agent_name=AGENT_NAME, room=full_room, metadata=metadata.model_dump_json()
+        )
+        try:
+            async with livekit_call("Room"):
+                await self.resources.livekit.agent_dispatch.create_dispatch(request)
+        except Unavailable as exc:
+            await sessions.fail(row, "agent_error", "dispatch failed")
+            raise exc
+        return DispatchedSession(agent_id=agent_id, session_id=row.id)
+
+    async def issue(self, data: TokenRequest) -> TokenResponse:
+        agents = AgentService(self.session)
+        specs: list[tuple[str, AgentSpec]] = []
+        for agent_id in data.agent_ids():
+            agent = await agents.get(self.principal.project_id, agent_id)
+            if not agent.is_active:
+                raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
+            specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
+        # Rooms are never auto-created by a join, so the token's room must exist first.
+        room = await self.rooms.ensure(data.room)
+        dispatched = [
+            await self._dispatch(agent_id, spec, room.fullName, data.identity)
+            for agent_id, spec in specs
+        ]
+        ttl_s = min(data.ttl or self.resources.settings.token_default_ttl_s,
+                    self.resources.settings.token_max_ttl_s)
+        return TokenResponse(
+            token=self.mint(data, room.fullName, ttl_s),
+            room=room.fullName,
+            wsUrl=self.resources.settings.client_ws_url,
+            identity=data.identity,
+            expires_in=ttl_s,
+            agents_dispatched=[d.agent_id for d in dispatched],
+            sessions=dispatched,
+        )
