@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from livekit import api as lk
@@ -62,7 +61,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             RoomController,
             AgentController,
         ],
-        middleware=[DefineMiddleware(ApiKeyMiddleware)],
+        middleware=[ApiKeyMiddleware()],
     )
     return Litestar(
         route_handlers=[HealthController, public_api],

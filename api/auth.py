@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractMiddleware
-from litestar.types import Message, Receive, Scope, Send
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import Forbidden, RateLimited, Unauthorized
 from api.projects.schemas import Principal
@@ -40,12 +41,12 @@ async def resolve_principal(resources: Resources, raw_key: str) -> Principal | N
     return principal
 
 
-class ApiKeyMiddleware(AbstractMiddleware):
+class ApiKeyMiddleware(ASGIMiddleware):
     """Resolves the caller's key, charges its rate budget, and refuses what fails either."""
 
-    exclude = [r"^/healthz", r"^/readyz", r"^/schema", r"^/internal/"]
+    scopes = (ScopeType.HTTP,)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         resources: Resources = scope["litestar_app"].state.resources
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_key = extract_api_key(headers)
@@ -72,7 +73,7 @@ class ApiKeyMiddleware(AbstractMiddleware):
             message = "Invalid or revoked API key" if raw_key else "Missing API key"
             raise Unauthorized(message)
         scope["auth"] = principal
-        await self.app(scope, receive, send)
+        await next_app(scope, receive, send)
 
 
 async def add_rate_limit_headers(message: Message, scope: Scope) -> None:

@@ -12,7 +12,9 @@ import typer
 from api.projects.schemas import Scope
 from api.settings import ApiSettings
 
-app = typer.Typer(help="Voxroom: self-hostable realtime voice AI agents on LiveKit.", no_args_is_help=True)
+app = typer.Typer(
+    help="Voxroom: self-hostable realtime voice AI agents on LiveKit.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="Manage project API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -88,7 +90,9 @@ def create_key(
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # Migrations log every step at INFO; users only need to hear about problems.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app()

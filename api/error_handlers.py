@@ -57,10 +57,11 @@ def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, A
 def _field_errors(extra: Any) -> list[dict[str, str]]:
     if not isinstance(extra, list):
         return []
+    # Errors of the body as a whole (cross-field rules) come without a key.
     return [
-        {"field": str(item["key"]), "message": str(item.get("message", "invalid value"))}
+        {"field": str(item.get("key") or "body"), "message": str(item.get("message", "invalid"))}
         for item in extra
-        if isinstance(item, dict) and item.get("key")
+        if isinstance(item, dict)
     ]
 
 
@@ -89,9 +90,7 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
 
 
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    logger.exception(
-        "unhandled error", extra={"path": request.url.path, "method": request.method}
-    )
+    logger.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
 
 

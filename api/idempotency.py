@@ -38,7 +38,9 @@ async def run_once(
         raise InvalidRequest("Idempotency-Key must be 1 to 255 characters")
     name = f"vx:idem:{project_id}:{operation}:{hashlib.sha256(key.encode()).hexdigest()}"
     fingerprint = _fingerprint(body)
-    claimed = await redis.set(name, json.dumps({"state": _PENDING, "fp": fingerprint}), nx=True, ex=ttl_s)
+    claimed = await redis.set(
+        name, json.dumps({"state": _PENDING, "fp": fingerprint}), nx=True, ex=ttl_s
+    )
     if not claimed:
         stored = json.loads(await redis.get(name) or "{}")
         if stored.get("fp") != fingerprint:
@@ -52,6 +54,10 @@ async def run_once(
         # A failed attempt must not pin the key: the client may retry it.
         await redis.delete(name)
         raise
-    stored_value = {"state": "done", "fp": fingerprint, "response": response.model_dump(mode="json")}
+    stored_value = {
+        "state": "done",
+        "fp": fingerprint,
+        "response": response.model_dump(mode="json"),
+    }
     await redis.set(name, json.dumps(stored_value), ex=ttl_s)
     return response

@@ -1,12 +1,12 @@
-"""Page parameters and the `{"<items>": [...], "total", "page", "per_page", "total_pages"}` shape."""
+"""Page parameters and the paginated list shape of API.md."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,8 +26,10 @@ class Page:
 
 
 def provide_page(
-    page: int = Parameter(ge=1, default=1, description="Page number, from 1"),
-    per_page: int = Parameter(ge=1, le=100, default=25, description="Items per page (max 100)"),
+    page: Annotated[int, QueryParameter(ge=1, description="Page number, from 1")] = 1,
+    per_page: Annotated[
+        int, QueryParameter(ge=1, le=100, description="Items per page (max 100)")
+    ] = 25,
 ) -> Page:
     return Page(page=page, per_page=per_page)
 

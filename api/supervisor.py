@@ -79,7 +79,7 @@ def _redis_ok(url: str) -> bool:
         return bool(Redis.from_url(url, socket_timeout=1).ping())
     except OSError:
         return False
-    except Exception:  # noqa: BLE001 - redis-py wraps socket errors in its own types
+    except Exception:
         return False
 
 
@@ -107,11 +107,16 @@ class Supervisor:
                 "redis",
                 [
                     find_binary("redis-server", settings.bin_dir),
-                    "--bind", "127.0.0.1",
-                    "--port", str(redis_url.port or 6379),
-                    "--dir", str((settings.state_dir).resolve()),
-                    "--dbfilename", "redis.rdb",
-                    "--save", "60 1",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(redis_url.port or 6379),
+                    "--dir",
+                    str((settings.state_dir).resolve()),
+                    "--dbfilename",
+                    "redis.rdb",
+                    "--save",
+                    "60 1",
                 ],
                 lambda: _redis_ok(settings.redis_url),
             ),
@@ -133,8 +138,8 @@ class Supervisor:
         return children
 
     def _start(self, child: Child, timeout_s: float = 60.0) -> None:
-        assert child.log_path is not None
-        log = child.log_path.open("ab")
+        log_path = child.log_path or Path(os.devnull)
+        log = log_path.open("ab")
         print(f"  starting {child.name} ...", flush=True)
         # Own session: the terminal's Ctrl-C reaches only us, and we stop children in order.
         child.process = subprocess.Popen(  # noqa: S603 - argv built from found binaries
@@ -190,8 +195,7 @@ class Supervisor:
             self._print_urls(settings)
             while not self.stopping:
                 for child in self.children:
-                    assert child.process is not None
-                    if child.process.poll() is not None:
+                    if child.process is not None and child.process.poll() is not None:
                         print(f"{child.name} exited unexpectedly; see {child.log_path}", flush=True)
                         return 1
                 time.sleep(0.5)

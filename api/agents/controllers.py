@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
-from api.agents.schemas import AgentCreate, AgentList, AgentRead, AgentUpdate, ToolList, describe_tools
+from api.agents.schemas import (
+    AgentCreate,
+    AgentList,
+    AgentRead,
+    AgentUpdate,
+    ToolList,
+    describe_tools,
+)
 from api.agents.services import AgentService, agent_read
 from api.auth import READ, WRITE
 from api.pagination import Page, page_body, provide_page
@@ -21,41 +30,57 @@ class AgentController(Controller):
     @get(operation_id="listAgents", guards=[READ])
     async def list_agents(
         self,
-        db_session: AsyncSession,
-        principal: Principal,
-        paging: Page,
-        is_active: bool | None = Parameter(default=None),
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+        is_active: Annotated[bool | None, QueryParameter()] = None,
     ) -> AgentList:
         agents, total = await AgentService(db_session).list(principal.project_id, paging, is_active)
         return AgentList(**page_body("agents", agents, total, paging))
 
     @post(operation_id="createAgent", guards=[WRITE])
     async def create_agent(
-        self, data: AgentCreate, db_session: AsyncSession, principal: Principal
+        self,
+        data: JSONBody[AgentCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
     ) -> AgentRead:
         return await AgentService(db_session).create(principal.project_id, data)
 
     @get("/{agent_id:str}", operation_id="getAgent", guards=[READ])
     async def get_agent(
-        self, agent_id: str, db_session: AsyncSession, principal: Principal
+        self,
+        agent_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
     ) -> AgentRead:
         return agent_read(await AgentService(db_session).get(principal.project_id, agent_id))
 
     @patch("/{agent_id:str}", operation_id="updateAgent", guards=[WRITE])
     async def update_agent(
-        self, agent_id: str, data: AgentUpdate, db_session: AsyncSession, principal: Principal
+        self,
+        agent_id: FromPath[str],
+        data: JSONBody[AgentUpdate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
     ) -> AgentRead:
         return await AgentService(db_session).update(principal.project_id, agent_id, data)
 
     @delete("/{agent_id:str}", operation_id="deleteAgent", guards=[WRITE])
     async def delete_agent(
-        self, agent_id: str, db_session: AsyncSession, principal: Principal
+        self,
+        agent_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
     ) -> None:
         await AgentService(db_session).delete(principal.project_id, agent_id)
 
     @get("/{agent_id:str}/tools", operation_id="listAgentTools", guards=[READ])
     async def agent_tools(
-        self, agent_id: str, db_session: AsyncSession, principal: Principal
+        self,
+        agent_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
     ) -> ToolList:
         agent = await AgentService(db_session).get(principal.project_id, agent_id)
         return ToolList(tools=describe_tools(AgentSpec.model_validate(agent.spec)))

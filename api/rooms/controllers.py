@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, delete, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from api.auth import READ, WRITE
 from api.projects.schemas import Principal
@@ -16,7 +19,9 @@ from api.rooms.schemas import (
 )
 from api.rooms.services import RoomService
 
-RoomName = Parameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Room name")
+RoomName = Annotated[
+    str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Room name")
+]
 
 
 class RoomController(Controller):
@@ -25,31 +30,45 @@ class RoomController(Controller):
 
     @post(operation_id="createRoom", guards=[WRITE])
     async def create_room(
-        self, data: RoomCreate, resources: Resources, principal: Principal
+        self,
+        data: JSONBody[RoomCreate],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
     ) -> RoomEnvelope:
         return RoomEnvelope(room=await RoomService(resources.livekit, principal).create(data))
 
     @get(operation_id="listRooms", guards=[READ])
-    async def list_rooms(self, resources: Resources, principal: Principal) -> RoomList:
+    async def list_rooms(
+        self, resources: NamedDependency[Resources], principal: NamedDependency[Principal]
+    ) -> RoomList:
         rooms = await RoomService(resources.livekit, principal).list()
         return RoomList(rooms=rooms, total=len(rooms))
 
     @get("/{room:str}", operation_id="getRoom", guards=[READ])
     async def get_room(
-        self, resources: Resources, principal: Principal, room: str = RoomName
+        self,
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        room: RoomName,
     ) -> RoomDetailEnvelope:
         return RoomDetailEnvelope(room=await RoomService(resources.livekit, principal).get(room))
 
     @delete("/{room:str}", operation_id="deleteRoom", guards=[WRITE], status_code=200)
     async def delete_room(
-        self, resources: Resources, principal: Principal, room: str = RoomName
+        self,
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        room: RoomName,
     ) -> ActionResult:
         await RoomService(resources.livekit, principal).delete(room)
         return ActionResult(message="Room closed")
 
     @get("/{room:str}/participants", operation_id="listRoomParticipants", guards=[READ])
     async def participants(
-        self, resources: Resources, principal: Principal, room: str = RoomName
+        self,
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        room: RoomName,
     ) -> ParticipantList:
         service = RoomService(resources.livekit, principal)
         return ParticipantList(participants=await service.participants(room))
@@ -61,7 +80,11 @@ class RoomController(Controller):
         status_code=200,
     )
     async def kick(
-        self, identity: str, resources: Resources, principal: Principal, room: str = RoomName
+        self,
+        identity: FromPath[str],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        room: RoomName,
     ) -> ActionResult:
         await RoomService(resources.livekit, principal).kick(room, identity)
         return ActionResult(message="Participant removed")

@@ -29,18 +29,18 @@ class ParticipantRead(BaseModel):
     name: str
     state: str
     kind: str
-    joinedAt: int  # noqa: N815 - field names follow the LiveKit-style room API users know
+    joinedAt: int
     tracks: list[TrackRead]
 
 
 class RoomRead(BaseModel):
     name: str
-    fullName: str  # noqa: N815
+    fullName: str
     sid: str
-    emptyTimeout: int  # noqa: N815
-    maxParticipants: int  # noqa: N815
-    numParticipants: int  # noqa: N815
-    creationTime: int  # noqa: N815
+    emptyTimeout: int
+    maxParticipants: int
+    numParticipants: int
+    creationTime: int
     metadata: str
     status: str = "active"
 

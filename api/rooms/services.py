@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,8 +21,10 @@ async def livekit_call(what: str) -> AsyncIterator[None]:
     except lk.TwirpError as exc:
         if exc.code == lk.TwirpErrorCode.NOT_FOUND:
             raise NotFound(f"{what} not found") from exc
-        raise Unavailable("LiveKit refused the request", details={"livekit_code": exc.code}) from exc
-    except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
+        raise Unavailable(
+            "LiveKit refused the request", details={"livekit_code": exc.code}
+        ) from exc
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise Unavailable("LiveKit is unreachable") from exc
 
 

@@ -22,7 +22,13 @@ def issue_report_token(
     livekit_secret: str, session_id: str, project_id: str, valid_for: timedelta
 ) -> str:
     now = utcnow()
-    claims = {"sub": session_id, "pid": project_id, "aud": _AUDIENCE, "iat": now, "exp": now + valid_for}
+    claims = {
+        "sub": session_id,
+        "pid": project_id,
+        "aud": _AUDIENCE,
+        "iat": now,
+        "exp": now + valid_for,
+    }
     return jwt.encode(claims, _signing_key(livekit_secret), algorithm="HS256")
 
 

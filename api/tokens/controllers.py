@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import WRITE
@@ -18,11 +21,11 @@ class TokenController(Controller):
     @post("/token", operation_id="createToken", guards=[WRITE], status_code=200)
     async def create_token(
         self,
-        data: TokenRequest,
-        db_session: AsyncSession,
-        resources: Resources,
-        principal: Principal,
-        idempotency_key: str | None = Parameter(header="Idempotency-Key", default=None),
+        data: JSONBody[TokenRequest],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> TokenResponse:
         service = TokenService(db_session, resources, principal)
         return await run_once(

@@ -59,7 +59,7 @@ class DispatchedSession(BaseModel):
 class TokenResponse(BaseModel):
     token: str
     room: str
-    wsUrl: str  # noqa: N815 - the field name clients of LiveKit-based APIs expect
+    wsUrl: str
     identity: str
     expires_in: int
     agents_dispatched: list[str]

@@ -109,8 +109,10 @@ class TokenService:
             await self._dispatch(agent_id, spec, room.fullName, data.identity)
             for agent_id, spec in specs
         ]
-        ttl_s = min(data.ttl or self.resources.settings.token_default_ttl_s,
-                    self.resources.settings.token_max_ttl_s)
+        ttl_s = min(
+            data.ttl or self.resources.settings.token_default_ttl_s,
+            self.resources.settings.token_max_ttl_s,
+        )
         return TokenResponse(
             token=self.mint(data, room.fullName, ttl_s),
             room=room.fullName,

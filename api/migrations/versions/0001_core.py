@@ -8,10 +8,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-
-from api.db import UtcDateTime
 from alembic import op
 
+from api.db import UtcDateTime
 
 revision: str = "0001_core"
 down_revision: str | None = None

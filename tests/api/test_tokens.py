@@ -1,0 +1,139 @@
+"""POST /token: explicit safe grants, short TTL, prefixed room, explicit agent dispatch."""
+
+import jwt
+import pytest
+from livekit import api as lk
+
+from agent_worker.contracts import AGENT_NAME, DispatchMetadata
+
+pytestmark = pytest.mark.integration
+
+DANGEROUS = {"roomCreate", "roomList", "roomRecord", "roomAdmin", "ingressAdmin", "agent"}
+
+
+def decode(token: str, livekit) -> dict:
+    return jwt.decode(token, livekit.api_secret, algorithms=["HS256"], issuer=livekit.api_key)
+
+
+async def test_token_has_explicit_grants_and_short_ttl(client, admin, livekit):
+    response = await client.post(
+        "/api/v1/token", json={"identity": "caller-1", "room": "support"}, headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    claims = decode(body["token"], livekit)
+    video = claims["video"]
+    assert video["roomJoin"] is True
+    assert video["room"] == body["room"]
+    assert body["room"].endswith("_support") and body["room"] != "support"
+    assert video["canPublish"] is True
+    assert video["canSubscribe"] is True
+    assert video["canPublishData"] is True
+    assert not DANGEROUS & set(video)
+    assert "sip" not in claims and "agent" not in claims
+    assert claims["sub"] == "caller-1"
+    assert claims["exp"] - claims["nbf"] == 600
+    assert body["wsUrl"].startswith("ws://")
+    assert body["agents_dispatched"] == []
+
+
+async def test_listen_only_grants_are_kept_explicitly_false(client, admin, livekit):
+    response = await client.post(
+        "/api/v1/token",
+        json={"identity": "listener", "room": "r", "ttl": 3600,
+              "grants": {"canPublish": False, "canPublishData": False}},
+        headers=admin.headers,
+    )
+    claims = decode(response.json()["token"], livekit)
+    assert claims["video"]["canPublish"] is False
+    assert claims["video"]["canPublishData"] is False
+    assert claims["exp"] - claims["nbf"] == 3600
+
+
+@pytest.mark.parametrize("grant", ["roomAdmin", "roomCreate", "agent", "roomRecord"])
+async def test_dangerous_grants_are_refused(client, admin, grant):
+    response = await client.post(
+        "/api/v1/token",
+        json={"identity": "x", "room": "r", "grants": {grant: True}},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["details"]["field"] == f"grants.{grant}"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"identity": "x", "room": "r", "ttl": 7200}, "ttl"),
+        ({"identity": "x", "room": "bad room!"}, "room"),
+        ({"identity": "", "room": "r"}, "identity"),
+    ],
+)
+async def test_bad_token_requests_name_the_field(client, admin, body, field):
+    response = await client.post("/api/v1/token", json=body, headers=admin.headers)
+    assert response.status_code == 422
+    assert response.json()["details"]["field"] == field
+
+
+async def test_token_dispatches_the_agent_with_a_config_snapshot(client, admin, livekit):
+    agent = (await client.post(
+        "/api/v1/agents", json={"name": "Front desk", "first_message": "Hello!"},
+        headers=admin.headers,
+    )).json()
+    response = await client.post(
+        "/api/v1/token",
+        json={"identity": "caller", "room": "desk", "agent_config_id": agent["id"]},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["agents_dispatched"] == [agent["id"]]
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as api:
+        # LiveKit also lists its automatic dispatch for unnamed workers; ours is named.
+        dispatches = [
+            d for d in await api.agent_dispatch.list_dispatch(body["room"]) if d.agent_name
+        ]
+    assert [d.agent_name for d in dispatches] == [AGENT_NAME]
+    metadata = DispatchMetadata.model_validate_json(dispatches[0].metadata)
+    assert metadata.agent.first_message == "Hello!"
+    assert metadata.session_id == body["sessions"][0]["session_id"]
+    assert metadata.room == body["room"]
+
+
+async def test_idempotency_key_replays_without_a_second_dispatch(client, admin, livekit):
+    agent = (await client.post("/api/v1/agents", json={"name": "A"}, headers=admin.headers)).json()
+    request = {"identity": "caller", "room": "idem", "agent_config_id": agent["id"]}
+    headers = {**admin.headers, "Idempotency-Key": "call-42"}
+    first = (await client.post("/api/v1/token", json=request, headers=headers)).json()
+    second = (await client.post("/api/v1/token", json=request, headers=headers)).json()
+    assert first == second
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as api:
+        dispatches = await api.agent_dispatch.list_dispatch(first["room"])
+    assert len([d for d in dispatches if d.agent_name == AGENT_NAME]) == 1
+    reused = await client.post(
+        "/api/v1/token", json={**request, "identity": "other"}, headers=headers
+    )
+    assert reused.status_code == 409
+    assert reused.json()["code"] == "CONFLICT"
+
+
+async def test_inactive_or_missing_agents_are_refused(client, admin):
+    agent = (await client.post(
+        "/api/v1/agents", json={"name": "Off", "is_active": False}, headers=admin.headers
+    )).json()
+    inactive = await client.post(
+        "/api/v1/token", json={"identity": "c", "room": "r", "agent_config_id": agent["id"]},
+        headers=admin.headers,
+    )
+    assert inactive.status_code == 409
+    missing = await client.post(
+        "/api/v1/token", json={"identity": "c", "room": "r", "agent_config_ids": ["agt_nope"]},
+        headers=admin.headers,
+    )
+    assert missing.status_code == 404
+    both = await client.post(
+        "/api/v1/token",
+        json={"identity": "c", "room": "r", "agent_config_id": agent["id"], "no_agent": True},
+        headers=admin.headers,
+    )
+    assert both.status_code == 422

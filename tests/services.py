@@ -1,0 +1,179 @@
+"""Real backing services for tests: Redis, livekit-server and PostgreSQL on free loopback ports.
+
+A missing binary fails the run with what to install; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BIN_DIR = Path(os.environ.get("VOXROOM_BIN_DIR", Path.home() / ".cache" / "voxroom" / "bin"))
+PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+LIVEKIT_KEY = "testkey"
+LIVEKIT_SECRET = "test-secret-that-is-at-least-32-characters-long"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def require_binary(name: str, hint: str, extra_dirs: tuple[Path, ...] = ()) -> str:
+    for folder in (None, BIN_DIR, *extra_dirs):
+        found = shutil.which(name, path=None if folder is None else str(folder))
+        if found:
+            return found
+    pytest.fail(f"{name} is required for these tests but was not found: {hint}", pytrace=False)
+
+
+def wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen[bytes],
+               timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited early with code {process.returncode}")
+        if check():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} was not ready after {timeout_s} s")
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    return check
+
+
+def port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    return check
+
+
+@contextmanager
+def running(argv: list[str], what: str, ready: Callable[[], bool], log: Path,
+            env: dict[str, str] | None = None, timeout_s: float = 30.0,
+            ) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})})
+    try:
+        try:
+            wait_until(ready, what, process, timeout_s)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}; log:\n{log.read_text(errors='replace')[-3000:]}") from exc
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    binary = require_binary("redis-server", "apt-get install redis-server (or `make deps`)")
+    port = free_port()
+    argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+            "--appendonly", "no", "--dir", str(workdir)]
+    with running(argv, "redis-server", port_open(port), workdir / "redis.log"):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@dataclass(frozen=True)
+class LiveKit:
+    url: str
+    api_key: str
+    api_secret: str
+    config_path: Path
+    redis_url: str | None
+
+
+def livekit_config(http_port: int, tcp_port: int, udp_port: int, redis_url: str | None,
+                   webhook_url: str | None = None) -> str:
+    """A livekit-server config on loopback only, the same rules as the shipped livekit.yaml."""
+    lines = [
+        f"port: {http_port}",
+        "bind_addresses: [127.0.0.1]",
+        "rtc:",
+        f"  tcp_port: {tcp_port}",
+        f"  udp_port: {udp_port}",
+        "  node_ip: 127.0.0.1",
+        "  use_external_ip: false",
+        "  enable_loopback_candidate: true",
+        "  interfaces:",
+        "    includes: [lo]",
+        "room:",
+        "  auto_create: false",
+        "logging:",
+        "  level: warn",
+    ]
+    if redis_url:
+        lines += ["redis:", f"  address: {redis_url.split('//', 1)[1].rsplit('/', 1)[0]}"]
+    if webhook_url:
+        lines += ["webhook:", f"  api_key: {LIVEKIT_KEY}", "  urls:", f"    - {webhook_url}"]
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def livekit_server(workdir: Path, redis_url: str | None = None,
+                   webhook_url: str | None = None) -> Iterator[LiveKit]:
+    binary = require_binary(
+        "livekit-server",
+        "run `make deps` (go install github.com/livekit/livekit-server/cmd/server@v1.13.5)",
+    )
+    http_port, tcp_port, udp_port = free_port(), free_port(), free_port()
+    config = workdir / "livekit.yaml"
+    config.write_text(livekit_config(http_port, tcp_port, udp_port, redis_url, webhook_url))
+    url = f"http://127.0.0.1:{http_port}"
+    with running([binary, "--config", str(config)], "livekit-server", http_ok(url),
+                 workdir / "livekit.log", env={"LIVEKIT_KEYS": f"{LIVEKIT_KEY}: {LIVEKIT_SECRET}"}):
+        yield LiveKit(url, LIVEKIT_KEY, LIVEKIT_SECRET, config, redis_url)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster; yields an admin URL (database `postgres`)."""
+    hint = "apt-get install postgresql (or `make deps`)"
+    initdb = require_binary("initdb", hint, tuple(PG_BIN_DIRS))
+    pg_ctl = require_binary("pg_ctl", hint, tuple(PG_BIN_DIRS))
+    workdir = Path(tempfile.mkdtemp(prefix="voxroom-pg-"))
+    data = workdir / "data"
+    # PostgreSQL refuses to run as root: run it as the `postgres` system user then.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        shutil.chown(workdir, "postgres")
+    port = free_port()
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", options, "-l",
+                    str(workdir / "pg.log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
