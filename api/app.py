@@ -42,7 +42,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             engine=engine,
             sessions=session_factory(engine),
             redis=redis,
-            limiter=RateLimiter(redis),
+            limiter=RateLimiter(redis, settings.rate_limits),
             livekit=livekit,
         )
         try:

@@ -14,6 +14,7 @@ from api.errors import Forbidden, RateLimited, Unauthorized
 from api.projects.schemas import Principal
 from api.projects.schemas import Scope as KeyScope
 from api.projects.services import ProjectService, hash_key, key_cache_name
+from api.ratelimit import RateDecision
 from api.resources import Resources
 
 RATE_LIMIT_STATE = "rate_limit"
@@ -26,19 +27,40 @@ def extract_api_key(headers: Any) -> str | None:
     return headers.get("x-api-key") or None
 
 
-async def resolve_principal(resources: Resources, raw_key: str) -> Principal | None:
-    key_hash = hash_key(raw_key)
-    cache_name = key_cache_name(key_hash)
-    cached = await resources.redis.get(cache_name)
-    if cached is not None:
-        return Principal.model_validate_json(cached)
+async def _load_principal(resources: Resources, key_hash: str) -> Principal | None:
     async with resources.sessions() as session:
         principal = await ProjectService(session).principal_for(key_hash)
     if principal is not None:
         await resources.redis.set(
-            cache_name, principal.model_dump_json(), ex=resources.settings.api_key_cache_ttl_s
+            key_cache_name(key_hash),
+            principal.model_dump_json(),
+            ex=resources.settings.api_key_cache_ttl_s,
         )
     return principal
+
+
+async def authenticate(
+    resources: Resources, raw_key: str | None, client_host: str
+) -> tuple[Principal | None, RateDecision]:
+    """Resolve the key and charge its budget; unknown callers are charged per address."""
+    settings = resources.settings
+    if raw_key:
+        key_hash = hash_key(raw_key)
+        bucket = f"key:{key_hash[:32]}"
+        default_limit = settings.rate_limits[settings.default_plan]
+        # One round trip on the hot path: cached principal and budget together.
+        hit = await resources.limiter.hit_cached_key(
+            bucket, key_cache_name(key_hash), default_limit
+        )
+        if hit is None and await _load_principal(resources, key_hash) is not None:
+            hit = await resources.limiter.hit_cached_key(
+                bucket, key_cache_name(key_hash), default_limit
+            )
+        if hit is not None:
+            decision, cached = hit
+            return Principal.model_validate_json(cached), decision
+    decision = await resources.limiter.hit(f"anon:{client_host}", settings.anonymous_rate_limit)
+    return None, decision
 
 
 class ApiKeyMiddleware(ASGIMiddleware):
@@ -50,18 +72,8 @@ class ApiKeyMiddleware(ASGIMiddleware):
         resources: Resources = scope["litestar_app"].state.resources
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_key = extract_api_key(headers)
-        principal = await resolve_principal(resources, raw_key) if raw_key else None
-        if principal is not None:
-            limit = resources.settings.rate_limits.get(
-                principal.plan, resources.settings.rate_limits[resources.settings.default_plan]
-            )
-            decision = await resources.limiter.hit(f"key:{principal.key_id}", limit)
-        else:
-            # Unauthenticated callers share a per-address budget so keys cannot be guessed fast.
-            client = scope.get("client") or ("unknown", 0)
-            decision = await resources.limiter.hit(
-                f"anon:{client[0]}", resources.settings.anonymous_rate_limit
-            )
+        client = scope.get("client") or ("unknown", 0)
+        principal, decision = await authenticate(resources, raw_key, client[0])
         scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
         if not decision.allowed:
             raise RateLimited(

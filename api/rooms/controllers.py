@@ -35,13 +35,13 @@ class RoomController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> RoomEnvelope:
-        return RoomEnvelope(room=await RoomService(resources.livekit, principal).create(data))
+        return RoomEnvelope(room=await RoomService(resources, principal).create(data))
 
     @get(operation_id="listRooms", guards=[READ])
     async def list_rooms(
         self, resources: NamedDependency[Resources], principal: NamedDependency[Principal]
     ) -> RoomList:
-        rooms = await RoomService(resources.livekit, principal).list()
+        rooms = await RoomService(resources, principal).list()
         return RoomList(rooms=rooms, total=len(rooms))
 
     @get("/{room:str}", operation_id="getRoom", guards=[READ])
@@ -51,7 +51,7 @@ class RoomController(Controller):
         principal: NamedDependency[Principal],
         room: RoomName,
     ) -> RoomDetailEnvelope:
-        return RoomDetailEnvelope(room=await RoomService(resources.livekit, principal).get(room))
+        return RoomDetailEnvelope(room=await RoomService(resources, principal).get(room))
 
     @delete("/{room:str}", operation_id="deleteRoom", guards=[WRITE], status_code=200)
     async def delete_room(
@@ -60,7 +60,7 @@ class RoomController(Controller):
         principal: NamedDependency[Principal],
         room: RoomName,
     ) -> ActionResult:
-        await RoomService(resources.livekit, principal).delete(room)
+        await RoomService(resources, principal).delete(room)
         return ActionResult(message="Room closed")
 
     @get("/{room:str}/participants", operation_id="listRoomParticipants", guards=[READ])
@@ -70,7 +70,7 @@ class RoomController(Controller):
         principal: NamedDependency[Principal],
         room: RoomName,
     ) -> ParticipantList:
-        service = RoomService(resources.livekit, principal)
+        service = RoomService(resources, principal)
         return ParticipantList(participants=await service.participants(room))
 
     @post(
@@ -86,5 +86,5 @@ class RoomController(Controller):
         principal: NamedDependency[Principal],
         room: RoomName,
     ) -> ActionResult:
-        await RoomService(resources.livekit, principal).kick(room, identity)
+        await RoomService(resources, principal).kick(room, identity)
         return ActionResult(message="Participant removed")

@@ -10,6 +10,7 @@ from livekit import api as lk
 
 from api.errors import NotFound, Unavailable
 from api.projects.schemas import Principal
+from api.resources import Resources
 from api.rooms.schemas import ParticipantRead, RoomCreate, RoomDetail, RoomRead, TrackRead
 
 
@@ -50,10 +51,19 @@ def participant_read(info: lk.ParticipantInfo) -> ParticipantRead:
     )
 
 
+ROOM_SEEN_TTL_S = 10
+"""How long a confirmed room is trusted without asking LiveKit again (token bursts)."""
+
+
 class RoomService:
-    def __init__(self, livekit: lk.LiveKitAPI, principal: Principal) -> None:
-        self.livekit = livekit
+    def __init__(self, resources: Resources, principal: Principal) -> None:
+        self.livekit = resources.livekit
+        self.redis = resources.redis
         self.principal = principal
+
+    @staticmethod
+    def _seen_key(full_name: str) -> str:
+        return f"vx:room:{full_name}"
 
     def full_name(self, name: str) -> str:
         return self.principal.room_prefix + name
@@ -81,9 +91,18 @@ class RoomService:
             room = await self.livekit.room.create_room(request)
         return self._room_read(room)
 
-    async def ensure(self, name: str) -> RoomRead:
-        """Create the room if it does not exist (LiveKit's create is idempotent by name)."""
-        return await self.create(RoomCreate(name=name))
+    async def ensure(self, name: str) -> str:
+        """Make sure the room exists and return its full name.
+
+        LiveKit's create is idempotent by name; a short Redis memo spares it a call per
+        token when many callers join one room. The memo is shorter than any empty timeout's
+        race that a fresh create would not also have.
+        """
+        full = self.full_name(name)
+        if not await self.redis.exists(self._seen_key(full)):
+            await self.create(RoomCreate(name=name))
+            await self.redis.set(self._seen_key(full), 1, ex=ROOM_SEEN_TTL_S)
+        return full
 
     async def list(self) -> list[RoomRead]:
         async with livekit_call("Room"):
@@ -119,6 +138,7 @@ class RoomService:
         await self._live_room(name)
         async with livekit_call("Room"):
             await self.livekit.room.delete_room(lk.DeleteRoomRequest(room=self.full_name(name)))
+        await self.redis.delete(self._seen_key(self.full_name(name)))
 
     async def kick(self, name: str, identity: str) -> None:
         await self._live_room(name)

@@ -33,7 +33,7 @@ class TokenService:
         self.session = session
         self.resources = resources
         self.principal = principal
-        self.rooms = RoomService(resources.livekit, principal)
+        self.rooms = RoomService(resources, principal)
 
     def mint(self, data: TokenRequest, full_room: str, ttl_s: int) -> str:
         grants = data.grants
@@ -106,16 +106,15 @@ class TokenService:
         # Rooms are never auto-created by a join, so the token's room must exist first.
         room = await self.rooms.ensure(data.room)
         dispatched = [
-            await self._dispatch(agent_id, spec, room.fullName, data.identity)
-            for agent_id, spec in specs
+            await self._dispatch(agent_id, spec, room, data.identity) for agent_id, spec in specs
         ]
         ttl_s = min(
             data.ttl or self.resources.settings.token_default_ttl_s,
             self.resources.settings.token_max_ttl_s,
         )
         return TokenResponse(
-            token=self.mint(data, room.fullName, ttl_s),
-            room=room.fullName,
+            token=self.mint(data, room, ttl_s),
+            room=room,
             wsUrl=self.resources.settings.client_ws_url,
             identity=data.identity,
             expires_in=ttl_s,

