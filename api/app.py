@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +23,9 @@ from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.resources import Resources
 from api.rooms.controllers import RoomController
+from api.sessions.controllers import SessionController
+from api.sessions.internal import WorkerReportController
+from api.sessions.reconciler import run_reconciler
 from api.settings import ApiSettings
 from api.tokens.controllers import TokenController
 
@@ -37,7 +42,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             settings.livekit_api_key,
             settings.require_livekit_secret(),
         )
-        app.state.resources = Resources(
+        resources = Resources(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
@@ -45,9 +50,14 @@ def create_app(settings: ApiSettings) -> Litestar:
             limiter=RateLimiter(redis, settings.rate_limits),
             livekit=livekit,
         )
+        app.state.resources = resources
+        reconciler = asyncio.create_task(run_reconciler(resources), name="session-reconciler")
         try:
             yield
         finally:
+            reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciler
             await livekit.aclose()
             await redis.aclose()
             await engine.dispose()
@@ -60,11 +70,12 @@ def create_app(settings: ApiSettings) -> Litestar:
             TokenController,
             RoomController,
             AgentController,
+            SessionController,
         ],
         middleware=[ApiKeyMiddleware()],
     )
     return Litestar(
-        route_handlers=[HealthController, public_api],
+        route_handlers=[HealthController, WorkerReportController, public_api],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

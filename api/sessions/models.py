@@ -20,6 +20,8 @@ class CallSession(SQLModel, table=True):
     agent_name: str | None = Field(default=None, max_length=100)
     llm_provider: str | None = Field(default=None, max_length=40)
     llm_model: str | None = Field(default=None, max_length=100)
+    stt_provider: str | None = Field(default=None, max_length=40)
+    tts_provider: str | None = Field(default=None, max_length=40)
     room_name: str = Field(index=True, max_length=160)
     caller_identity: str | None = Field(default=None, max_length=256)
     session_type: str = Field(default="voice", max_length=16)

@@ -1,13 +1,88 @@
-"""Sessions: one row per conversation, from dispatch to end."""
+"""Sessions: one row per conversation, from dispatch to end, with its transcript and usage."""
 
 from __future__ import annotations
 
+import statistics
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import AgentSpec
-from api.db import utcnow
+from agent_worker.contracts import (
+    AgentSpec,
+    SessionEndedEvent,
+    SessionStartedEvent,
+    TurnEvent,
+    UsageEvent,
+    WorkerEvent,
+)
+from api.agents.services import AgentService
+from api.db import get_owned, scoped, utcnow
+from api.errors import NotFound
 from api.ids import new_id
-from api.sessions.models import CallSession
+from api.pagination import Page, paginate
+from api.sessions import pricing
+from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
+from api.sessions.schemas import (
+    Costs,
+    Elapsed,
+    EventsAccepted,
+    SessionCreate,
+    SessionDetail,
+    SessionEnd,
+    SessionRead,
+    Transcript,
+    TranscriptCreate,
+    TranscriptLine,
+    Usage,
+)
+
+STATUS_BY_REASON = {
+    "manual": "completed",
+    "participant_left": "completed",
+    "silence": "completed",
+    "max_duration": "timeout",
+    "agent_error": "failed",
+}
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def session_read(row: CallSession) -> SessionRead:
+    elapsed = None
+    if row.status == "active":
+        seconds = (utcnow() - row.started_at).total_seconds()
+        elapsed = Elapsed(totalSeconds=int(seconds), display=_clock(seconds))
+    return SessionRead(
+        id=row.id,
+        room_name=row.room_name,
+        agent_config_id=row.agent_id,
+        agent_name=row.agent_name,
+        caller_identity=row.caller_identity,
+        session_type=row.session_type,
+        status=row.status,  # type: ignore[arg-type]
+        end_reason=row.end_reason,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        duration=row.duration_s,
+        message_count=row.message_count,
+        summary=row.summary,
+        metadata=row.extra,
+        elapsed=elapsed,
+    )
+
+
+def _close(row: CallSession, reason: str, status: str | None = None) -> None:
+    now = utcnow()
+    row.status = status or STATUS_BY_REASON.get(reason, "completed")
+    row.end_reason = reason
+    row.ended_at = now
+    row.duration_s = round((now - row.started_at).total_seconds(), 3)
 
 
 class SessionService:
@@ -17,33 +92,254 @@ class SessionService:
     async def open_for_dispatch(
         self,
         project_id: str,
-        agent_id: str,
-        spec: AgentSpec,
+        agent_id: str | None,
+        spec: AgentSpec | None,
         room_name: str,
         caller_identity: str | None,
         session_type: str = "voice",
+        metadata: dict[str, object] | None = None,
     ) -> CallSession:
         row = CallSession(
             id=new_id("ses"),
             project_id=project_id,
             agent_id=agent_id,
-            agent_name=spec.name,
-            llm_provider=spec.llm.provider,
-            llm_model=spec.llm.model,
+            agent_name=spec.name if spec else None,
+            llm_provider=spec.llm.provider if spec else None,
+            llm_model=spec.llm.model if spec else None,
+            stt_provider=spec.stt.provider if spec else None,
+            tts_provider=spec.tts.provider if spec else None,
             room_name=room_name,
             caller_identity=caller_identity,
             session_type=session_type,
+            extra=dict(metadata or {}),
         )
         self.session.add(row)
         await self.session.commit()
         return row
 
+    async def create(self, project_id: str, room_prefix: str, data: SessionCreate) -> SessionRead:
+        spec = None
+        if data.agent_config_id:
+            spec = await AgentService(self.session).spec_of(project_id, data.agent_config_id)
+        room = (
+            data.room_name
+            if data.room_name.startswith(room_prefix)
+            else (room_prefix + data.room_name)
+        )
+        row = await self.open_for_dispatch(
+            project_id,
+            data.agent_config_id,
+            spec,
+            room,
+            data.caller_identity,
+            data.session_type,
+            data.metadata,
+        )
+        return session_read(row)
+
     async def fail(self, row: CallSession, reason: str, error: str) -> None:
-        now = utcnow()
-        row.status = "failed"
-        row.end_reason = reason
+        _close(row, reason, "failed")
         row.error = error
-        row.ended_at = now
-        row.duration_s = (now - row.started_at).total_seconds()
         self.session.add(row)
         await self.session.commit()
+
+    async def get(self, project_id: str, session_id: str) -> CallSession:
+        return await get_owned(self.session, CallSession, session_id, project_id, "Session")
+
+    async def list(
+        self,
+        project_id: str,
+        page: Page,
+        *,
+        status: str | None = None,
+        agent_id: str | None = None,
+        session_type: str | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+    ) -> tuple[list[SessionRead], int]:
+        statement = scoped(CallSession, project_id).order_by(col(CallSession.started_at).desc())
+        if status:
+            statement = statement.where(CallSession.status == status)
+        if agent_id:
+            statement = statement.where(CallSession.agent_id == agent_id)
+        if session_type:
+            statement = statement.where(CallSession.session_type == session_type)
+        if started_from:
+            statement = statement.where(CallSession.started_at >= started_from)
+        if started_to:
+            statement = statement.where(CallSession.started_at <= started_to)
+        rows, total = await paginate(self.session, statement, page)
+        return [session_read(row) for row in rows], total
+
+    async def active_in_room(self, project_id: str, room_name: str) -> list[CallSession]:
+        statement = scoped(CallSession, project_id).where(
+            CallSession.room_name == room_name, CallSession.status == "active"
+        )
+        return list((await self.session.exec(statement)).all())
+
+    async def _active_or_404(self, project_id: str, room_prefix: str, room: str) -> CallSession:
+        full = room if room.startswith(room_prefix) else room_prefix + room
+        rows = await self.active_in_room(project_id, full)
+        if not rows:
+            raise NotFound("No active session in this room", details={"room": room})
+        return max(rows, key=lambda row: row.started_at)
+
+    async def add_transcript(
+        self, project_id: str, room_prefix: str, room: str, data: TranscriptCreate
+    ) -> TranscriptLine:
+        row = await self._active_or_404(project_id, room_prefix, room)
+        offset = data.timestamp_ms
+        if offset is None:
+            offset = int((utcnow() - row.started_at).total_seconds() * 1000)
+        entry = TranscriptEntry(
+            project_id=project_id,
+            session_id=row.id,
+            speaker=data.speaker,
+            content=data.content,
+            timestamp_ms=offset,
+            is_final=data.is_final,
+        )
+        row.message_count += 1
+        self.session.add_all([entry, row])
+        await self.session.commit()
+        return _line(entry)
+
+    async def end_in_room(
+        self, project_id: str, room_prefix: str, room: str, data: SessionEnd
+    ) -> SessionRead:
+        row = await self._active_or_404(project_id, room_prefix, room)
+        _close(row, "manual")
+        if data.duration is not None:
+            row.duration_s = data.duration
+        if data.summary is not None:
+            row.summary = data.summary
+        self.session.add(row)
+        await self.session.commit()
+        return session_read(row)
+
+    async def transcript(self, project_id: str, session_id: str) -> Transcript:
+        row = await self.get(project_id, session_id)
+        statement = (
+            scoped(TranscriptEntry, project_id)
+            .where(TranscriptEntry.session_id == row.id)
+            .order_by(col(TranscriptEntry.timestamp_ms), col(TranscriptEntry.id))
+        )
+        entries = (await self.session.exec(statement)).all()
+        return Transcript(session_id=row.id, transcripts=[_line(entry) for entry in entries])
+
+    async def transcript_text(self, project_id: str, session_id: str) -> str:
+        transcript = await self.transcript(project_id, session_id)
+        return "".join(
+            f"[{_clock(line.timestamp_ms / 1000)}] {line.speaker.capitalize()}: {line.content}\n"
+            for line in transcript.transcripts
+        )
+
+    async def detail(self, project_id: str, session_id: str) -> SessionDetail:
+        row = await self.get(project_id, session_id)
+        llm = pricing.llm_cost(row.llm_provider, row.llm_prompt_tokens, row.llm_completion_tokens)
+        stt = pricing.stt_cost(row.stt_provider, row.stt_audio_seconds)
+        tts = pricing.tts_cost(row.tts_provider, row.tts_characters)
+        latencies = (await self.transcript(project_id, session_id)).transcripts
+        stages = ("end_of_turn_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms")
+        medians: dict[str, float | None] = {}
+        for stage in stages:
+            values = [
+                float(line.latency[stage])
+                for line in latencies
+                if line.latency and line.latency.get(stage) is not None
+            ]
+            medians[stage] = statistics.median(values) if values else None
+        return SessionDetail(
+            session=session_read(row),
+            llm_provider=row.llm_provider,
+            llm_model=row.llm_model,
+            usage=Usage(
+                stt_audio_seconds=row.stt_audio_seconds,
+                llm_prompt_tokens=row.llm_prompt_tokens,
+                llm_completion_tokens=row.llm_completion_tokens,
+                tts_characters=row.tts_characters,
+            ),
+            costs=Costs(
+                total=round(llm + stt + tts, 6),
+                llm=round(llm, 6),
+                stt=round(stt, 6),
+                tts=round(tts, 6),
+            ),
+            latency_ms=medians,
+        )
+
+    async def apply_worker_events(
+        self, project_id: str, session_id: str, events: list[WorkerEvent]
+    ) -> EventsAccepted:
+        """Apply a worker's report; each event exactly once, however often it is retried."""
+        row = await self.get(project_id, session_id)
+        applied = duplicates = 0
+        for event in events:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(
+                        SessionEvent(session_id=row.id, event_id=event.event_id, type=event.type)
+                    )
+                    await self.session.flush()
+            except IntegrityError:
+                duplicates += 1
+                continue
+            self._apply(row, event)
+            applied += 1
+        self.session.add(row)
+        await self.session.commit()
+        return EventsAccepted(applied=applied, duplicates=duplicates)
+
+    def _apply(self, row: CallSession, event: WorkerEvent) -> None:
+        if isinstance(event, TurnEvent):
+            offset_ms = max(0, int((event.started_at - row.started_at).total_seconds() * 1000))
+            self.session.add(
+                TranscriptEntry(
+                    project_id=row.project_id,
+                    session_id=row.id,
+                    speaker=event.role,
+                    content=event.text,
+                    timestamp_ms=offset_ms,
+                    interrupted=event.interrupted,
+                    latency=event.latency.model_dump() if event.latency else None,
+                    started_at=event.started_at,
+                    ended_at=event.ended_at,
+                )
+            )
+            row.message_count += 1
+        elif isinstance(event, UsageEvent):
+            row.stt_audio_seconds += event.stt_audio_seconds
+            row.llm_prompt_tokens += event.llm_prompt_tokens
+            row.llm_completion_tokens += event.llm_completion_tokens
+            row.tts_characters += event.tts_characters
+        elif isinstance(event, SessionStartedEvent):
+            if event.caller_identity:
+                row.caller_identity = event.caller_identity
+        elif isinstance(event, SessionEndedEvent) and row.status == "active":
+            _close(row, event.reason)
+            row.error = event.error
+
+    async def close_abandoned(self, room_name: str, reason: str) -> int:
+        """Close every still-active session of a room the agent is gone from (failed)."""
+        statement = select(CallSession).where(
+            CallSession.room_name == room_name, CallSession.status == "active"
+        )
+        rows = list((await self.session.exec(statement)).all())
+        for row in rows:
+            _close(row, reason, "failed")
+            row.error = "agent left without ending the session"
+            self.session.add(row)
+        await self.session.commit()
+        return len(rows)
+
+
+def _line(entry: TranscriptEntry) -> TranscriptLine:
+    return TranscriptLine(
+        speaker=entry.speaker,
+        content=entry.content,
+        timestamp_ms=entry.timestamp_ms,
+        is_final=entry.is_final,
+        interrupted=entry.interrupted,
+        latency=entry.latency,
+        created_at=entry.created_at,
+    )

@@ -10,16 +10,27 @@ FULL = {
     "first_message": "Hello, Riverside Clinic.",
     "language": "en",
     "stt": {"provider": "whisper", "model": "base", "language": "en"},
-    "llm": {"provider": "openai", "model": "gpt-4o-mini", "temperature": 0.3,
-            "base_url": "http://127.0.0.1:8080/v1"},
+    "llm": {
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "temperature": 0.3,
+        "base_url": "http://127.0.0.1:8080/v1",
+    },
     "tts": {"provider": "piper", "voice": "joe", "speed": 1.1},
     "turn_detection": {"mode": "model", "min_endpointing_delay": 0.3, "max_endpointing_delay": 2},
     "interruptions": {"enabled": True, "min_words": 1, "min_duration": 0.4},
     "silence": {"end_call_after_s": 30},
     "max_duration_s": 600,
     "knowledge_base_ids": [],
-    "tools": [{"type": "http", "name": "book_visit", "description": "Book a visit",
-               "parameters": {"type": "object"}, "url": "https://example.invalid/book"}],
+    "tools": [
+        {
+            "type": "http",
+            "name": "book_visit",
+            "description": "Book a visit",
+            "parameters": {"type": "object"},
+            "url": "https://example.invalid/book",
+        }
+    ],
     "privacy": {"retention_days": 30, "record_audio": False},
 }
 
@@ -52,19 +63,18 @@ async def test_full_config_round_trips(client, admin):
         ({"silence": {"end_call_after_s": 1}}, "silence.end_call_after_s"),
         ({"privacy": {"retention_days": 0}}, "privacy.retention_days"),
         ({"name": ""}, "name"),
-        ({"tools": [{"name": "bad name", "description": "d", "url": "https://x"}]},
-         "tools.0.name"),
+        ({"tools": [{"name": "bad name", "description": "d", "url": "https://x"}]}, "tools.0.name"),
         ({"turn_detection": {"mode": "telepathy"}}, "turn_detection.mode"),
     ],
 )
 async def test_invalid_config_is_422_naming_the_field(client, admin, patch, field):
-    created = await client.post("/api/v1/agents", json={"name": "a", **patch},
-                                headers=admin.headers)
+    created = await client.post(
+        "/api/v1/agents", json={"name": "a", **patch}, headers=admin.headers
+    )
     assert created.status_code == 422, created.text
     assert created.json()["details"]["field"] == field
     agent = (await client.post("/api/v1/agents", json={"name": "ok"}, headers=admin.headers)).json()
-    patched = await client.patch(f"/api/v1/agents/{agent['id']}", json=patch,
-                                 headers=admin.headers)
+    patched = await client.patch(f"/api/v1/agents/{agent['id']}", json=patch, headers=admin.headers)
     assert patched.status_code == 422, patched.text
     assert patched.json()["details"]["field"] == field
     # A refused update changes nothing.
@@ -75,8 +85,10 @@ async def test_invalid_config_is_422_naming_the_field(client, admin, patch, fiel
 async def test_cross_field_rule_is_422(client, admin):
     response = await client.post(
         "/api/v1/agents",
-        json={"name": "a", "turn_detection": {"min_endpointing_delay": 2,
-                                              "max_endpointing_delay": 1}},
+        json={
+            "name": "a",
+            "turn_detection": {"min_endpointing_delay": 2, "max_endpointing_delay": 1},
+        },
         headers=admin.headers,
     )
     assert response.status_code == 422
@@ -86,7 +98,8 @@ async def test_cross_field_rule_is_422(client, admin):
 async def test_patch_merges_nested_settings(client, admin):
     agent = (await client.post("/api/v1/agents", json=FULL, headers=admin.headers)).json()
     patched = await client.patch(
-        f"/api/v1/agents/{agent['id']}", json={"llm": {"temperature": 0.9}, "is_active": False},
+        f"/api/v1/agents/{agent['id']}",
+        json={"llm": {"temperature": 0.9}, "is_active": False},
         headers=admin.headers,
     )
     assert patched.status_code == 200, patched.text
@@ -98,8 +111,9 @@ async def test_patch_merges_nested_settings(client, admin):
 
 async def test_list_paginates_and_filters(client, admin):
     for i in range(3):
-        await client.post("/api/v1/agents", json={"name": f"a{i}", "is_active": i != 1},
-                          headers=admin.headers)
+        await client.post(
+            "/api/v1/agents", json={"name": f"a{i}", "is_active": i != 1}, headers=admin.headers
+        )
     page = (await client.get("/api/v1/agents?per_page=2&page=2", headers=admin.headers)).json()
     assert page["total"] == 3
     assert page["total_pages"] == 2
@@ -111,15 +125,18 @@ async def test_list_paginates_and_filters(client, admin):
 
 async def test_delete_then_404(client, admin):
     agent = (await client.post("/api/v1/agents", json={"name": "a"}, headers=admin.headers)).json()
-    assert (await client.delete(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
-            ).status_code == 204
-    assert (await client.get(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
-            ).status_code == 404
+    assert (
+        await client.delete(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
+    ).status_code == 204
+    assert (
+        await client.get(f"/api/v1/agents/{agent['id']}", headers=admin.headers)
+    ).status_code == 404
 
 
 async def test_tools_lists_builtins_and_custom_tools(client, admin):
     agent = (await client.post("/api/v1/agents", json=FULL, headers=admin.headers)).json()
-    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)
-             ).json()["tools"]
+    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)).json()[
+        "tools"
+    ]
     assert [t["name"] for t in tools] == ["end_call", "book_visit"]
     assert tools[1]["type"] == "http"

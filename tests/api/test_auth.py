@@ -39,8 +39,9 @@ async def test_read_key_cannot_write(client, make_key):
 
 async def test_write_key_cannot_manage_keys(client, make_key):
     writer = await make_key("acme", Scope.WRITE)
-    assert (await client.post("/api/v1/agents", json={"name": "x"}, headers=writer.headers)
-            ).status_code == 201
+    assert (
+        await client.post("/api/v1/agents", json={"name": "x"}, headers=writer.headers)
+    ).status_code == 201
     assert (await client.get("/api/v1/api-keys", headers=writer.headers)).status_code == 403
 
 

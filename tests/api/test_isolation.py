@@ -9,8 +9,9 @@ async def test_project_b_gets_404_on_every_object_of_project_a(client, make_key)
     a = await make_key("project-a")
     b = await make_key("project-b")
     agent = (await client.post("/api/v1/agents", json={"name": "A"}, headers=a.headers)).json()
-    assert (await client.post("/api/v1/rooms", json={"name": "shared"}, headers=a.headers)
-            ).status_code == 201
+    assert (
+        await client.post("/api/v1/rooms", json={"name": "shared"}, headers=a.headers)
+    ).status_code == 201
     a_key_id = (await client.get("/api/v1/verify", headers=a.headers)).json()["key"]["id"]
 
     attempts = [

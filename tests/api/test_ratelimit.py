@@ -33,8 +33,10 @@ async def test_two_app_instances_share_one_budget(limited_settings, make_key):
         AsyncTestClient(app=create_app(limited_settings)) as second,
     ):
         responses = await asyncio.gather(
-            *[(first if i % 2 else second).get("/api/v1/agents", headers=key.headers)
-              for i in range(12)]
+            *[
+                (first if i % 2 else second).get("/api/v1/agents", headers=key.headers)
+                for i in range(12)
+            ]
         )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 5
@@ -60,8 +62,7 @@ async def test_budgets_are_per_key(limited_settings, make_key):
 async def test_guessing_keys_is_rate_limited_per_address(limited_settings):
     async with AsyncTestClient(app=create_app(limited_settings)) as client:
         statuses = [
-            (await client.get("/api/v1/agents", headers={"X-API-Key": f"vxr_guess{i}"}))
-            .status_code
+            (await client.get("/api/v1/agents", headers={"X-API-Key": f"vxr_guess{i}"})).status_code
             for i in range(5)
         ]
     assert statuses[:3] == [401, 401, 401]

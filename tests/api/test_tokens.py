@@ -40,8 +40,12 @@ async def test_token_has_explicit_grants_and_short_ttl(client, admin, livekit):
 async def test_listen_only_grants_are_kept_explicitly_false(client, admin, livekit):
     response = await client.post(
         "/api/v1/token",
-        json={"identity": "listener", "room": "r", "ttl": 3600,
-              "grants": {"canPublish": False, "canPublishData": False}},
+        json={
+            "identity": "listener",
+            "room": "r",
+            "ttl": 3600,
+            "grants": {"canPublish": False, "canPublishData": False},
+        },
         headers=admin.headers,
     )
     claims = decode(response.json()["token"], livekit)
@@ -76,10 +80,13 @@ async def test_bad_token_requests_name_the_field(client, admin, body, field):
 
 
 async def test_token_dispatches_the_agent_with_a_config_snapshot(client, admin, livekit):
-    agent = (await client.post(
-        "/api/v1/agents", json={"name": "Front desk", "first_message": "Hello!"},
-        headers=admin.headers,
-    )).json()
+    agent = (
+        await client.post(
+            "/api/v1/agents",
+            json={"name": "Front desk", "first_message": "Hello!"},
+            headers=admin.headers,
+        )
+    ).json()
     response = await client.post(
         "/api/v1/token",
         json={"identity": "caller", "room": "desk", "agent_config_id": agent["id"]},
@@ -118,16 +125,20 @@ async def test_idempotency_key_replays_without_a_second_dispatch(client, admin, 
 
 
 async def test_inactive_or_missing_agents_are_refused(client, admin):
-    agent = (await client.post(
-        "/api/v1/agents", json={"name": "Off", "is_active": False}, headers=admin.headers
-    )).json()
+    agent = (
+        await client.post(
+            "/api/v1/agents", json={"name": "Off", "is_active": False}, headers=admin.headers
+        )
+    ).json()
     inactive = await client.post(
-        "/api/v1/token", json={"identity": "c", "room": "r", "agent_config_id": agent["id"]},
+        "/api/v1/token",
+        json={"identity": "c", "room": "r", "agent_config_id": agent["id"]},
         headers=admin.headers,
     )
     assert inactive.status_code == 409
     missing = await client.post(
-        "/api/v1/token", json={"identity": "c", "room": "r", "agent_config_ids": ["agt_nope"]},
+        "/api/v1/token",
+        json={"identity": "c", "room": "r", "agent_config_ids": ["agt_nope"]},
         headers=admin.headers,
     )
     assert missing.status_code == 404

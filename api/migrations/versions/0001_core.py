@@ -77,6 +77,8 @@ def upgrade() -> None:
         sa.Column("agent_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("llm_provider", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("llm_model", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("stt_provider", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("tts_provider", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("room_name", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
         sa.Column("caller_identity", sqlmodel.sql.sqltypes.AutoString(length=256), nullable=True),
         sa.Column("session_type", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, MediaType, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import READ, WRITE
+from api.pagination import Page, page_body, provide_page
+from api.projects.schemas import Principal
+from api.sessions.schemas import (
+    SessionCreate,
+    SessionDetail,
+    SessionEnd,
+    SessionEnvelope,
+    SessionList,
+    SessionStatus,
+    Transcript,
+    TranscriptCreate,
+    TranscriptLine,
+)
+from api.sessions.services import SessionService, session_read
+
+
+class SessionController(Controller):
+    path = "/sessions"
+    tags = ["sessions"]
+    dependencies = {"paging": Provide(provide_page, sync_to_thread=False)}
+
+    @get(operation_id="listSessions", guards=[READ])
+    async def list_sessions(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+        status: Annotated[SessionStatus | None, QueryParameter()] = None,
+        agent_config_id: Annotated[str | None, QueryParameter()] = None,
+        session_type: Annotated[str | None, QueryParameter()] = None,
+        started_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        started_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
+    ) -> SessionList:
+        sessions, total = await SessionService(db_session).list(
+            principal.project_id,
+            paging,
+            status=status,
+            agent_id=agent_config_id,
+            session_type=session_type,
+            started_from=started_from,
+            started_to=started_to,
+        )
+        return SessionList(**page_body("sessions", sessions, total, paging))
+
+    @post(operation_id="createSession", guards=[WRITE])
+    async def create_session(
+        self,
+        data: JSONBody[SessionCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> SessionEnvelope:
+        session = await SessionService(db_session).create(
+            principal.project_id, principal.room_prefix, data
+        )
+        return SessionEnvelope(session=session)
+
+    @get("/{session_id:str}", operation_id="getSession", guards=[READ])
+    async def get_session(
+        self,
+        session_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> SessionEnvelope:
+        row = await SessionService(db_session).get(principal.project_id, session_id)
+        return SessionEnvelope(session=session_read(row))
+
+    @get("/{session_id:str}/detail", operation_id="getSessionDetail", guards=[READ])
+    async def detail(
+        self,
+        session_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> SessionDetail:
+        return await SessionService(db_session).detail(principal.project_id, session_id)
+
+    @get("/{ref:str}/transcript", operation_id="getSessionTranscript", guards=[READ])
+    async def transcript(
+        self,
+        ref: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> Transcript:
+        return await SessionService(db_session).transcript(principal.project_id, ref)
+
+    @get(
+        "/{session_id:str}/transcript/text",
+        operation_id="getSessionTranscriptText",
+        guards=[READ],
+        media_type=MediaType.TEXT,
+    )
+    async def transcript_text(
+        self,
+        session_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> str:
+        return await SessionService(db_session).transcript_text(principal.project_id, session_id)
+
+    @post("/{ref:str}/transcript", operation_id="addSessionTranscript", guards=[WRITE])
+    async def add_transcript(
+        self,
+        ref: FromPath[str],
+        data: JSONBody[TranscriptCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> TranscriptLine:
+        """`ref` is the room name (with or without the project prefix)."""
+        return await SessionService(db_session).add_transcript(
+            principal.project_id, principal.room_prefix, ref, data
+        )
+
+    @post("/{room:str}/end", operation_id="endSession", guards=[WRITE], status_code=200)
+    async def end_session(
+        self,
+        room: FromPath[str],
+        data: JSONBody[SessionEnd],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+    ) -> SessionEnvelope:
+        session = await SessionService(db_session).end_in_room(
+            principal.project_id, principal.room_prefix, room, data
+        )
+        return SessionEnvelope(session=session)

@@ -1,0 +1,62 @@
+"""Closing sessions whose agent is gone without saying so.
+
+LiveKit webhooks are hints (best effort, unordered): a webhook only schedules a check of its
+room a few seconds later, which leaves the worker time to send its own final report, and the
+check asks LiveKit itself whether an agent is still in the room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from livekit import api as lk
+
+from api.resources import Resources
+from api.rooms.services import livekit_call
+from api.sessions.services import SessionService
+
+logger = logging.getLogger(__name__)
+
+_DUE = "vx:reconcile"
+GRACE_S = 5.0
+
+
+async def schedule_room_check(resources: Resources, room_name: str) -> None:
+    await resources.redis.zadd(_DUE, {room_name: time.time() + GRACE_S})
+
+
+async def _agent_present(resources: Resources, room_name: str) -> bool:
+    try:
+        async with livekit_call("Room"):
+            response = await resources.livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=room_name)
+            )
+    except Exception:
+        return False
+    return any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in response.participants)
+
+
+async def check_due_rooms(resources: Resources) -> int:
+    closed = 0
+    for room_name in await resources.redis.zrangebyscore(_DUE, 0, time.time()):
+        # ZREM decides which replica handles the room when several run this loop.
+        if not await resources.redis.zrem(_DUE, room_name):
+            continue
+        if await _agent_present(resources, room_name):
+            continue
+        async with resources.sessions() as session:
+            closed += await SessionService(session).close_abandoned(room_name, "agent_error")
+    return closed
+
+
+async def run_reconciler(resources: Resources, interval_s: float = 1.0) -> None:
+    while True:
+        try:
+            closed = await check_due_rooms(resources)
+            if closed:
+                logger.info("closed abandoned sessions", extra={"count": closed})
+        except Exception:
+            logger.exception("session reconciler pass failed")
+        await asyncio.sleep(interval_s)
