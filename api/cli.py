@@ -57,9 +57,10 @@ def run_api(
 @app.command("worker")
 def run_worker() -> None:
     """Run an agent worker that joins rooms and runs the voice pipeline."""
-    from agent_worker.worker import main as worker_main
+    from agent_worker.settings import WorkerSettings
+    from agent_worker.worker import run_worker as start_worker
 
-    worker_main()
+    start_worker(WorkerSettings())
 
 
 @app.command()

@@ -25,6 +25,7 @@ from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
+WORKER_HEALTH_PORT = 8081
 INSTALL_HINT = {
     "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make run`",
     "livekit-server": (
@@ -45,6 +46,7 @@ class Child:
     argv: list[str]
     healthy: Callable[[], bool]
     env: dict[str, str] = field(default_factory=dict)
+    start_timeout_s: float = 60.0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -130,14 +132,26 @@ class Supervisor:
         ]
         if self.with_worker:
             children.append(
-                Child("worker", [*voxroom, "worker"], lambda: _http_ok("http://127.0.0.1:8081/"))
+                Child(
+                    "worker",
+                    [*voxroom, "worker"],
+                    lambda: _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/"),
+                    env={
+                        "LIVEKIT_URL": settings.client_ws_url,
+                        "VOXROOM_WORKER_HTTP_PORT": str(WORKER_HEALTH_PORT),
+                    },
+                    # First start assembles the offline models; later starts take seconds.
+                    start_timeout_s=300.0,
+                )
             )
         for child in children:
+            # Child-specific values win over the shared ones (the worker's LiveKit URL is ws://).
             child.env = {**os.environ, **shared_env, **child.env}
             child.log_path = logs / f"{child.name}.log"
         return children
 
-    def _start(self, child: Child, timeout_s: float = 60.0) -> None:
+    def _start(self, child: Child) -> None:
+        timeout_s = child.start_timeout_s
         log_path = child.log_path or Path(os.devnull)
         log = log_path.open("ab")
         print(f"  starting {child.name} ...", flush=True)
