@@ -9,7 +9,7 @@ This module must stay importable without livekit-agents installed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -79,7 +79,7 @@ class ToolSpec(Strict):
     type: Literal["http"] = "http"
     name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
     description: str = Field(min_length=1, max_length=1000)
-    parameters: dict[str, object] = Field(default_factory=lambda: {"type": "object"})
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     url: str = Field(max_length=2000, pattern=r"^https?://")
 
 

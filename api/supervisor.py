@@ -165,7 +165,7 @@ class Supervisor:
             if child.process.poll() is not None:
                 raise SupervisorError(
                     f"{child.name} exited with code {child.process.returncode}; "
-                    f"see {child.log_path}:\n{_tail(child.log_path)}"
+                    f"see {log_path}:\n{_tail(log_path)}"
                 )
             if child.healthy():
                 return

@@ -35,7 +35,9 @@ class AgentController(Controller):
         paging: NamedDependency[Page],
         is_active: Annotated[bool | None, QueryParameter()] = None,
     ) -> AgentList:
-        agents, total = await AgentService(db_session).list(principal.project_id, paging, is_active)
+        agents, total = await AgentService(db_session).list_agents(
+            principal.project_id, paging, is_active
+        )
         return AgentList(**page_body("agents", agents, total, paging))
 
     @post(operation_id="createAgent", guards=[WRITE])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
@@ -59,10 +60,10 @@ class AgentService:
         await self.session.commit()
         return agent_read(agent)
 
-    async def list(
+    async def list_agents(
         self, project_id: str, page: Page, is_active: bool | None = None
     ) -> tuple[list[AgentRead], int]:
-        statement = scoped(AgentConfig, project_id).order_by(AgentConfig.created_at)
+        statement = scoped(AgentConfig, project_id).order_by(col(AgentConfig.created_at))
         if is_active is not None:
             statement = statement.where(AgentConfig.is_active == is_active)
         rows, total = await paginate(self.session, statement, page)

@@ -7,7 +7,7 @@ import secrets
 
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import get_owned, scoped, utcnow
@@ -101,7 +101,9 @@ class ProjectService:
         return ApiKeyCreated(**_key_read(key).model_dump(), api_key=raw)
 
     async def list_keys(self, project_id: str) -> list[ApiKeyRead]:
-        result = await self.session.exec(scoped(ApiKey, project_id).order_by(ApiKey.created_at))
+        result = await self.session.exec(
+            scoped(ApiKey, project_id).order_by(col(ApiKey.created_at))
+        )
         return [_key_read(key) for key in result.all()]
 
     async def get_key(self, project_id: str, key_id: str) -> ApiKeyRead:

@@ -41,7 +41,7 @@ class RoomController(Controller):
     async def list_rooms(
         self, resources: NamedDependency[Resources], principal: NamedDependency[Principal]
     ) -> RoomList:
-        rooms = await RoomService(resources, principal).list()
+        rooms = await RoomService(resources, principal).list_rooms()
         return RoomList(rooms=rooms, total=len(rooms))
 
     @get("/{room:str}", operation_id="getRoom", guards=[READ])

@@ -104,7 +104,7 @@ class RoomService:
             await self.redis.set(self._seen_key(full), 1, ex=ROOM_SEEN_TTL_S)
         return full
 
-    async def list(self) -> list[RoomRead]:
+    async def list_rooms(self) -> list[RoomRead]:
         async with livekit_call("Room"):
             response = await self.livekit.room.list_rooms(lk.ListRoomsRequest())
         return [

@@ -42,7 +42,7 @@ class SessionController(Controller):
         started_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
         started_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
     ) -> SessionList:
-        sessions, total = await SessionService(db_session).list(
+        sessions, total = await SessionService(db_session).list_sessions(
             principal.project_id,
             paging,
             status=status,

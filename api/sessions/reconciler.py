@@ -40,7 +40,8 @@ async def _agent_present(resources: Resources, room_name: str) -> bool:
 
 async def check_due_rooms(resources: Resources) -> int:
     closed = 0
-    for room_name in await resources.redis.zrangebyscore(_DUE, 0, time.time()):
+    due = [str(name) for name in await resources.redis.zrangebyscore(_DUE, 0, time.time())]
+    for room_name in due:
         # ZREM decides which replica handles the room when several run this loop.
         if not await resources.redis.zrem(_DUE, room_name):
             continue

@@ -65,7 +65,7 @@ def session_read(row: CallSession) -> SessionRead:
         agent_name=row.agent_name,
         caller_identity=row.caller_identity,
         session_type=row.session_type,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         end_reason=row.end_reason,
         started_at=row.started_at,
         ended_at=row.ended_at,
@@ -146,7 +146,7 @@ class SessionService:
     async def get(self, project_id: str, session_id: str) -> CallSession:
         return await get_owned(self.session, CallSession, session_id, project_id, "Session")
 
-    async def list(
+    async def list_sessions(
         self,
         project_id: str,
         page: Page,

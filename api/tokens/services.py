@@ -44,7 +44,9 @@ class TokenService:
             can_publish=grants.can_publish,
             can_subscribe=grants.can_subscribe,
             can_publish_data=grants.can_publish_data,
-            can_publish_sources=grants.can_publish_sources,
+            can_publish_sources=(
+                list(grants.can_publish_sources) if grants.can_publish_sources else None
+            ),
             can_update_own_metadata=grants.can_update_own_metadata,
             hidden=grants.hidden,
         )
