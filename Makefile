@@ -16,9 +16,10 @@ run: deps
 	$(VENV)/bin/voxroom up
 
 # Media tests must not reach any other host: the whole suite runs in a loopback-only
-# network namespace (needs root, as on CI).
+# network namespace (needs root, as on CI), prepared as tests/netns.py says.
 test: deps
-	unshare -n -- bash -c 'ip link set lo up && exec $(VENV)/bin/pytest $(PYTEST_ARGS)'
+	unshare -n -- bash -c "$$($(VENV)/bin/python -c 'from tests.netns import SETUP; print(SETUP)') \
+	  && exec $(VENV)/bin/pytest $(PYTEST_ARGS)"
 
 deps: system-deps python-deps livekit-server
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +18,8 @@ from api.db import create_engine, session_factory
 from api.deps import DEPENDENCIES
 from api.error_handlers import EXCEPTION_HANDLERS
 from api.health.controllers import HealthController
+from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
+from api.knowledge.refresh import run_url_refresh
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.resources import Resources
@@ -28,6 +29,7 @@ from api.sessions.internal import WorkerReportController
 from api.sessions.reconciler import run_reconciler
 from api.settings import ApiSettings
 from api.tokens.controllers import TokenController
+from kb import Embedder, KnowledgeStore, UrlFetcher
 
 API_PREFIX = "/api/v1"
 
@@ -37,6 +39,10 @@ def create_app(settings: ApiSettings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        fetcher = UrlFetcher(settings.kb)
+        embedder = Embedder(
+            batch_size=settings.kb.embedding_batch_size, threads=settings.kb.embedding_threads
+        )
         livekit = lk.LiveKitAPI(
             settings.livekit_url,
             settings.livekit_api_key,
@@ -49,15 +55,23 @@ def create_app(settings: ApiSettings) -> Litestar:
             redis=redis,
             limiter=RateLimiter(redis, settings.rate_limits),
             livekit=livekit,
+            knowledge=KnowledgeStore(engine, embedder, settings.kb, fetcher),
         )
         app.state.resources = resources
-        reconciler = asyncio.create_task(run_reconciler(resources), name="session-reconciler")
+        background = [
+            asyncio.create_task(run_reconciler(resources), name="session-reconciler"),
+            asyncio.create_task(
+                run_url_refresh(resources.knowledge, settings.url_refresh_check_s),
+                name="kb-url-refresh",
+            ),
+        ]
         try:
             yield
         finally:
-            reconciler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reconciler
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await fetcher.aclose()
             await livekit.aclose()
             await redis.aclose()
             await engine.dispose()
@@ -71,6 +85,8 @@ def create_app(settings: ApiSettings) -> Litestar:
             RoomController,
             AgentController,
             SessionController,
+            KnowledgeBaseController,
+            KnowledgeSearchController,
         ],
         middleware=[ApiKeyMiddleware()],
     )

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from api.errors import ApiError
+from kb import KbError
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, A
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
+def _kb_error(_: Request[Any, Any, Any], exc: KbError) -> Response[dict[str, Any]]:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
 def _field_errors(extra: Any) -> list[dict[str, str]]:
     if not isinstance(extra, list):
         return []
@@ -96,6 +101,7 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: _api_error,
+    KbError: _kb_error,
     ValidationException: _validation_error,
     HTTPException: _http_error,
     Exception: _unexpected_error,

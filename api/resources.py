@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
+from kb import KnowledgeStore
 
 
 @dataclass
@@ -21,3 +22,4 @@ class Resources:
     redis: Redis
     limiter: RateLimiter
     livekit: livekit_api.LiveKitAPI
+    knowledge: KnowledgeStore

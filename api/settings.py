@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kb.settings import KbSettings
+
 STATE_DIR = Path(".voxroom")
 SECRETS_FILE = STATE_DIR / "secrets.env"
 
@@ -72,6 +74,10 @@ class ApiSettings(BaseSettings):
     token_max_ttl_s: int = 3600
     idempotency_ttl_s: int = 24 * 3600
     api_key_cache_ttl_s: int = 60
+
+    kb: KbSettings = Field(default_factory=KbSettings)
+    """Knowledge-base limits, read from `VOXROOM_KB_*`."""
+    url_refresh_check_s: float = 60.0
 
     state_dir: Path = STATE_DIR
     bin_dir: Path = Path.home() / ".cache" / "voxroom" / "bin"

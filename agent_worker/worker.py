@@ -1,0 +1,114 @@
+"""The agent worker process: a livekit-agents `AgentServer` with explicit dispatch.
+
+`run_worker(settings)` is what `voxroom worker` and `python -m agent_worker` call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import signal
+import threading
+
+from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
+from livekit.plugins import silero
+
+from .contracts import AGENT_NAME
+from .offline_models import load_offline_models
+from .session import ProcessResources, run_session
+from .settings import WorkerSettings
+
+logger = logging.getLogger(__name__)
+
+_RESOURCES_KEY = "voxroom.resources"
+_PREWARM_TIMEOUT_S = 120.0
+_EXECUTORS = {"thread": JobExecutorType.THREAD, "process": JobExecutorType.PROCESS}
+
+_loaded_lock = threading.Lock()
+_loaded: ProcessResources | None = None
+
+
+def process_resources(settings: WorkerSettings) -> ProcessResources:
+    """VAD and offline models of this process, loaded by the first job that asks.
+
+    With the thread executor every call of the worker shares this one copy (the models are
+    read-only and thread-safe at inference); with the process executor each job process
+    loads its own.
+    """
+    global _loaded
+    with _loaded_lock:
+        if _loaded is None:
+            _loaded = ProcessResources(
+                settings=settings, vad=silero.VAD.load(), models=load_offline_models(settings)
+            )
+        return _loaded
+
+
+def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
+    """Make the models ready before any call arrives."""
+    proc.userdata[_RESOURCES_KEY] = process_resources(settings)
+
+
+async def entrypoint(settings: WorkerSettings, ctx: JobContext) -> None:
+    resources = ctx.proc.userdata.get(_RESOURCES_KEY)
+    if resources is None:
+        prewarm(settings, ctx.proc)
+        resources = ctx.proc.userdata[_RESOURCES_KEY]
+    await run_session(ctx, resources)
+
+
+def build_server(settings: WorkerSettings) -> AgentServer:
+    server = AgentServer(
+        ws_url=settings.livekit_url,
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+        host=settings.http_host,
+        port=settings.http_port,
+        num_idle_processes=settings.num_idle_processes,
+        load_threshold=settings.load_threshold,
+        drain_timeout=settings.drain_timeout_s,
+        job_executor_type=_EXECUTORS[settings.job_executor],
+        initialize_process_timeout=_PREWARM_TIMEOUT_S,
+        job_memory_warn_mb=1500,
+        setup_fnc=functools.partial(prewarm, settings),
+    )
+    server.rtc_session(functools.partial(entrypoint, settings), agent_name=AGENT_NAME)
+    return server
+
+
+async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM), then drain active calls and close."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = build_server(settings)
+    run_task = asyncio.create_task(server.run(devmode=False), name="voxroom.agent_server")
+    stop_task = asyncio.create_task(stop.wait(), name="voxroom.worker_stop")
+    try:
+        await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        if run_task.done():
+            run_task.result()
+            return
+        logger.info("draining worker")
+        try:
+            await server.drain(timeout=settings.drain_timeout_s)
+        except TimeoutError:
+            logger.warning("drain timed out")
+        await server.aclose()
+        await run_task
+    finally:
+        stop_task.cancel()
+        await asyncio.gather(stop_task, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def run_worker(settings: WorkerSettings) -> None:
+    """Blocking entry point for the CLI."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    asyncio.run(serve(settings))

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Controller, delete, get, post, put
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, MultipartBody
+
+from api.auth import READ, WRITE
+from api.knowledge.schemas import (
+    ChunkList,
+    ChunkRead,
+    ChunkUpdate,
+    Deleted,
+    DocumentList,
+    IngestResponse,
+    KnowledgeBaseCreate,
+    KnowledgeBaseEnvelope,
+    KnowledgeBaseList,
+    ReindexResponse,
+    SearchRequest,
+    SearchResponse,
+    TextIngest,
+    UrlIngest,
+)
+from api.knowledge.services import KnowledgeService, chunk_read
+from api.pagination import Page, page_body, provide_page
+from api.projects.schemas import Principal
+from api.resources import Resources
+
+# Multipart framing around a file at the 10 MB document limit.
+_UPLOAD_BODY_LIMIT = 11 * 1024 * 1024
+
+
+def provide_knowledge(resources: Resources) -> KnowledgeService:
+    return KnowledgeService(resources.knowledge, resources.redis)
+
+
+@dataclass
+class DocumentUpload:
+    file: UploadFile
+
+
+class KnowledgeBaseController(Controller):
+    path = "/knowledge-bases"
+    tags = ["knowledge-bases"]
+    dependencies = {
+        "paging": Provide(provide_page, sync_to_thread=False),
+        "knowledge": Provide(provide_knowledge, sync_to_thread=False),
+    }
+
+    @post(operation_id="createKnowledgeBase", guards=[WRITE])
+    async def create(
+        self,
+        data: JSONBody[KnowledgeBaseCreate],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> KnowledgeBaseEnvelope:
+        return KnowledgeBaseEnvelope(
+            knowledge_base=await knowledge.create(principal.project_id, data)
+        )
+
+    @get(operation_id="listKnowledgeBases", guards=[READ])
+    async def list_bases(
+        self,
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> KnowledgeBaseList:
+        result = await knowledge.list(principal.project_id, paging.page, paging.per_page)
+        return KnowledgeBaseList(**page_body("knowledge_bases", result.items, result.total, paging))
+
+    @get("/{kb_id:str}", operation_id="getKnowledgeBase", guards=[READ])
+    async def get_base(
+        self,
+        kb_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> KnowledgeBaseEnvelope:
+        return KnowledgeBaseEnvelope(
+            knowledge_base=await knowledge.get(principal.project_id, kb_id)
+        )
+
+    @delete("/{kb_id:str}", operation_id="deleteKnowledgeBase", guards=[WRITE], status_code=200)
+    async def delete_base(
+        self,
+        kb_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> Deleted:
+        await knowledge.delete(principal.project_id, kb_id)
+        return Deleted()
+
+    @post(
+        "/{kb_id:str}/documents",
+        operation_id="uploadKnowledgeDocument",
+        guards=[WRITE],
+        request_max_body_size=_UPLOAD_BODY_LIMIT,
+    )
+    async def upload(
+        self,
+        kb_id: FromPath[str],
+        data: MultipartBody[DocumentUpload],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> IngestResponse:
+        content = await data.file.read()
+        # The client's file name is only a label: it is never used as a path.
+        label = (data.file.filename or "upload").replace("/", "_").replace("\\", "_")[:200]
+        return await knowledge.ingest_upload(principal.project_id, kb_id, content, label)
+
+    @get("/{kb_id:str}/documents", operation_id="listKnowledgeDocuments", guards=[READ])
+    async def documents(
+        self,
+        kb_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> DocumentList:
+        result = await knowledge.documents(
+            principal.project_id, kb_id, paging.page, paging.per_page
+        )
+        return DocumentList(**page_body("documents", result.items, result.total, paging))
+
+    @delete(
+        "/{kb_id:str}/documents/{document_id:str}",
+        operation_id="deleteKnowledgeDocument",
+        guards=[WRITE],
+        status_code=200,
+    )
+    async def delete_document(
+        self,
+        kb_id: FromPath[str],
+        document_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> Deleted:
+        await knowledge.store.delete_document(principal.project_id, kb_id, document_id)
+        return Deleted()
+
+    @post(
+        "/{kb_id:str}/ingest",
+        operation_id="ingestKnowledgeText",
+        guards=[WRITE],
+        request_max_body_size=_UPLOAD_BODY_LIMIT,
+    )
+    async def ingest(
+        self,
+        kb_id: FromPath[str],
+        data: JSONBody[TextIngest],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> IngestResponse:
+        return await knowledge.ingest_text(
+            principal.project_id, kb_id, data.content, data.source_name
+        )
+
+    @post("/{kb_id:str}/urls", operation_id="ingestKnowledgeUrl", guards=[WRITE])
+    async def ingest_url(
+        self,
+        kb_id: FromPath[str],
+        data: JSONBody[UrlIngest],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> IngestResponse:
+        return await knowledge.ingest_url(
+            principal.project_id, kb_id, data.url, data.refresh_interval
+        )
+
+    @post(
+        "/{kb_id:str}/reindex",
+        operation_id="reindexKnowledgeBase",
+        guards=[WRITE],
+        status_code=200,
+    )
+    async def reindex(
+        self,
+        kb_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> ReindexResponse:
+        return ReindexResponse(
+            chunks_reindexed=await knowledge.reindex(principal.project_id, kb_id)
+        )
+
+    @get("/{kb_id:str}/chunks", operation_id="listKnowledgeChunks", guards=[READ])
+    async def chunks(
+        self,
+        kb_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> ChunkList:
+        result = await knowledge.chunks(principal.project_id, kb_id, paging.page, paging.per_page)
+        return ChunkList(**page_body("chunks", result.items, result.total, paging))
+
+    @put("/{kb_id:str}/chunks/{chunk_id:str}", operation_id="updateKnowledgeChunk", guards=[WRITE])
+    async def update_chunk(
+        self,
+        kb_id: FromPath[str],
+        chunk_id: FromPath[str],
+        data: JSONBody[ChunkUpdate],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> ChunkRead:
+        info = await knowledge.store.update_chunk(
+            principal.project_id, kb_id, chunk_id, content=data.content, is_active=data.is_active
+        )
+        return chunk_read(info)
+
+    @delete(
+        "/{kb_id:str}/chunks/{chunk_id:str}",
+        operation_id="deleteKnowledgeChunk",
+        guards=[WRITE],
+        status_code=200,
+    )
+    async def delete_chunk(
+        self,
+        kb_id: FromPath[str],
+        chunk_id: FromPath[str],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> Deleted:
+        await knowledge.store.delete_chunk(principal.project_id, kb_id, chunk_id)
+        return Deleted()
+
+
+class KnowledgeSearchController(Controller):
+    tags = ["knowledge-bases"]
+    dependencies = {"knowledge": Provide(provide_knowledge, sync_to_thread=False)}
+
+    @post("/knowledge/search", operation_id="searchKnowledge", guards=[READ], status_code=200)
+    async def search(
+        self,
+        data: JSONBody[SearchRequest],
+        knowledge: NamedDependency[KnowledgeService],
+        principal: NamedDependency[Principal],
+    ) -> SearchResponse:
+        results = await knowledge.search(principal.project_id, data)
+        return SearchResponse(query=data.query, results=results)
