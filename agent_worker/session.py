@@ -25,6 +25,8 @@ from pydantic import ValidationError
 
 from .contracts import AgentSpec, DispatchMetadata, SessionEndedEvent, SessionStartedEvent
 from .errors import AgentError, InvalidDispatchError
+from .kb_answerer import KnowledgeSource
+from .knowledge import ControlPlaneKnowledge, search_knowledge_base_tool
 from .providers import build_llm, build_stt, build_tts
 from .reporter import RetryPolicy, SessionReporter, new_event_id
 from .session_guard import LimitReason, SessionGuard
@@ -82,12 +84,14 @@ def turn_handling(spec: AgentSpec) -> TurnHandlingOptions:
     }
 
 
-def build_agent_session(spec: AgentSpec, resources: ProcessResources) -> AgentSession:
+def build_agent_session(
+    spec: AgentSpec, resources: ProcessResources, knowledge: KnowledgeSource | None = None
+) -> AgentSession:
     settings, models = resources.settings, resources.models
     return AgentSession(
         stt=build_stt(spec, settings, models),
         vad=resources.vad,
-        llm=build_llm(spec, settings),
+        llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
     )
@@ -99,9 +103,12 @@ def build_tools(
     http: aiohttp.ClientSession,
     timeout_s: float,
     on_end_call: Callable[[], None],
+    knowledge: KnowledgeSource | None = None,
 ) -> list[llm.Tool | llm.Toolset]:
     context = {"session_id": meta.session_id, "agent_id": meta.agent_id}
     tools: list[llm.Tool | llm.Toolset] = [end_call_tool(on_end_call)]
+    if knowledge is not None:
+        tools.append(search_knowledge_base_tool(knowledge))
     tools.extend(
         http_tool(spec, http=http, timeout_s=timeout_s, context=context)
         for spec in meta.agent.tools
@@ -136,6 +143,16 @@ class CallSession:
         self._http = http
         self._limit_reason: EndReason | None = None
         self._session: AgentSession | None = None
+        self.knowledge: KnowledgeSource | None = (
+            ControlPlaneKnowledge(
+                http,
+                report_url=meta.report_url,
+                report_token=meta.report_token,
+                knowledge_base_ids=meta.agent.knowledge_base_ids,
+            )
+            if meta.agent.knowledge_base_ids
+            else None
+        )
         self.recorder: TurnRecorder | None = None
 
     def _end(self, reason: EndReason) -> None:
@@ -159,7 +176,7 @@ class CallSession:
             SessionStartedEvent(event_id=new_event_id(), caller_identity=participant.identity)
         )
 
-        session = build_agent_session(spec, self._resources)
+        session = build_agent_session(spec, self._resources, self.knowledge)
         self._session = session
         self.recorder = TurnRecorder(session, self._reporter)
         loop = asyncio.get_running_loop()
@@ -184,6 +201,7 @@ class CallSession:
             http=self._http,
             timeout_s=self._resources.settings.tool_timeout_s,
             on_end_call=lambda: self._end("manual"),
+            knowledge=self.knowledge,
         )
         await session.start(
             agent=Agent(instructions=spec.instructions, tools=tools),

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent_worker.settings import WorkerSettings
 from kb.settings import KbSettings
 
 STATE_DIR = Path(".voxroom")
@@ -76,6 +77,8 @@ class ApiSettings(BaseSettings):
     api_key_cache_ttl_s: int = 60
 
     kb: KbSettings = Field(default_factory=KbSettings)
+    agents: WorkerSettings = Field(default_factory=WorkerSettings)
+    """Provider settings for text chat with agents (the same variables the worker reads)."""
     """Knowledge-base limits, read from `VOXROOM_KB_*`."""
     url_refresh_check_s: float = 60.0
 

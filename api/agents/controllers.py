@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
+from api.agents.chat import ChatRequest, ChatResponse, ChatService
 from api.agents.schemas import (
     AgentCreate,
     AgentList,
@@ -22,6 +23,7 @@ from api.knowledge.controllers import provide_knowledge
 from api.knowledge.services import KnowledgeService
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
+from api.resources import Resources
 
 
 class AgentController(Controller):
@@ -85,6 +87,20 @@ class AgentController(Controller):
         principal: NamedDependency[Principal],
     ) -> None:
         await AgentService(db_session).delete(principal.project_id, agent_id)
+
+    @post("/{agent_id:str}/chat", operation_id="chatWithAgent", guards=[WRITE], status_code=200)
+    async def chat(
+        self,
+        agent_id: FromPath[str],
+        data: JSONBody[ChatRequest],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> ChatResponse:
+        """A text turn through the agent's own instructions, tools and LLM (no audio)."""
+        spec = await AgentService(db_session).spec_of(principal.project_id, agent_id)
+        chat = ChatService(resources.redis, resources.knowledge, resources.settings.agents)
+        return await chat.turn(principal.project_id, agent_id, spec, data)
 
     @get("/{agent_id:str}/tools", operation_id="listAgentTools", guards=[READ])
     async def agent_tools(

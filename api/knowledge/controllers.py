@@ -68,7 +68,7 @@ class KnowledgeBaseController(Controller):
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
     ) -> KnowledgeBaseList:
-        result = await knowledge.list(principal.project_id, paging.page, paging.per_page)
+        result = await knowledge.list_bases(principal.project_id, paging.page, paging.per_page)
         return KnowledgeBaseList(**page_body("knowledge_bases", result.items, result.total, paging))
 
     @get("/{kb_id:str}", operation_id="getKnowledgeBase", guards=[READ])

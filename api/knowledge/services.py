@@ -20,6 +20,7 @@ from api.knowledge.schemas import (
 )
 from kb import IngestProgress, KnowledgeStore
 from kb.errors import NotFound as KbNotFound
+from kb.ingest import ProgressCallback
 from kb.search import SearchHit
 from kb.views import ChunkInfo, DocumentInfo, IngestResult, KnowledgeBaseInfo, Page
 
@@ -108,7 +109,7 @@ class KnowledgeService:
         self.store = store
         self.redis = redis
 
-    def _progress_reporter(self, project_id: str, kb_id: str):  # type: ignore[no-untyped-def]
+    def _progress_reporter(self, project_id: str, kb_id: str) -> ProgressCallback:
         key = _progress_key(project_id, kb_id)
 
         async def report(progress: IngestProgress) -> None:
@@ -137,7 +138,9 @@ class KnowledgeService:
         progress = IngestProgressRead.model_validate_json(raw) if raw else None
         return kb_read(info, progress)
 
-    async def list(self, project_id: str, page: int, per_page: int) -> Page[KnowledgeBaseRead]:
+    async def list_bases(
+        self, project_id: str, page: int, per_page: int
+    ) -> Page[KnowledgeBaseRead]:
         result = await self.store.list_knowledge_bases(project_id, page=page, per_page=per_page)
         return Page([kb_read(i) for i in result.items], result.total, page, per_page)
 

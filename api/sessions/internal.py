@@ -14,6 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent_worker.contracts import WorkerReport
 from api.auth import extract_api_key
 from api.errors import NotFound, Unauthorized
+from api.knowledge.schemas import SearchRequest, SearchResponse
+from api.knowledge.services import KnowledgeService
 from api.resources import Resources
 from api.sessions.reconciler import schedule_room_check
 from api.sessions.schemas import EventsAccepted
@@ -55,6 +57,18 @@ class WorkerReportController(Controller):
         return await SessionService(db_session).apply_worker_events(
             project_id, session_id, list(data.events)
         )
+
+    @post("/knowledge/search", operation_id="workerKnowledgeSearch", status_code=200)
+    async def knowledge_search(
+        self,
+        data: JSONBody[SearchRequest],
+        request: Request[Any, Any, Any],
+        resources: NamedDependency[Resources],
+    ) -> SearchResponse:
+        """Knowledge search for a worker, limited to the project of its session."""
+        _, project_id = session_from_token(resources, request)
+        service = KnowledgeService(resources.knowledge, resources.redis)
+        return SearchResponse(query=data.query, results=await service.search(project_id, data))
 
     @post("/livekit/webhook", operation_id="livekitWebhook", status_code=200)
     async def livekit_webhook(
