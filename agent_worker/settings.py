@@ -69,8 +69,8 @@ class WorkerSettings(BaseSettings):
 
     model_cache_dir: Path = Field(default_factory=_default_cache_dir)
     whisper_models: list[str] = Field(
-        default=["tiny.en", "base"],
-        description="Whisper models loaded at start; agents choose one with `stt.model`.",
+        default=["base"],
+        description="Whisper models loaded at start (`base`, `tiny.en`); agents pick `stt.model`.",
     )
     whisper_threads: int = Field(default=2, ge=1, le=64)
     whisper_compute_type: str = "int8"
@@ -85,7 +85,13 @@ class WorkerSettings(BaseSettings):
     )
     num_idle_processes: int = Field(default=1, ge=0, le=32)
     load_threshold: float = Field(
-        default=0.9, gt=0.0, description="Above 1 disables load shedding (benchmarks)."
+        default=2.0,
+        gt=0.0,
+        description=(
+            "CPU load above which the worker refuses new calls; above 1 never refuses. LiveKit "
+            "drops a call that no worker accepts, so a lone worker must not shed load: set "
+            "0.7-0.9 only when several workers share the calls."
+        ),
     )
     http_port: int = Field(default=0, ge=0, le=65535, description="Health server; 0 = any.")
     http_host: str = "127.0.0.1"

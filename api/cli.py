@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -61,6 +62,35 @@ def run_worker() -> None:
     from agent_worker.worker import run_worker as start_worker
 
     start_worker(WorkerSettings())
+
+
+@app.command()
+def talk(
+    agent: Annotated[str, typer.Option(help="The agent's id (agt_...).")],
+    say: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="A WAV to speak.")],
+    api_key: Annotated[str, typer.Option(envvar="VOXROOM_API_KEY", help="A write key.")],
+    record: Annotated[Path, typer.Option(help="Where to save the agent's audio.")] = Path(
+        "agent-reply.wav"
+    ),
+    room: Annotated[str, typer.Option(help="Room name (without project prefix).")] = "talk",
+    api_url: Annotated[str | None, typer.Option(help="Control plane URL.")] = None,
+    listen: Annotated[float, typer.Option(help="Seconds to wait for the reply.")] = 30.0,
+) -> None:
+    """Call an agent over WebRTC: hear its greeting, speak a WAV, record the reply."""
+    from api.talk import talk as talk_to_agent
+
+    transcript = asyncio.run(
+        talk_to_agent(
+            api_url=api_url or ApiSettings().api_base_url,
+            api_key=api_key,
+            agent_id=agent,
+            say=say,
+            record=record,
+            room=room,
+            listen_s=listen,
+        )
+    )
+    typer.echo("\nTranscript as stored by Voxroom:\n" + transcript)
 
 
 @app.command()

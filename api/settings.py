@@ -81,6 +81,8 @@ class ApiSettings(BaseSettings):
     """Provider settings for text chat with agents (the same variables the worker reads)."""
     """Knowledge-base limits, read from `VOXROOM_KB_*`."""
     url_refresh_check_s: float = 60.0
+    dispatch_check_s: float = 20.0
+    """How long an agent has to join a dispatched call before it is dispatched again."""
 
     state_dir: Path = STATE_DIR
     bin_dir: Path = Path.home() / ".cache" / "voxroom" / "bin"

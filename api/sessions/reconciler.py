@@ -15,6 +15,7 @@ from livekit import api as lk
 
 from api.resources import Resources
 from api.rooms.services import livekit_call
+from api.sessions.dispatch import check_due_dispatches
 from api.sessions.services import SessionService
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ async def check_due_rooms(resources: Resources) -> int:
 async def run_reconciler(resources: Resources, interval_s: float = 1.0) -> None:
     while True:
         try:
+            await check_due_dispatches(resources)
             closed = await check_due_rooms(resources)
             if closed:
                 logger.info("closed abandoned sessions", extra={"count": closed})

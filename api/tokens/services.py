@@ -8,14 +8,14 @@ from datetime import timedelta
 from livekit import api as lk
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import AGENT_NAME, AgentSpec, DispatchMetadata
+from agent_worker.contracts import AgentSpec
 from api.agents.services import AgentService
 from api.errors import Conflict, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
-from api.rooms.services import RoomService, livekit_call
+from api.rooms.services import RoomService
+from api.sessions.dispatch import send_dispatch
 from api.sessions.services import SessionService
-from api.sessions.tokens import issue_report_token
 from api.tokens.schemas import DispatchedSession, TokenRequest, TokenResponse
 
 logger = logging.getLogger(__name__)
@@ -70,28 +70,8 @@ class TokenService:
         row = await sessions.open_for_dispatch(
             self.principal.project_id, agent_id, spec, full_room, identity
         )
-        settings = self.resources.settings
-        secret = settings.require_livekit_secret()
-        metadata = DispatchMetadata(
-            session_id=row.id,
-            project_id=self.principal.project_id,
-            agent_id=agent_id,
-            room=full_room,
-            agent=spec,
-            report_url=f"{settings.api_base_url}/internal/v1",
-            report_token=issue_report_token(
-                secret,
-                row.id,
-                self.principal.project_id,
-                timedelta(seconds=spec.max_duration_s + 3600),
-            ),
-        )
-        request = lk.CreateAgentDispatchRequest(
-            agent_name=AGENT_NAME, room=full_room, metadata=metadata.model_dump_json()
-        )
         try:
-            async with livekit_call("Room"):
-                await self.resources.livekit.agent_dispatch.create_dispatch(request)
+            await send_dispatch(self.resources, row, spec)
         except Unavailable as exc:
             await sessions.fail(row, "agent_error", "dispatch failed")
             raise exc

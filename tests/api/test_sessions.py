@@ -7,9 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from litestar.testing import AsyncTestClient
 from livekit import api as lk
 
 from agent_worker.contracts import DispatchMetadata
+from api.app import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -219,3 +221,22 @@ async def test_unsigned_webhook_is_refused(client):
         "/internal/v1/livekit/webhook", content=b"{}", headers={"Authorization": "nope"}
     )
     assert response.status_code == 401
+
+
+async def test_a_dispatch_no_worker_takes_is_retried_then_fails(settings, make_key, livekit):
+    quick = settings.model_copy(update={"dispatch_check_s": 0.5})
+    key = await make_key("nobody-home")
+    async with AsyncTestClient(app=create_app(quick)) as client:
+        _, token, metadata = await dispatch(client, key.headers, livekit, "unanswered")
+        for _ in range(60):
+            session = (
+                await client.get(f"/api/v1/sessions/{metadata.session_id}", headers=key.headers)
+            ).json()["session"]
+            if session["status"] != "active":
+                break
+            await asyncio.sleep(0.25)
+    assert session["status"] == "failed"
+    assert session["end_reason"] == "agent_error"
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as api:
+        dispatches = await api.agent_dispatch.list_dispatch(token["room"])
+    assert len([d for d in dispatches if d.agent_name]) == 2  # the first and one retry
