@@ -5,7 +5,6 @@ from typing import Annotated
 from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import WRITE
 from api.idempotency import run_once
@@ -22,12 +21,11 @@ class TokenController(Controller):
     async def create_token(
         self,
         data: JSONBody[TokenRequest],
-        db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> TokenResponse:
-        service = TokenService(db_session, resources, principal)
+        service = TokenService(resources, principal)
         return await run_once(
             resources.redis,
             project_id=principal.project_id,

@@ -29,8 +29,7 @@ _SOURCE_BY_NAME = {
 
 
 class TokenService:
-    def __init__(self, session: AsyncSession, resources: Resources, principal: Principal) -> None:
-        self.session = session
+    def __init__(self, resources: Resources, principal: Principal) -> None:
         self.resources = resources
         self.principal = principal
         self.rooms = RoomService(resources, principal)
@@ -64,9 +63,9 @@ class TokenService:
         return token.to_jwt()
 
     async def _dispatch(
-        self, agent_id: str, spec: AgentSpec, full_room: str, identity: str
+        self, session: AsyncSession, agent_id: str, spec: AgentSpec, full_room: str, identity: str
     ) -> DispatchedSession:
-        sessions = SessionService(self.session)
+        sessions = SessionService(session)
         row = await sessions.open_for_dispatch(
             self.principal.project_id, agent_id, spec, full_room, identity
         )
@@ -77,19 +76,32 @@ class TokenService:
             raise exc
         return DispatchedSession(agent_id=agent_id, session_id=row.id)
 
+    async def _dispatch_agents(
+        self, agent_ids: list[str], room_name: str, identity: str
+    ) -> tuple[str, list[DispatchedSession]]:
+        async with self.resources.sessions() as session:
+            agents = AgentService(session)
+            specs: list[tuple[str, AgentSpec]] = []
+            for agent_id in agent_ids:
+                agent = await agents.get(self.principal.project_id, agent_id)
+                if not agent.is_active:
+                    raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
+                specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
+            room = await self.rooms.ensure(room_name)
+            dispatched = [
+                await self._dispatch(session, agent_id, spec, room, identity)
+                for agent_id, spec in specs
+            ]
+        return room, dispatched
+
     async def issue(self, data: TokenRequest) -> TokenResponse:
-        agents = AgentService(self.session)
-        specs: list[tuple[str, AgentSpec]] = []
-        for agent_id in data.agent_ids():
-            agent = await agents.get(self.principal.project_id, agent_id)
-            if not agent.is_active:
-                raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
-            specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
         # Rooms are never auto-created by a join, so the token's room must exist first.
-        room = await self.rooms.ensure(data.room)
-        dispatched = [
-            await self._dispatch(agent_id, spec, room, data.identity) for agent_id, spec in specs
-        ]
+        agent_ids = data.agent_ids()
+        if agent_ids:
+            room, dispatched = await self._dispatch_agents(agent_ids, data.room, data.identity)
+        else:
+            # The hot path (callers joining a room) needs no database at all.
+            room, dispatched = await self.rooms.ensure(data.room), []
         ttl_s = min(
             data.ttl or self.resources.settings.token_default_ttl_s,
             self.resources.settings.token_max_ttl_s,
