@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 
@@ -109,18 +110,20 @@ class KnowledgeService:
         self.store = store
         self.redis = redis
 
-    def _progress_reporter(self, project_id: str, kb_id: str) -> ProgressCallback:
+    @asynccontextmanager
+    async def _progress(self, project_id: str, kb_id: str) -> AsyncIterator[ProgressCallback]:
+        """A progress callback that any replica can read back (GET the knowledge base) while
+        the work runs here; the record is removed when the work ends, however it ends."""
         key = _progress_key(project_id, kb_id)
 
         async def report(progress: IngestProgress) -> None:
-            # Any replica can answer "how far along is it?" while the ingest runs here.
             value = {"stage": progress.stage, "done": progress.done, "total": progress.total}
             await self.redis.set(key, json.dumps(value), ex=_PROGRESS_TTL_S)
 
-        return report
-
-    async def _finish(self, project_id: str, kb_id: str) -> None:
-        await self.redis.delete(_progress_key(project_id, kb_id))
+        try:
+            yield report
+        finally:
+            await self.redis.delete(key)
 
     async def create(self, project_id: str, data: KnowledgeBaseCreate) -> KnowledgeBaseRead:
         info = await self.store.create_knowledge_base(
@@ -150,55 +153,33 @@ class KnowledgeService:
     async def ingest_upload(
         self, project_id: str, kb_id: str, data: bytes, source_name: str
     ) -> IngestResponse:
-        try:
+        async with self._progress(project_id, kb_id) as progress:
             result = await self.store.ingest_upload(
-                project_id,
-                kb_id,
-                data,
-                source_name=source_name,
-                progress=self._progress_reporter(project_id, kb_id),
+                project_id, kb_id, data, source_name=source_name, progress=progress
             )
-        finally:
-            await self._finish(project_id, kb_id)
         return _ingested(result)
 
     async def ingest_text(
         self, project_id: str, kb_id: str, content: str, source_name: str
     ) -> IngestResponse:
-        try:
+        async with self._progress(project_id, kb_id) as progress:
             result = await self.store.ingest_text(
-                project_id,
-                kb_id,
-                content,
-                source_name=source_name,
-                progress=self._progress_reporter(project_id, kb_id),
+                project_id, kb_id, content, source_name=source_name, progress=progress
             )
-        finally:
-            await self._finish(project_id, kb_id)
         return _ingested(result)
 
     async def ingest_url(
         self, project_id: str, kb_id: str, url: str, refresh_interval_s: int | None
     ) -> IngestResponse:
-        try:
+        async with self._progress(project_id, kb_id) as progress:
             result = await self.store.ingest_url(
-                project_id,
-                kb_id,
-                url,
-                refresh_interval_s=refresh_interval_s,
-                progress=self._progress_reporter(project_id, kb_id),
+                project_id, kb_id, url, refresh_interval_s=refresh_interval_s, progress=progress
             )
-        finally:
-            await self._finish(project_id, kb_id)
         return _ingested(result)
 
     async def reindex(self, project_id: str, kb_id: str) -> int:
-        try:
-            return await self.store.reindex(
-                project_id, kb_id, progress=self._progress_reporter(project_id, kb_id)
-            )
-        finally:
-            await self._finish(project_id, kb_id)
+        async with self._progress(project_id, kb_id) as progress:
+            return await self.store.reindex(project_id, kb_id, progress=progress)
 
     async def documents(
         self, project_id: str, kb_id: str, page: int, per_page: int
