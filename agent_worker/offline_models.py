@@ -248,4 +248,3 @@ def load_offline_models(settings: WorkerSettings) -> OfflineModels:
     except AgentError as exc:
         models.errors["flite"] = exc
     return models
-

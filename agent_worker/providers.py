@@ -64,11 +64,9 @@ def build_stt(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) 
 
 
 def _whisper_stt(model: str | None, language: str, models: OfflineModels) -> WhisperSTT:
-    # tiny.en answers in ~half the time of base on 2 cores and transcribes the clear English
-    # of phone questions as well; base stays the default for every other language
-    if model is None:
-        english = language == "en" and WHISPER_TINY_EN_MODEL in models.whisper
-        model = WHISPER_TINY_EN_MODEL if english else WHISPER_BASE
+    # base stays the default: over WebRTC tiny.en heard "located" as "allocated" in every
+    # try and "gluten free bread" as "blue and free, Brad" (bench/VOICE_RESULTS.md)
+    model = model or WHISPER_BASE
     if model == WHISPER_TINY_EN_MODEL and language != "en":
         raise ProviderUnavailableError(f"Whisper {model!r} only transcribes English")
     return WhisperSTT(models.require_whisper(model), name=model, language=language)

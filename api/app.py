@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,19 +13,20 @@ from redis.asyncio import Redis
 
 from api.agents.controllers import AgentController
 from api.auth import ApiKeyMiddleware, add_rate_limit_headers
+from api.background import PeriodicJobs
 from api.db import create_engine, session_factory
 from api.deps import DEPENDENCIES
 from api.error_handlers import EXCEPTION_HANDLERS
 from api.health.controllers import HealthController
 from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
-from api.knowledge.refresh import run_url_refresh
+from api.knowledge.refresh import refresh_due_urls
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.resources import Resources
 from api.rooms.controllers import RoomController
 from api.sessions.controllers import SessionController
 from api.sessions.internal import WorkerReportController
-from api.sessions.reconciler import run_reconciler
+from api.sessions.reconciler import reconcile
 from api.settings import ApiSettings
 from api.tokens.controllers import TokenController
 from kb import Embedder, KnowledgeStore, UrlFetcher
@@ -58,19 +58,17 @@ def create_app(settings: ApiSettings) -> Litestar:
             knowledge=KnowledgeStore(engine, embedder, settings.kb, fetcher),
         )
         app.state.resources = resources
-        background = [
-            asyncio.create_task(run_reconciler(resources), name="session-reconciler"),
-            asyncio.create_task(
-                run_url_refresh(resources.knowledge, settings.url_refresh_check_s),
-                name="kb-url-refresh",
-            ),
-        ]
+        jobs = PeriodicJobs()
+        jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
+        jobs.start(
+            "kb-url-refresh",
+            lambda: refresh_due_urls(resources.knowledge),
+            settings.url_refresh_check_s,
+        )
         try:
             yield
         finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await jobs.stop()
             await fetcher.aclose()
             await livekit.aclose()
             await redis.aclose()

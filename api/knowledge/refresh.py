@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from kb import KbError, KnowledgeStore
@@ -25,12 +24,3 @@ async def refresh_due_urls(store: KnowledgeStore) -> int:
             continue
         refreshed += int(result.changed)
     return refreshed
-
-
-async def run_url_refresh(store: KnowledgeStore, interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            await refresh_due_urls(store)
-        except Exception:
-            logger.exception("url refresh pass failed")

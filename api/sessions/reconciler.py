@@ -7,7 +7,6 @@ check asks LiveKit itself whether an agent is still in the room.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -53,13 +52,9 @@ async def check_due_rooms(resources: Resources) -> int:
     return closed
 
 
-async def run_reconciler(resources: Resources, interval_s: float = 1.0) -> None:
-    while True:
-        try:
-            await check_due_dispatches(resources)
-            closed = await check_due_rooms(resources)
-            if closed:
-                logger.info("closed abandoned sessions", extra={"count": closed})
-        except Exception:
-            logger.exception("session reconciler pass failed")
-        await asyncio.sleep(interval_s)
+async def reconcile(resources: Resources) -> None:
+    """One pass: re-send or fail unanswered dispatches, close sessions whose agent is gone."""
+    await check_due_dispatches(resources)
+    closed = await check_due_rooms(resources)
+    if closed:
+        logger.info("closed abandoned sessions", extra={"count": closed})
