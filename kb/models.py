@@ -122,4 +122,8 @@ class KbChunk(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
-KB_TABLES = (KnowledgeBase.__table__, KbDocument.__table__, KbChunk.__table__)
+# Looked up in the metadata because SQLModel's stubs do not declare `__table__`.
+KB_TABLES = tuple(
+    SQLModel.metadata.tables[str(model.__tablename__)]
+    for model in (KnowledgeBase, KbDocument, KbChunk)
+)

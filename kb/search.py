@@ -205,16 +205,71 @@ _POSTGRES_FTS = text(
 ).bindparams(bindparam("kb_ids", expanding=True))
 
 
+# S608 below: the statement text is built from integers and constants only; the terms are
+# bound parameters.
+def _capped_count(dialect: str, index: int) -> str:
+    if dialect == "sqlite":
+        return (
+            f"SELECT {index}, count(*) FROM (SELECT 1 FROM kb_chunks_fts "  # noqa: S608
+            f"WHERE kb_chunks_fts MATCH :t{index} LIMIT :cap)"
+        )
+    return (
+        f"SELECT {index}, count(*) FROM (SELECT 1 FROM kb_chunks "  # noqa: S608
+        f"WHERE search_vector @@ to_tsquery('english', :t{index}) LIMIT :cap) AS t{index}"
+    )
+
+
+async def rare_terms(session: AsyncSession, terms: Sequence[str], common_docs: int) -> list[str]:
+    """The terms found in fewer than `common_docs` chunks; counting stops at that cap.
+
+    Counted over the whole table, not per project: a word that is common in the database is
+    common enough in general text that it rarely decides which chunk answers a question.
+    """
+    dialect = _dialect(session)
+    statement = " UNION ALL ".join(_capped_count(dialect, i) for i in range(len(terms)))
+    params: dict[str, object] = {"cap": common_docs}
+    params.update({f"t{i}": _fts_term(dialect, t) for i, t in enumerate(terms)})
+    rows = await session.execute(text(statement), params)
+    counts: dict[int, int] = {int(i): int(n) for i, n in rows}
+    return [t for i, t in enumerate(terms) if counts.get(i, 0) < common_docs]
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name
+
+
+def _fts_term(dialect: str, term: str) -> str:
+    # Quoted for FTS5 so a word such as OR or NEAR stays a word; \w+ terms need no escaping
+    # in a Postgres tsquery.
+    return f'"{term}"' if dialect == "sqlite" else term
+
+
 async def fulltext_ranking(
-    session: AsyncSession, project_id: str, kb_ids: Sequence[str], query: str, limit: int
+    session: AsyncSession,
+    project_id: str,
+    kb_ids: Sequence[str],
+    query: str,
+    limit: int,
+    *,
+    common_term_docs: int | None = None,
 ) -> list[str]:
+    """Best-first chunk ids by BM25 (SQLite) or ts_rank_cd (Postgres).
+
+    With `common_term_docs` (hybrid search) terms found in that many chunks or more are
+    dropped first: their BM25 weight is small, and scoring every chunk that holds them is
+    what made full-text the slow half of a search at 100k chunks. A query made only of
+    common terms then contributes no full-text ranking, and the vector ranking decides.
+    """
     terms = query_terms(query)
+    if terms and common_term_docs is not None:
+        terms = await rare_terms(session, terms, common_term_docs)
     if not terms:
         return []
-    if session.bind.dialect.name == "sqlite":
-        statement, expression = _SQLITE_FTS, " OR ".join(f'"{t}"' for t in terms)
-    else:
-        statement, expression = _POSTGRES_FTS, " | ".join(terms)
+    dialect = _dialect(session)
+    statement = _SQLITE_FTS if dialect == "sqlite" else _POSTGRES_FTS
+    separator = " OR " if dialect == "sqlite" else " | "
+    expression = separator.join(_fts_term(dialect, t) for t in terms)
     rows = await session.execute(
         statement,
         {"query": expression, "project_id": project_id, "kb_ids": list(kb_ids), "limit": limit},

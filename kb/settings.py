@@ -30,5 +30,8 @@ class KbSettings(BaseSettings):
     embedding_threads: int = Field(default=0, ge=0)
     # How many candidates each retriever contributes before rank fusion.
     search_candidates: int = Field(default=50, gt=0)
+    # Hybrid search leaves out query terms found in this many chunks or more (see
+    # kb.search.fulltext_ranking); full-text-only search keeps every term.
+    fulltext_common_term_docs: int = Field(default=2000, gt=0)
     default_chunk_size: int = Field(default=500, gt=0)
     default_chunk_overlap: int = Field(default=50, ge=0)

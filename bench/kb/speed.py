@@ -239,24 +239,23 @@ class Corpus:
         weights = 1.0 / np.arange(1, len(words) + 1) ** ZIPF_EXPONENT
         self._p = weights / weights.sum()
         self._drawn: list[str] = []
+        self._next = 0
 
     def _zipf_words(self, count: int) -> list[str]:
         # Drawing in large batches: one choice() call per sentence would redo the O(V) setup.
-        if len(self._drawn) < count:
+        if self._next + count > len(self._drawn):
             batch = self._np_rng.choice(self._vocabulary, size=1_000_000, p=self._p)
-            self._drawn.extend(batch.tolist())
-        words, self._drawn = self._drawn[-count:], self._drawn[:-count]
-        return words
+            self._drawn, self._next = batch.tolist(), 0
+        self._next += count
+        return self._drawn[self._next - count : self._next]
 
     def chunk(self, i: int) -> str:
         rng = self._rng
         sentences: list[str] = []
         while sum(len(s) for s in sentences) < 380:
             count = rng.randint(6, 12)
-            if self.kind == "uniform":
-                words = rng.sample(WORDS, count)
-            else:
-                words = self._zipf_words(count)
+            uniform = self.kind == "uniform"
+            words = rng.sample(WORDS, count) if uniform else self._zipf_words(count)
             words.insert(rng.randint(0, len(words)), f"{rng.randint(1, 999)}")
             sentences.append(" ".join(words).capitalize() + ".")
         return f"Item {i}. " + " ".join(sentences)

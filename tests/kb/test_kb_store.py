@@ -3,11 +3,13 @@
 import asyncio
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from kb.embedding import Embedder
 from kb.errors import ContentTooLarge, ExtractionFailed, NotFound, UnsupportedContentType
 from kb.fetch import UrlFetcher
 from kb.ingest import IngestProgress
-from kb.search import SearchMode
+from kb.search import SearchMode, rare_terms
 from kb.settings import KbSettings
 from kb.store import KnowledgeStore
 from tests.kb import kb_documents as docs
@@ -226,3 +228,21 @@ async def test_url_ingest_refreshes_only_when_content_changed(
         assert "2010" in hits[0].content
     finally:
         await fetcher.aclose()
+
+
+async def test_hybrid_search_leaves_out_terms_found_in_many_chunks(
+    kb_engine: AsyncEngine, embedder: Embedder
+) -> None:
+    store = KnowledgeStore(kb_engine, embedder, KbSettings(fulltext_common_term_docs=3))
+    base = await store.create_knowledge_base(P1, name="KB")
+    for i in range(4):
+        await store.ingest_text(P1, base.id, f"Parking spot {i} is free.", source_name=f"p{i}")
+    await store.ingest_text(P1, base.id, "The unicorn lives upstairs.", source_name="u")
+    async with async_sessionmaker(kb_engine)() as session:
+        assert await rare_terms(session, ["parking", "unicorn"], 3) == ["unicorn"]
+    # Only common terms: full-text contributes nothing and the vector ranking still answers.
+    hits = await store.search(P1, "parking", [base.id], top_k=5)
+    assert len(hits) == 5
+    assert hits[0].content.startswith("Parking")
+    text_only = await store.search(P1, "parking", [base.id], top_k=5, mode=SearchMode.TEXT)
+    assert len(text_only) == 4
