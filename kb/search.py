@@ -29,7 +29,7 @@ RRF_K = 1
 VECTOR_WEIGHT = 1.0
 TEXT_WEIGHT = 0.4
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     [
         "a",
         "about",
@@ -183,7 +183,7 @@ def query_terms(query: str, limit: int = 32) -> list[str]:
     engines' default AND) would miss most answers.
     """
     words = [w.lower() for w in _WORD.findall(query)]
-    terms = [w for w in dict.fromkeys(words) if w not in _STOPWORDS and len(w) > 1]
+    terms = [w for w in dict.fromkeys(words) if w not in STOPWORDS and len(w) > 1]
     return (terms or list(dict.fromkeys(words)))[:limit]
 
 
