@@ -33,7 +33,7 @@ from api.resources import Resources
 _UPLOAD_BODY_LIMIT = 11 * 1024 * 1024
 
 
-def provide_knowledge(resources: Resources) -> KnowledgeService:
+def provide_knowledge(resources: NamedDependency[Resources]) -> KnowledgeService:
     return KnowledgeService(resources.knowledge, resources.redis)
 
 
