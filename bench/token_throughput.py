@@ -59,23 +59,29 @@ def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seco
 
 async def fixed_rate_latency(url: str, headers: dict[str, str], body: dict[str, str],
                              rate: int, seconds: int) -> list[float]:
-    """Open-loop load: latency counts from the scheduled send time (no coordinated omission)."""
+    """Open-loop load: latency counts from the scheduled send time (no coordinated omission).
+
+    The first second only opens the client's connections and is not counted: a new TCP
+    connection per request is the client's cost, not the endpoint's.
+    """
+    warmup = rate
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
-        async def one(scheduled: float) -> None:
+        async def one(scheduled: float, counted: bool) -> None:
             async with session.post(url, json=body, headers=headers) as response:
                 await response.read()
                 if response.status != 200:
                     raise RuntimeError(f"{url} answered {response.status}")
-            latencies.append((time.perf_counter() - scheduled) * 1000)
+            if counted:
+                latencies.append((time.perf_counter() - scheduled) * 1000)
 
         start = time.perf_counter() + 0.1
         tasks = []
-        for i in range(rate * seconds):
+        for i in range(warmup + rate * seconds):
             scheduled = start + i / rate
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            tasks.append(asyncio.create_task(one(scheduled)))
+            tasks.append(asyncio.create_task(one(scheduled, i >= warmup)))
         await asyncio.gather(*tasks)
     return latencies
 
