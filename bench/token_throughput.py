@@ -27,7 +27,14 @@ import aiohttp
 from api.bootstrap import create_project_key
 from api.migrate import upgrade
 from api.projects.schemas import Scope
-from tests.services import free_port, http_ok, livekit_server, redis_server, running
+from tests.services import (
+    free_port,
+    http_ok,
+    livekit_server,
+    port_open,
+    redis_server,
+    running,
+)
 
 TOKEN_BODY = {"identity": "bench-caller", "room": "bench-room"}
 
@@ -90,18 +97,6 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=1000)[int(p * 10) - 1]
 
 
-def serve(argv: list[str], port: int, env: dict[str, str], log: Path, what: str):  # type: ignore[no-untyped-def]
-    return running(argv, what, http_ok(f"http://127.0.0.1:{port}/healthz")
-                   if what == "api" else lambda: _port_ready(port), log, env=env)
-
-
-def _port_ready(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -129,8 +124,9 @@ def main() -> None:
         api_argv = [sys.executable, "-m", "api", "api", "--port", str(api_port)]
         bare_argv = [*uvicorn, "--port", str(bare_port), "bench.bare_app:app"]
         with (
-            serve(api_argv, api_port, env, workdir / "api.log", "api"),
-            serve(bare_argv, bare_port, env, workdir / "bare.log", "bare"),
+            running(api_argv, "api", http_ok(f"http://127.0.0.1:{api_port}/healthz"),
+                    workdir / "api.log", env=env),
+            running(bare_argv, "bare app", port_open(bare_port), workdir / "bare.log", env=env),
         ):
             token_url = f"http://127.0.0.1:{api_port}/api/v1/token"
             bare_url = f"http://127.0.0.1:{bare_port}/noop"

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import aiohttp
 from livekit import api as lk
 
-from api.errors import NotFound, Unavailable
+from api.errors import ApiError, NotFound, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.schemas import ParticipantRead, RoomCreate, RoomDetail, RoomRead, TrackRead
@@ -27,6 +27,18 @@ async def livekit_call(what: str) -> AsyncIterator[None]:
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise Unavailable("LiveKit is unreachable") from exc
+
+
+async def agent_in_room(livekit: lk.LiveKitAPI, room_name: str) -> bool:
+    """Whether an agent participant is in the room now; a missing or unreachable room has none."""
+    try:
+        async with livekit_call("Room"):
+            response = await livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=room_name)
+            )
+    except ApiError:
+        return False
+    return any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in response.participants)
 
 
 def _track(track: lk.TrackInfo) -> TrackRead:

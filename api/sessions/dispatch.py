@@ -14,11 +14,12 @@ from datetime import timedelta
 
 from livekit import api as lk
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AGENT_NAME, AgentSpec, DispatchMetadata
 from api.agents.models import AgentConfig
 from api.resources import Resources
-from api.rooms.services import livekit_call
+from api.rooms.services import agent_in_room, livekit_call
 from api.sessions.models import CallSession, SessionEvent
 from api.sessions.services import SessionService
 from api.sessions.tokens import issue_report_token
@@ -53,21 +54,11 @@ async def send_dispatch(resources: Resources, row: CallSession, spec: AgentSpec)
     await resources.redis.zadd(_DUE, {row.id: time.time() + settings.dispatch_check_s})
 
 
-async def _agent_arrived(resources: Resources, row: CallSession) -> bool:
-    async with resources.sessions() as session:
-        reported = (
-            await session.exec(select(SessionEvent.id).where(SessionEvent.session_id == row.id))
-        ).first()
-    if reported is not None:
-        return True
-    try:
-        async with livekit_call("Room"):
-            response = await resources.livekit.room.list_participants(
-                lk.ListParticipantsRequest(room=row.room_name)
-            )
-    except Exception:
-        return False
-    return any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in response.participants)
+async def _agent_arrived(resources: Resources, session: AsyncSession, row: CallSession) -> bool:
+    reported = (
+        await session.exec(select(SessionEvent.id).where(SessionEvent.session_id == row.id))
+    ).first()
+    return reported is not None or await agent_in_room(resources.livekit, row.room_name)
 
 
 async def check_due_dispatches(resources: Resources) -> None:
@@ -77,7 +68,11 @@ async def check_due_dispatches(resources: Resources) -> None:
             continue  # another replica took it
         async with resources.sessions() as session:
             row = await session.get(CallSession, session_id)
-            if row is None or row.status != "active" or await _agent_arrived(resources, row):
+            if (
+                row is None
+                or row.status != "active"
+                or await _agent_arrived(resources, session, row)
+            ):
                 continue
             attempts_key = f"vx:dispatchattempts:{session_id}"
             attempts = int(await resources.redis.incr(attempts_key))

@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
-from livekit import api as lk
-
 from api.resources import Resources
-from api.rooms.services import livekit_call
+from api.rooms.services import agent_in_room
 from api.sessions.dispatch import check_due_dispatches
 from api.sessions.services import SessionService
 
@@ -27,17 +25,6 @@ async def schedule_room_check(resources: Resources, room_name: str) -> None:
     await resources.redis.zadd(_DUE, {room_name: time.time() + GRACE_S})
 
 
-async def _agent_present(resources: Resources, room_name: str) -> bool:
-    try:
-        async with livekit_call("Room"):
-            response = await resources.livekit.room.list_participants(
-                lk.ListParticipantsRequest(room=room_name)
-            )
-    except Exception:
-        return False
-    return any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in response.participants)
-
-
 async def check_due_rooms(resources: Resources) -> int:
     closed = 0
     due = [str(name) for name in await resources.redis.zrangebyscore(_DUE, 0, time.time())]
@@ -45,7 +32,7 @@ async def check_due_rooms(resources: Resources) -> int:
         # ZREM decides which replica handles the room when several run this loop.
         if not await resources.redis.zrem(_DUE, room_name):
             continue
-        if await _agent_present(resources, room_name):
+        if await agent_in_room(resources.livekit, room_name):
             continue
         async with resources.sessions() as session:
             closed += await SessionService(session).close_abandoned(room_name, "agent_error")
