@@ -29,6 +29,7 @@ from api.sessions.internal import WorkerReportController
 from api.sessions.reconciler import reconcile
 from api.settings import ApiSettings
 from api.tokens.controllers import TokenController
+from api.tokens.signing import TokenSigner
 from kb import Embedder, KnowledgeStore, UrlFetcher
 
 API_PREFIX = "/api/v1"
@@ -56,6 +57,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             limiter=RateLimiter(redis, settings.rate_limits),
             livekit=livekit,
             knowledge=KnowledgeStore(engine, embedder, settings.kb, fetcher),
+            signer=TokenSigner(settings.livekit_api_key, settings.require_livekit_secret()),
         )
         app.state.resources = resources
         jobs = PeriodicJobs()

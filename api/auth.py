@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -25,6 +26,12 @@ def extract_api_key(headers: Any) -> str | None:
     if authorization[:7].lower() == "bearer ":
         return authorization[7:].strip() or None
     return headers.get("x-api-key") or None
+
+
+@lru_cache(maxsize=4096)
+def _principal_from_cache(cached: str) -> Principal:
+    """Parse a cached principal once per distinct entry (revoking a key deletes the entry)."""
+    return Principal.model_validate_json(cached)
 
 
 async def _load_principal(resources: Resources, key_hash: str) -> Principal | None:
@@ -58,7 +65,7 @@ async def authenticate(
             )
         if hit is not None:
             decision, cached = hit
-            return Principal.model_validate_json(cached), decision
+            return _principal_from_cache(cached), decision
     decision = await resources.limiter.hit(f"anon:{client_host}", settings.anonymous_rate_limit)
     return None, decision
 
@@ -105,7 +112,8 @@ async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
 
 
 def requires(scope_needed: KeyScope) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs a sync guard in a worker thread, a thread hop per request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.scope.get("auth")
         if not isinstance(principal, Principal):
             raise Unauthorized("Missing API key")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +14,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.errors import Unauthorized
 from api.projects.schemas import Principal
 from api.resources import Resources
+
+
+def resources_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Resources:
+    resources: Resources = connection.app.state.resources
+    return resources
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    principal = connection.scope.get("auth")
+    if not isinstance(principal, Principal):
+        raise Unauthorized("Missing API key")
+    return principal
 
 
 def provide_resources(state: State) -> Resources:
@@ -27,10 +40,7 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    principal = request.scope.get("auth")
-    if not isinstance(principal, Principal):
-        raise Unauthorized("Missing API key")
-    return principal
+    return principal_of(request)
 
 
 DEPENDENCIES = {

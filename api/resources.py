@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from cachetools import TTLCache
 from livekit import api as livekit_api
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -11,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
+from api.tokens.signing import TokenSigner
 from kb import KnowledgeStore
 
 
@@ -23,3 +25,11 @@ class Resources:
     limiter: RateLimiter
     livekit: livekit_api.LiveKitAPI
     knowledge: KnowledgeStore
+    signer: TokenSigner
+    rooms_seen: TTLCache[str, bool] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=ROOM_SEEN_LOCAL_TTL_S)
+    )
+    """Rooms this process confirmed lately (full names): spares Redis a call per token."""
+
+
+ROOM_SEEN_LOCAL_TTL_S = 2.0

@@ -51,7 +51,12 @@ class ApiKeyList(BaseModel):
 
 
 class Principal(BaseModel):
-    """Who is calling: resolved from the API key on every request (and cached in Redis)."""
+    """Who is calling: resolved from the API key on every request (and cached in Redis).
+
+    Frozen: one parsed instance is shared by every request that presents the same key.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     key_id: str
     project_id: str

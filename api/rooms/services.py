@@ -71,6 +71,7 @@ class RoomService:
     def __init__(self, resources: Resources, principal: Principal) -> None:
         self.livekit = resources.livekit
         self.redis = resources.redis
+        self.rooms_seen = resources.rooms_seen
         self.principal = principal
 
     @staticmethod
@@ -106,14 +107,18 @@ class RoomService:
     async def ensure(self, name: str) -> str:
         """Make sure the room exists and return its full name.
 
-        LiveKit's create is idempotent by name; a short Redis memo spares it a call per
-        token when many callers join one room. The memo is shorter than any empty timeout's
-        race that a fresh create would not also have.
+        LiveKit's create is idempotent by name; a short Redis memo shared by every replica
+        spares it a call per token when many callers join one room, and a shorter memo in
+        this process spares Redis. Both are shorter than any empty timeout's race that a
+        fresh create would not also have.
         """
         full = self.full_name(name)
+        if full in self.rooms_seen:
+            return full
         if not await self.redis.exists(self._seen_key(full)):
             await self.create(RoomCreate(name=name))
             await self.redis.set(self._seen_key(full), 1, ex=ROOM_SEEN_TTL_S)
+        self.rooms_seen[full] = True
         return full
 
     async def list_rooms(self) -> list[RoomRead]:
@@ -151,6 +156,7 @@ class RoomService:
         async with livekit_call("Room"):
             await self.livekit.room.delete_room(lk.DeleteRoomRequest(room=self.full_name(name)))
         await self.redis.delete(self._seen_key(self.full_name(name)))
+        self.rooms_seen.pop(self.full_name(name), None)
 
     async def kick(self, name: str, identity: str) -> None:
         await self._live_room(name)
