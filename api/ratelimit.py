@@ -84,7 +84,7 @@ class RateLimiter:
 
     async def _run(self, batch: list[_Charge]) -> None:
         keys = [key for charge in batch for key in (charge.bucket, charge.cache_key)]
-        args = [self._window_s, self._plan_limits, *(charge.limit for charge in batch)]
+        args: list[int | str] = [self._window_s, self._plan_limits, *(c.limit for c in batch)]
         try:
             flat = await self._script(keys=keys, args=args)
         except asyncio.CancelledError:
