@@ -34,7 +34,7 @@ class AgentController(Controller):
         "knowledge": Provide(provide_knowledge, sync_to_thread=False),
     }
 
-    @get(operation_id="listAgents", guards=[READ])
+    @get(operation_id="listAgents", opt=READ)
     async def list_agents(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -47,7 +47,7 @@ class AgentController(Controller):
         )
         return AgentList(**page_body("agents", agents, total, paging))
 
-    @post(operation_id="createAgent", guards=[WRITE])
+    @post(operation_id="createAgent", opt=WRITE)
     async def create_agent(
         self,
         data: JSONBody[AgentCreate],
@@ -57,7 +57,7 @@ class AgentController(Controller):
     ) -> AgentRead:
         return await AgentService(db_session, knowledge).create(principal.project_id, data)
 
-    @get("/{agent_id:str}", operation_id="getAgent", guards=[READ])
+    @get("/{agent_id:str}", operation_id="getAgent", opt=READ)
     async def get_agent(
         self,
         agent_id: FromPath[str],
@@ -66,7 +66,7 @@ class AgentController(Controller):
     ) -> AgentRead:
         return agent_read(await AgentService(db_session).get(principal.project_id, agent_id))
 
-    @patch("/{agent_id:str}", operation_id="updateAgent", guards=[WRITE])
+    @patch("/{agent_id:str}", operation_id="updateAgent", opt=WRITE)
     async def update_agent(
         self,
         agent_id: FromPath[str],
@@ -79,7 +79,7 @@ class AgentController(Controller):
             principal.project_id, agent_id, data
         )
 
-    @delete("/{agent_id:str}", operation_id="deleteAgent", guards=[WRITE])
+    @delete("/{agent_id:str}", operation_id="deleteAgent", opt=WRITE)
     async def delete_agent(
         self,
         agent_id: FromPath[str],
@@ -88,7 +88,7 @@ class AgentController(Controller):
     ) -> None:
         await AgentService(db_session).delete(principal.project_id, agent_id)
 
-    @post("/{agent_id:str}/chat", operation_id="chatWithAgent", guards=[WRITE], status_code=200)
+    @post("/{agent_id:str}/chat", operation_id="chatWithAgent", opt=WRITE, status_code=200)
     async def chat(
         self,
         agent_id: FromPath[str],
@@ -102,7 +102,7 @@ class AgentController(Controller):
         chat = ChatService(resources.redis, resources.knowledge, resources.settings.agents)
         return await chat.turn(principal.project_id, agent_id, spec, data)
 
-    @get("/{agent_id:str}/tools", operation_id="listAgentTools", guards=[READ])
+    @get("/{agent_id:str}/tools", operation_id="listAgentTools", opt=READ)
     async def agent_tools(
         self,
         agent_id: FromPath[str],

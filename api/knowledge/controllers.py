@@ -50,7 +50,7 @@ class KnowledgeBaseController(Controller):
         "knowledge": Provide(provide_knowledge, sync_to_thread=False),
     }
 
-    @post(operation_id="createKnowledgeBase", guards=[WRITE])
+    @post(operation_id="createKnowledgeBase", opt=WRITE)
     async def create(
         self,
         data: JSONBody[KnowledgeBaseCreate],
@@ -61,7 +61,7 @@ class KnowledgeBaseController(Controller):
             knowledge_base=await knowledge.create(principal.project_id, data)
         )
 
-    @get(operation_id="listKnowledgeBases", guards=[READ])
+    @get(operation_id="listKnowledgeBases", opt=READ)
     async def list_bases(
         self,
         knowledge: NamedDependency[KnowledgeService],
@@ -71,7 +71,7 @@ class KnowledgeBaseController(Controller):
         result = await knowledge.list_bases(principal.project_id, paging.page, paging.per_page)
         return KnowledgeBaseList(**page_body("knowledge_bases", result.items, result.total, paging))
 
-    @get("/{kb_id:str}", operation_id="getKnowledgeBase", guards=[READ])
+    @get("/{kb_id:str}", operation_id="getKnowledgeBase", opt=READ)
     async def get_base(
         self,
         kb_id: FromPath[str],
@@ -82,7 +82,7 @@ class KnowledgeBaseController(Controller):
             knowledge_base=await knowledge.get(principal.project_id, kb_id)
         )
 
-    @delete("/{kb_id:str}", operation_id="deleteKnowledgeBase", guards=[WRITE], status_code=200)
+    @delete("/{kb_id:str}", operation_id="deleteKnowledgeBase", opt=WRITE, status_code=200)
     async def delete_base(
         self,
         kb_id: FromPath[str],
@@ -95,7 +95,7 @@ class KnowledgeBaseController(Controller):
     @post(
         "/{kb_id:str}/documents",
         operation_id="uploadKnowledgeDocument",
-        guards=[WRITE],
+        opt=WRITE,
         request_max_body_size=_UPLOAD_BODY_LIMIT,
     )
     async def upload(
@@ -110,7 +110,7 @@ class KnowledgeBaseController(Controller):
         label = (data.file.filename or "upload").replace("/", "_").replace("\\", "_")[:200]
         return await knowledge.ingest_upload(principal.project_id, kb_id, content, label)
 
-    @get("/{kb_id:str}/documents", operation_id="listKnowledgeDocuments", guards=[READ])
+    @get("/{kb_id:str}/documents", operation_id="listKnowledgeDocuments", opt=READ)
     async def documents(
         self,
         kb_id: FromPath[str],
@@ -126,7 +126,7 @@ class KnowledgeBaseController(Controller):
     @delete(
         "/{kb_id:str}/documents/{document_id:str}",
         operation_id="deleteKnowledgeDocument",
-        guards=[WRITE],
+        opt=WRITE,
         status_code=200,
     )
     async def delete_document(
@@ -142,7 +142,7 @@ class KnowledgeBaseController(Controller):
     @post(
         "/{kb_id:str}/ingest",
         operation_id="ingestKnowledgeText",
-        guards=[WRITE],
+        opt=WRITE,
         request_max_body_size=_UPLOAD_BODY_LIMIT,
     )
     async def ingest(
@@ -156,7 +156,7 @@ class KnowledgeBaseController(Controller):
             principal.project_id, kb_id, data.content, data.source_name
         )
 
-    @post("/{kb_id:str}/urls", operation_id="ingestKnowledgeUrl", guards=[WRITE])
+    @post("/{kb_id:str}/urls", operation_id="ingestKnowledgeUrl", opt=WRITE)
     async def ingest_url(
         self,
         kb_id: FromPath[str],
@@ -171,7 +171,7 @@ class KnowledgeBaseController(Controller):
     @post(
         "/{kb_id:str}/reindex",
         operation_id="reindexKnowledgeBase",
-        guards=[WRITE],
+        opt=WRITE,
         status_code=200,
     )
     async def reindex(
@@ -184,7 +184,7 @@ class KnowledgeBaseController(Controller):
             chunks_reindexed=await knowledge.reindex(principal.project_id, kb_id)
         )
 
-    @get("/{kb_id:str}/chunks", operation_id="listKnowledgeChunks", guards=[READ])
+    @get("/{kb_id:str}/chunks", operation_id="listKnowledgeChunks", opt=READ)
     async def chunks(
         self,
         kb_id: FromPath[str],
@@ -195,7 +195,7 @@ class KnowledgeBaseController(Controller):
         result = await knowledge.chunks(principal.project_id, kb_id, paging.page, paging.per_page)
         return ChunkList(**page_body("chunks", result.items, result.total, paging))
 
-    @put("/{kb_id:str}/chunks/{chunk_id:str}", operation_id="updateKnowledgeChunk", guards=[WRITE])
+    @put("/{kb_id:str}/chunks/{chunk_id:str}", operation_id="updateKnowledgeChunk", opt=WRITE)
     async def update_chunk(
         self,
         kb_id: FromPath[str],
@@ -212,7 +212,7 @@ class KnowledgeBaseController(Controller):
     @delete(
         "/{kb_id:str}/chunks/{chunk_id:str}",
         operation_id="deleteKnowledgeChunk",
-        guards=[WRITE],
+        opt=WRITE,
         status_code=200,
     )
     async def delete_chunk(
@@ -230,7 +230,7 @@ class KnowledgeSearchController(Controller):
     tags = ["knowledge-bases"]
     dependencies = {"knowledge": Provide(provide_knowledge, sync_to_thread=False)}
 
-    @post("/knowledge/search", operation_id="searchKnowledge", guards=[READ], status_code=200)
+    @post("/knowledge/search", operation_id="searchKnowledge", opt=READ, status_code=200)
     async def search(
         self,
         data: JSONBody[SearchRequest],

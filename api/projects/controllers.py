@@ -22,13 +22,13 @@ from api.resources import Resources
 class ProjectController(Controller):
     tags = ["projects"]
 
-    @get("/projects/current", operation_id="getCurrentProject", guards=[READ])
+    @get("/projects/current", operation_id="getCurrentProject", opt=READ)
     async def current(
         self, db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
     ) -> ProjectRead:
         return project_read(await ProjectService(db_session).get_project(principal.project_id))
 
-    @get("/verify", operation_id="verifyApiKey", guards=[READ])
+    @get("/verify", operation_id="verifyApiKey", opt=READ)
     async def verify(
         self, db_session: NamedDependency[AsyncSession], principal: NamedDependency[Principal]
     ) -> VerifyRead:
@@ -41,7 +41,7 @@ class ProjectController(Controller):
 class ApiKeyController(Controller):
     path = "/api-keys"
     tags = ["api-keys"]
-    guards = [ADMIN]
+    opt = ADMIN
 
     @get(operation_id="listApiKeys")
     async def list_keys(

@@ -28,7 +28,7 @@ class RoomController(Controller):
     path = "/rooms"
     tags = ["rooms"]
 
-    @post(operation_id="createRoom", guards=[WRITE])
+    @post(operation_id="createRoom", opt=WRITE)
     async def create_room(
         self,
         data: JSONBody[RoomCreate],
@@ -37,14 +37,14 @@ class RoomController(Controller):
     ) -> RoomEnvelope:
         return RoomEnvelope(room=await RoomService(resources, principal).create(data))
 
-    @get(operation_id="listRooms", guards=[READ])
+    @get(operation_id="listRooms", opt=READ)
     async def list_rooms(
         self, resources: NamedDependency[Resources], principal: NamedDependency[Principal]
     ) -> RoomList:
         rooms = await RoomService(resources, principal).list_rooms()
         return RoomList(rooms=rooms, total=len(rooms))
 
-    @get("/{room:str}", operation_id="getRoom", guards=[READ])
+    @get("/{room:str}", operation_id="getRoom", opt=READ)
     async def get_room(
         self,
         resources: NamedDependency[Resources],
@@ -53,7 +53,7 @@ class RoomController(Controller):
     ) -> RoomDetailEnvelope:
         return RoomDetailEnvelope(room=await RoomService(resources, principal).get(room))
 
-    @delete("/{room:str}", operation_id="deleteRoom", guards=[WRITE], status_code=200)
+    @delete("/{room:str}", operation_id="deleteRoom", opt=WRITE, status_code=200)
     async def delete_room(
         self,
         resources: NamedDependency[Resources],
@@ -63,7 +63,7 @@ class RoomController(Controller):
         await RoomService(resources, principal).delete(room)
         return ActionResult(message="Room closed")
 
-    @get("/{room:str}/participants", operation_id="listRoomParticipants", guards=[READ])
+    @get("/{room:str}/participants", operation_id="listRoomParticipants", opt=READ)
     async def participants(
         self,
         resources: NamedDependency[Resources],
@@ -76,7 +76,7 @@ class RoomController(Controller):
     @post(
         "/{room:str}/kick/{identity:str}",
         operation_id="kickParticipant",
-        guards=[WRITE],
+        opt=WRITE,
         status_code=200,
     )
     async def kick(

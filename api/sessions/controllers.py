@@ -30,7 +30,7 @@ class SessionController(Controller):
     tags = ["sessions"]
     dependencies = {"paging": Provide(provide_page, sync_to_thread=False)}
 
-    @get(operation_id="listSessions", guards=[READ])
+    @get(operation_id="listSessions", opt=READ)
     async def list_sessions(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -53,7 +53,7 @@ class SessionController(Controller):
         )
         return SessionList(**page_body("sessions", sessions, total, paging))
 
-    @post(operation_id="createSession", guards=[WRITE])
+    @post(operation_id="createSession", opt=WRITE)
     async def create_session(
         self,
         data: JSONBody[SessionCreate],
@@ -65,7 +65,7 @@ class SessionController(Controller):
         )
         return SessionEnvelope(session=session)
 
-    @get("/{session_id:str}", operation_id="getSession", guards=[READ])
+    @get("/{session_id:str}", operation_id="getSession", opt=READ)
     async def get_session(
         self,
         session_id: FromPath[str],
@@ -75,7 +75,7 @@ class SessionController(Controller):
         row = await SessionService(db_session).get(principal.project_id, session_id)
         return SessionEnvelope(session=session_read(row))
 
-    @get("/{session_id:str}/detail", operation_id="getSessionDetail", guards=[READ])
+    @get("/{session_id:str}/detail", operation_id="getSessionDetail", opt=READ)
     async def detail(
         self,
         session_id: FromPath[str],
@@ -84,7 +84,7 @@ class SessionController(Controller):
     ) -> SessionDetail:
         return await SessionService(db_session).detail(principal.project_id, session_id)
 
-    @get("/{ref:str}/transcript", operation_id="getSessionTranscript", guards=[READ])
+    @get("/{ref:str}/transcript", operation_id="getSessionTranscript", opt=READ)
     async def transcript(
         self,
         ref: FromPath[str],
@@ -96,7 +96,7 @@ class SessionController(Controller):
     @get(
         "/{session_id:str}/transcript/text",
         operation_id="getSessionTranscriptText",
-        guards=[READ],
+        opt=READ,
         media_type=MediaType.TEXT,
     )
     async def transcript_text(
@@ -107,7 +107,7 @@ class SessionController(Controller):
     ) -> str:
         return await SessionService(db_session).transcript_text(principal.project_id, session_id)
 
-    @post("/{ref:str}/transcript", operation_id="addSessionTranscript", guards=[WRITE])
+    @post("/{ref:str}/transcript", operation_id="addSessionTranscript", opt=WRITE)
     async def add_transcript(
         self,
         ref: FromPath[str],
@@ -120,7 +120,7 @@ class SessionController(Controller):
             principal.project_id, principal.room_prefix, ref, data
         )
 
-    @post("/{room:str}/end", operation_id="endSession", guards=[WRITE], status_code=200)
+    @post("/{room:str}/end", operation_id="endSession", opt=WRITE, status_code=200)
     async def end_session(
         self,
         room: FromPath[str],

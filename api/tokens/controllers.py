@@ -15,7 +15,7 @@ from api.tokens.services import TokenService
 class TokenController(Controller):
     tags = ["tokens"]
 
-    @post("/token", operation_id="createToken", guards=[WRITE], status_code=200)
+    @post("/token", operation_id="createToken", opt=WRITE, status_code=200)
     async def create_token(
         self,
         request: Request[Any, Any, Any],
