@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -59,12 +60,26 @@ def _kb_error(_: Request[Any, Any, Any], exc: KbError) -> Response[dict[str, Any
     return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
+_NAMED_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+"""msgspec names a missing or unknown field in its message and reports the enclosing object."""
+
+
+def _field_name(item: dict[str, Any]) -> str:
+    # Errors of the body as a whole (cross-field rules) come without a key, or with the
+    # handler's parameter name `data` when the body is a msgspec struct.
+    parent = str(item.get("key") or "")
+    parent = "" if parent == "data" else parent
+    named = _NAMED_FIELD.search(str(item.get("message", "")))
+    if named:
+        return f"{parent}.{named.group(1)}" if parent else named.group(1)
+    return parent or "body"
+
+
 def _field_errors(extra: Any) -> list[dict[str, str]]:
     if not isinstance(extra, list):
         return []
-    # Errors of the body as a whole (cross-field rules) come without a key.
     return [
-        {"field": str(item.get("key") or "body"), "message": str(item.get("message", "invalid"))}
+        {"field": _field_name(item), "message": str(item.get("message", "invalid"))}
         for item in extra
         if isinstance(item, dict)
     ]

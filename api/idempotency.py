@@ -7,17 +7,19 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from pydantic import BaseModel
+import msgspec
 from redis.asyncio import Redis
 
 from api.errors import Conflict, InvalidRequest
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ResponseT = TypeVar("ResponseT")
 _PENDING = "pending"
 
 
-def _fingerprint(body: BaseModel) -> str:
-    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+def _fingerprint(body: msgspec.Struct) -> str:
+    """A stable digest of a request body."""
+    canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    return hashlib.sha256(canonical).hexdigest()
 
 
 async def run_once(
@@ -26,11 +28,11 @@ async def run_once(
     project_id: str,
     operation: str,
     key: str | None,
-    body: BaseModel,
+    body: msgspec.Struct,
     ttl_s: int,
-    response_type: type[ModelT],
-    action: Callable[[], Awaitable[ModelT]],
-) -> ModelT:
+    response_type: type[ResponseT],
+    action: Callable[[], Awaitable[ResponseT]],
+) -> ResponseT:
     """Run `action` once per (project, operation, key); replay its response afterwards."""
     if key is None:
         return await action()
@@ -47,17 +49,13 @@ async def run_once(
             raise Conflict("Idempotency-Key was already used with a different request body")
         if stored.get("state") == _PENDING:
             raise Conflict("A request with this Idempotency-Key is still in progress")
-        return response_type.model_validate(stored["response"])
+        return msgspec.convert(stored["response"], response_type)
     try:
         response = await action()
     except Exception:
         # A failed attempt must not pin the key: the client may retry it.
         await redis.delete(name)
         raise
-    stored_value = {
-        "state": "done",
-        "fp": fingerprint,
-        "response": response.model_dump(mode="json"),
-    }
+    stored_value = {"state": "done", "fp": fingerprint, "response": msgspec.to_builtins(response)}
     await redis.set(name, json.dumps(stored_value), ex=ttl_s)
     return response

@@ -4,7 +4,14 @@ Starts real Redis and livekit-server, the control plane and the bare app (one uv
 process each), then measures with wrk (max throughput) and an open-loop load at a fixed
 rate (latency percentiles measured from each request's scheduled send time).
 
-    python -m bench.token_throughput [--seconds 10] [--rate 200]
+On a machine with two or more CPUs each server runs alone on CPU 0 and everything else
+(wrk, Redis, livekit-server, this script) on CPU 1: the servers then compete with nothing,
+and the figure is what one core does. Unpinned, the scheduler's placement of the server and
+wrk moved the bare endpoint's figure between 6,500 and 13,800 req/s from run to run on the
+same idle machine. Throughput is measured in alternating rounds (token, bare, token, ...);
+the medians are compared.
+
+    python -m bench.token_throughput [--seconds 5] [--rounds 3] [--rate 200]
 """
 
 from __future__ import annotations
@@ -39,6 +46,16 @@ from tests.services import (
 TOKEN_BODY = {"identity": "bench-caller", "room": "bench-room"}
 
 
+SERVER_CPU, CLIENT_CPU = 0, 1
+
+
+def pinned(argv: list[str], cpu: int) -> list[str]:
+    """`argv` run on one CPU (and every thread it starts), when the machine has a spare one."""
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        return argv
+    return ["taskset", "-c", str(cpu), *argv]
+
+
 def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seconds: int) -> float:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -51,7 +68,7 @@ def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seco
         'wrk.headers["Content-Type"] = "application/json"\n' + header_lines
     )
     output = subprocess.run(
-        [wrk, "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url],
+        pinned([wrk, "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url], CLIENT_CPU),
         capture_output=True, text=True, check=True,
     ).stdout
     script.unlink()
@@ -99,9 +116,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per throughput round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=int, default=200)
     args = parser.parse_args()
+    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    if pin:
+        # Inherited by every child started from here on: Redis, livekit-server, wrk.
+        os.sched_setaffinity(0, {CLIENT_CPU})
 
     workdir = Path(tempfile.mkdtemp(prefix="voxroom-bench-"))
     database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -121,8 +143,8 @@ def main() -> None:
             "VOXROOM_RATE_LIMITS": json.dumps({"free": 60, "bench": 10_000_000}),
         }
         uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
-        api_argv = [sys.executable, "-m", "api", "api", "--port", str(api_port)]
-        bare_argv = [*uvicorn, "--port", str(bare_port), "bench.bare_app:app"]
+        api_argv = pinned([sys.executable, "-m", "api", "api", "--port", str(api_port)], SERVER_CPU)
+        bare_argv = pinned([*uvicorn, "--port", str(bare_port), "bench.bare_app:app"], SERVER_CPU)
         with (
             running(api_argv, "api", http_ok(f"http://127.0.0.1:{api_port}/healthz"),
                     workdir / "api.log", env=env),
@@ -133,15 +155,23 @@ def main() -> None:
             # Warm both (first token call creates the room in LiveKit).
             wrk_throughput(token_url, headers, TOKEN_BODY, 2)
             wrk_throughput(bare_url, {}, {}, 2)
-            token_rps = wrk_throughput(token_url, headers, TOKEN_BODY, args.seconds)
-            bare_rps = wrk_throughput(bare_url, {}, {}, args.seconds)
+            token_rounds, bare_rounds = [], []
+            for _ in range(args.rounds):
+                token_rounds.append(wrk_throughput(token_url, headers, TOKEN_BODY, args.seconds))
+                bare_rounds.append(wrk_throughput(bare_url, {}, {}, args.seconds))
+            token_rps, bare_rps = statistics.median(token_rounds), statistics.median(bare_rounds)
             token_lat = asyncio.run(
                 fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.seconds))
             bare_lat = asyncio.run(fixed_rate_latency(bare_url, {}, {}, args.rate, args.seconds))
 
     ratio = token_rps / bare_rps
+    placement = (f"each server alone on CPU {SERVER_CPU}, wrk/Redis/LiveKit on CPU {CLIENT_CPU}"
+                 if pin else "unpinned")
     print(f"\nPOST /token vs bare Litestar endpoint ({os.cpu_count()} cores, one uvicorn "
-          f"process each, wrk -t1 -c32 for {args.seconds} s)")
+          f"process each, {placement}; wrk -t1 -c32, {args.rounds} alternating rounds of "
+          f"{args.seconds} s, medians)")
+    print(f"  rounds req/s: token {', '.join(f'{r:.0f}' for r in token_rounds)}; "
+          f"bare {', '.join(f'{r:.0f}' for r in bare_rounds)}")
     print(f"  {'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (latency at "
           f"{args.rate} req/s)")
     for name, rps, lat in (("bare", bare_rps, bare_lat), ("token", token_rps, token_lat)):

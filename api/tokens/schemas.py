@@ -1,49 +1,53 @@
+"""`POST /token` bodies, as msgspec structs: the endpoint is the control plane's hot path, and
+Litestar decodes and encodes msgspec structs natively (pydantic models take a second pass)."""
+
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import msgspec
 
 from api.rooms.schemas import IDENTITY_PATTERN, ROOM_NAME_PATTERN
 
 TrackSourceName = Literal["microphone", "camera", "screen_share", "screen_share_audio"]
 
 
-class ClientGrants(BaseModel):
+Identity = Annotated[
+    str, msgspec.Meta(pattern=IDENTITY_PATTERN, description="Participant identity")
+]
+RoomName = Annotated[
+    str, msgspec.Meta(pattern=ROOM_NAME_PATTERN, description="Room name, without prefix")
+]
+Ttl = Annotated[int, msgspec.Meta(ge=60, le=3600, description="Seconds (default 600)")]
+
+
+class ClientGrants(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """The only grants a client token may carry; anything else is refused as an unknown field."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    can_publish: bool = Field(default=True, alias="canPublish")
-    can_subscribe: bool = Field(default=True, alias="canSubscribe")
-    can_publish_data: bool = Field(default=True, alias="canPublishData")
-    can_publish_sources: list[TrackSourceName] | None = Field(
-        default=None, alias="canPublishSources"
-    )
-    can_update_own_metadata: bool = Field(default=False, alias="canUpdateOwnMetadata")
+    can_publish: bool = True
+    can_subscribe: bool = True
+    can_publish_data: bool = True
+    can_publish_sources: list[TrackSourceName] | None = None
+    can_update_own_metadata: bool = False
     hidden: bool = False
 
 
-class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    identity: str = Field(pattern=IDENTITY_PATTERN, description="Participant identity")
-    room: str = Field(pattern=ROOM_NAME_PATTERN, description="Room name, without prefix")
-    name: str | None = Field(default=None, max_length=128)
-    metadata: str | None = Field(default=None, max_length=4096)
-    agent_config_id: str | None = Field(default=None, max_length=40)
-    agent_config_ids: list[str] | None = Field(default=None, min_length=1, max_length=5)
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    identity: Identity
+    room: RoomName
+    name: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    metadata: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    agent_config_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    agent_config_ids: Annotated[list[str], msgspec.Meta(min_length=1, max_length=5)] | None = None
     no_agent: bool = False
-    grants: ClientGrants = Field(default_factory=ClientGrants)
-    ttl: int | None = Field(default=None, ge=60, le=3600, description="Seconds (default 600)")
+    grants: ClientGrants = msgspec.field(default_factory=ClientGrants)
+    ttl: Ttl | None = None
 
-    @model_validator(mode="after")
-    def _one_way_to_pick_agents(self) -> TokenRequest:
+    def __post_init__(self) -> None:
         if self.agent_config_id and self.agent_config_ids:
             raise ValueError("give agent_config_id or agent_config_ids, not both")
         if self.no_agent and (self.agent_config_id or self.agent_config_ids):
             raise ValueError("no_agent cannot be combined with agent_config_id(s)")
-        return self
 
     def agent_ids(self) -> list[str]:
         if self.agent_config_id:
@@ -51,12 +55,12 @@ class TokenRequest(BaseModel):
         return list(dict.fromkeys(self.agent_config_ids or []))
 
 
-class DispatchedSession(BaseModel):
+class DispatchedSession(msgspec.Struct):
     agent_id: str
     session_id: str
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(msgspec.Struct):
     token: str
     room: str
     wsUrl: str
