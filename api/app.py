@@ -12,7 +12,7 @@ from livekit import api as lk
 from redis.asyncio import Redis
 
 from api.agents.controllers import AgentController
-from api.auth import ApiKeyMiddleware, add_rate_limit_headers
+from api.auth import add_rate_limit_headers, authenticate_request
 from api.background import PeriodicJobs
 from api.db import create_engine, session_factory
 from api.deps import DEPENDENCIES
@@ -88,7 +88,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             KnowledgeBaseController,
             KnowledgeSearchController,
         ],
-        middleware=[ApiKeyMiddleware()],
+        before_request=authenticate_request,
     )
     return Litestar(
         route_handlers=[HealthController, WorkerReportController, public_api],

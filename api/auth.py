@@ -1,7 +1,7 @@
 """API-key authentication, per-key rate limiting and scope checks.
 
-Each route declares the scope it needs in its `opt` (`opt=WRITE`); the middleware that resolves
-the key also checks it, before the body is read. (Litestar guards would do the same, but copy
+Each route declares the scope it needs in its `opt` (`opt=WRITE`); the hook that resolves the
+key also checks it, before the body is read. (Litestar guards would do the same, but copy
 the route handler on every call, a measurable share of the token endpoint's budget.)
 """
 
@@ -10,9 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar import Request
+from litestar.types import Message, Scope
 
 from api.errors import Forbidden, RateLimited, Unauthorized
 from api.projects.schemas import Principal
@@ -73,30 +72,30 @@ async def authenticate(
     return None, decision
 
 
-class ApiKeyMiddleware(ASGIMiddleware):
-    """Resolves the caller's key, charges its rate budget, and refuses what fails either."""
+async def authenticate_request(request: Request[Any, Any, Any]) -> None:
+    """before_request hook of the public API: resolve the key, charge its rate budget, check
+    the route's scope, and refuse what fails any of them.
 
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        resources: Resources = scope["litestar_app"].state.resources
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        raw_key = extract_api_key(headers)
-        client = scope.get("client") or ("unknown", 0)
-        principal, decision = await authenticate(resources, raw_key, client[0])
-        scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
-        if not decision.allowed:
-            raise RateLimited(
-                "Rate limit exceeded",
-                details={"limit": decision.limit, "retry_after": decision.retry_after_s},
-                headers=decision.headers(),
-            )
-        if principal is None:
-            message = "Invalid or revoked API key" if raw_key else "Missing API key"
-            raise Unauthorized(message)
-        check_scope(principal, scope["route_handler"].opt)
-        scope["auth"] = principal
-        await next_app(scope, receive, send)
+    A hook rather than a middleware: it runs before the body is read all the same, and a
+    middleware would make Litestar wrap every route in a second exception-handling layer.
+    """
+    scope = request.scope
+    resources: Resources = request.app.state.resources
+    raw_key = extract_api_key(request.headers)
+    client = scope.get("client") or ("unknown", 0)
+    principal, decision = await authenticate(resources, raw_key, client[0])
+    scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+    if not decision.allowed:
+        raise RateLimited(
+            "Rate limit exceeded",
+            details={"limit": decision.limit, "retry_after": decision.retry_after_s},
+            headers=decision.headers(),
+        )
+    if principal is None:
+        message = "Invalid or revoked API key" if raw_key else "Missing API key"
+        raise Unauthorized(message)
+    check_scope(principal, request.route_handler.opt)
+    scope["auth"] = principal
 
 
 async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
