@@ -73,6 +73,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             await jobs.stop()
             await fetcher.aclose()
             await livekit.aclose()
+            await resources.limiter.aclose()
             await redis.aclose()
             await engine.dispose()
 
