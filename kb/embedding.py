@@ -101,6 +101,10 @@ class Embedder:
             options = onnxruntime.SessionOptions()
             if self._threads:
                 options.intra_op_num_threads = self._threads
+            # Idle worker threads sleep instead of spinning: a spinning pool took CPU from
+            # the vector and full-text stages that run beside a query's embedding, and
+            # spinning made a single query slower, not faster, on 2 shared cores.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._tokenizer = tokenizer
             self._session = onnxruntime.InferenceSession(
                 str(model), options, providers=["CPUExecutionProvider"]

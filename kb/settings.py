@@ -30,6 +30,12 @@ class KbSettings(BaseSettings):
     embedding_threads: int = Field(default=0, ge=0)
     # How many candidates each retriever contributes before rank fusion.
     search_candidates: int = Field(default=50, gt=0)
+    # Bases with at least this many chunks are searched in two passes: a projection onto
+    # `vector_sketch_dims` principal components ranks every row, then the best
+    # `vector_rescore_candidates` are scored exactly (see kb.vectors).
+    vector_two_pass_rows: int = Field(default=20_000, gt=0)
+    vector_sketch_dims: int = Field(default=128, gt=0, le=384)
+    vector_rescore_candidates: int = Field(default=5000, gt=0)
     # Hybrid search leaves out query terms found in this many chunks or more (see
     # kb.search.fulltext_ranking); full-text-only search keeps every term.
     fulltext_common_term_docs: int = Field(default=2000, gt=0)

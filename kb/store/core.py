@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 import numpy as np
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlmodel import col, func, select
 
 from kb.embedding import Embedder, Vectors
 from kb.errors import NotFound
 from kb.fetch import UrlFetcher
 from kb.models import IndexingStatus, KbChunk, KbDocument, KnowledgeBase
-from kb.search import VectorIndex
 from kb.settings import KbSettings
+from kb.vectors import VectorIndex
 
 
 class StoreCore:
@@ -25,10 +26,19 @@ class StoreCore:
         fetcher: UrlFetcher | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # A pool that hands every session the same connection cannot run two statements
+        # at once (in-memory SQLite uses one).
+        self._parallel_sessions = not isinstance(
+            engine.sync_engine.pool, StaticPool | SingletonThreadPool
+        )
         self._embedder = embedder
         self._settings = settings
         self._fetcher = fetcher
-        self._vectors = VectorIndex()
+        self._vectors = VectorIndex(
+            two_pass_rows=settings.vector_two_pass_rows,
+            sketch_dims=settings.vector_sketch_dims,
+            rescore=settings.vector_rescore_candidates,
+        )
 
     async def _base(self, session: AsyncSession, project_id: str, kb_id: str) -> KnowledgeBase:
         base = await session.scalar(

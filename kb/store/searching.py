@@ -1,7 +1,9 @@
 """Hybrid search over one or more knowledge bases of a project."""
 
+import asyncio
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from kb.errors import InvalidInput, NotFound
@@ -48,32 +50,18 @@ class SearchMethods(StoreCore):
             versions: dict[str, int] = dict(version_rows.all())
             if len(versions) != len(kb_ids):
                 raise NotFound("Knowledge base not found", field="knowledge_base_id")
+            by_vector, by_text = await self._rankings(
+                session, project_id, kb_ids, versions, query, candidates, mode
+            )
             rankings: list[list[str]] = []
             weights: list[float] = []
             similarity: dict[str, float] = {}
-            if mode is not SearchMode.TEXT:
-                query_vector = await self._embedder.aembed_query(query)
-                by_vector = await self._vectors.ranking(
-                    session, project_id, versions, query_vector, candidates
-                )
+            if by_vector is not None:
                 similarity = dict(by_vector)
                 rankings.append([chunk_id for chunk_id, _ in by_vector])
                 weights.append(VECTOR_WEIGHT)
-            if mode is not SearchMode.VECTOR:
-                rankings.append(
-                    await fulltext_ranking(
-                        session,
-                        project_id,
-                        kb_ids,
-                        query,
-                        candidates,
-                        common_term_docs=(
-                            self._settings.fulltext_common_term_docs
-                            if mode is SearchMode.HYBRID
-                            else None
-                        ),
-                    )
-                )
+            if by_text is not None:
+                rankings.append(by_text)
                 weights.append(TEXT_WEIGHT)
             fused = reciprocal_rank_fusion(rankings, weights)[:top_k]
             if not fused:
@@ -100,3 +88,62 @@ class SearchMethods(StoreCore):
             for chunk_id, score in fused
             if (c := chunks.get(chunk_id)) is not None
         ]
+
+    async def _rankings(
+        self,
+        session: AsyncSession,
+        project_id: str,
+        kb_ids: list[str],
+        versions: dict[str, int],
+        query: str,
+        candidates: int,
+        mode: SearchMode,
+    ) -> tuple[list[tuple[str, float]] | None, list[str] | None]:
+        """(vector ranking, full-text ranking); None for a retriever the mode leaves out."""
+        vector = (
+            self._vector_ranking(session, project_id, versions, query, candidates)
+            if mode is not SearchMode.TEXT
+            else None
+        )
+        if mode is SearchMode.VECTOR:
+            return await vector if vector else None, None
+        common = self._settings.fulltext_common_term_docs if mode is SearchMode.HYBRID else None
+        if vector is None or not self._parallel_sessions:
+            # One retriever, or one shared connection (in-memory SQLite): nothing to overlap.
+            by_vector = await vector if vector else None
+            return by_vector, await fulltext_ranking(
+                session, project_id, kb_ids, query, candidates, common_term_docs=common
+            )
+        # Both retrievers at once, full-text on its own connection: the embedding model, the
+        # dot products and the database drivers all release the GIL, so the full-text stage
+        # mostly hides behind the embedding instead of adding to it.
+        async with asyncio.TaskGroup() as group:
+            vector_task = group.create_task(vector)
+            text_task = group.create_task(
+                self._own_session_fulltext(project_id, kb_ids, query, candidates, common)
+            )
+        return vector_task.result(), text_task.result()
+
+    async def _vector_ranking(
+        self,
+        session: AsyncSession,
+        project_id: str,
+        versions: dict[str, int],
+        query: str,
+        candidates: int,
+    ) -> list[tuple[str, float]]:
+        query_vector = await self._embedder.aembed_query(query)
+        return await self._vectors.ranking(session, project_id, versions, query_vector, candidates)
+
+    async def _own_session_fulltext(
+        self,
+        project_id: str,
+        kb_ids: list[str],
+        query: str,
+        candidates: int,
+        common_term_docs: int | None,
+    ) -> list[str]:
+        async with self._sessions() as session:
+            return await fulltext_ranking(
+                session, project_id, kb_ids, query, candidates, common_term_docs=common_term_docs
+            )

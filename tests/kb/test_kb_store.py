@@ -3,12 +3,13 @@
 import asyncio
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from kb.embedding import Embedder
 from kb.errors import ContentTooLarge, ExtractionFailed, NotFound, UnsupportedContentType
 from kb.fetch import UrlFetcher
 from kb.ingest import IngestProgress
+from kb.schema import create_kb_schema
 from kb.search import SearchMode, rare_terms
 from kb.settings import KbSettings
 from kb.store import KnowledgeStore
@@ -246,3 +247,29 @@ async def test_hybrid_search_leaves_out_terms_found_in_many_chunks(
     assert hits[0].content.startswith("Parking")
     text_only = await store.search(P1, "parking", [base.id], top_k=5, mode=SearchMode.TEXT)
     assert len(text_only) == 4
+
+
+async def test_two_pass_vector_search_finds_the_answer(
+    kb_engine: AsyncEngine, embedder: Embedder
+) -> None:
+    settings = KbSettings(vector_two_pass_rows=1, vector_rescore_candidates=4)
+    two_pass = KnowledgeStore(kb_engine, embedder, settings)
+    base = await two_pass.create_knowledge_base(P1, name="KB")
+    await two_pass.ingest_upload(P1, base.id, docs.CSV.encode(), source_name="prices.csv")
+    await two_pass.ingest_upload(P1, base.id, docs.MARKDOWN.encode(), source_name="faq.md")
+    hits = await two_pass.search(P1, "Saturday opening hours", [base.id], mode=SearchMode.VECTOR)
+    assert hits[0].title == "Sunrise Dental Clinic > Opening hours"
+    assert hits[0].similarity is not None
+
+
+async def test_hybrid_search_on_one_shared_connection(embedder: Embedder) -> None:
+    # In-memory SQLite hands every session the same connection: the retrievers take turns.
+    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+    async with engine.begin() as conn:
+        await conn.run_sync(create_kb_schema)
+    memory_store = KnowledgeStore(engine, embedder, KbSettings())
+    base = await memory_store.create_knowledge_base(P1, name="KB")
+    await memory_store.ingest_upload(P1, base.id, docs.MARKDOWN.encode(), source_name="faq.md")
+    hits = await memory_store.search(P1, "Saturday opening hours", [base.id], top_k=2)
+    assert hits[0].title == "Sunrise Dental Clinic > Opening hours"
+    await engine.dispose()
