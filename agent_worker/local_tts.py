@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import uuid
 import wave
@@ -10,12 +11,43 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIError, tts
 
 if TYPE_CHECKING:
     from piper import AudioChunk, PiperVoice
 
 FLITE_SAMPLE_RATE = 16_000
+_ONSET_RMS = 100.0
+"""int16 level of the first sound Piper makes; it starts each piece with 30-80 ms below it."""
+_CLAUSE_END = re.compile(r"[,;:]\s+")
+_MIN_CLAUSE_WORDS = 3
+
+
+def split_first_clause(text: str) -> list[str]:
+    """`text` as [first clause, rest] when both are long enough to be said alone, else [text].
+
+    The caller hears the reply once its first piece is synthesized, and Piper renders a piece
+    whole: a short first clause makes the reply start sooner (a 3.6 s sentence takes ~0.24 s
+    on 2 cores, its first clause ~0.15 s). The comma stays with the clause, so its pause and
+    intonation are kept.
+    """
+    for match in _CLAUSE_END.finditer(text):
+        head, tail = text[: match.start() + 1], text[match.end() :]
+        if len(head.split()) >= _MIN_CLAUSE_WORDS and len(tail.split()) >= _MIN_CLAUSE_WORDS:
+            return [head, tail]
+    return [text]
+
+
+def trim_leading_silence(pcm: bytes, sample_rate: int) -> bytes:
+    """`pcm` (int16 mono) from 10 ms before its first audible 10 ms window."""
+    samples = np.frombuffer(pcm, dtype=np.int16)
+    window = sample_rate // 100
+    for start in range(0, samples.size - window + 1, window):
+        chunk = samples[start : start + window].astype(np.float32)
+        if float(np.sqrt(np.mean(chunk * chunk))) >= _ONSET_RMS:
+            return samples[max(0, start - window) :].tobytes()
+    return pcm
 
 
 class PiperTTS(tts.TTS):
@@ -44,10 +76,12 @@ class PiperTTS(tts.TTS):
         return _PiperStream(tts=self, input_text=text, conn_options=conn_options)
 
     def chunks(self, text: str) -> Iterator[AudioChunk]:
+        """Audio of `text`, one chunk per clause or sentence, each rendered when asked for."""
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=1.0 / self._speed)
-        return iter(self._voice.synthesize(text, syn_config=config))
+        for piece in split_first_clause(text):
+            yield from self._voice.synthesize(piece, syn_config=config)
 
 
 class _PiperStream(tts.ChunkedStream):
@@ -63,9 +97,14 @@ class _PiperStream(tts.ChunkedStream):
             mime_type="audio/pcm",
         )
         chunks = await asyncio.to_thread(self._piper.chunks, self.input_text)
-        # one chunk per sentence: the first sentence plays while the next is synthesized
+        # one chunk per clause or sentence: the first plays while the next is synthesized;
+        # the reply's first sound starts at once instead of after Piper's lead-in
+        first = True
         while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            output_emitter.push(chunk.audio_int16_bytes)
+            pcm = chunk.audio_int16_bytes
+            if first:
+                pcm, first = trim_leading_silence(pcm, chunk.sample_rate), False
+            output_emitter.push(pcm)
         output_emitter.flush()
 
 

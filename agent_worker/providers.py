@@ -12,11 +12,12 @@ from livekit.agents.types import NOT_GIVEN
 
 from .errors import ProviderUnavailableError
 from .kb_answerer import KbAnswerer, KnowledgeSource
-from .local_stt import WhisperSTT
+from .local_stt import BASE_WINDOW_S, WHISPER_WINDOW_S, WhisperSTT
 from .local_tts import FliteTTS, PiperTTS
 from .offline_models import WHISPER_BASE, WHISPER_TINY_EN_MODEL
 
 if TYPE_CHECKING:
+    from livekit.agents.vad import VAD
     from pydantic import SecretStr
 
     from .contracts import AgentSpec
@@ -38,7 +39,14 @@ def _require(value: SecretStr | None, env: str, provider: str) -> str:
     return secret
 
 
-def build_stt(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) -> stt.STT:
+def build_stt(
+    spec: AgentSpec,
+    settings: WorkerSettings,
+    models: OfflineModels,
+    *,
+    vad: VAD | None = None,
+) -> stt.STT:
+    """The agent's STT; `vad` lets offline Whisper stream (see `local_stt`)."""
     provider = spec.stt.provider
     language = spec.stt.language or spec.language
     if provider == "auto":
@@ -49,7 +57,7 @@ def build_stt(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) 
         else:
             provider = "whisper"
     if provider == "whisper":
-        return _whisper_stt(spec.stt.model, language.split("-")[0], models)
+        return _whisper_stt(spec.stt.model, language.split("-")[0], models, vad)
     if provider == "deepgram":
         from livekit.plugins import deepgram
 
@@ -63,13 +71,21 @@ def build_stt(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) 
     )
 
 
-def _whisper_stt(model: str | None, language: str, models: OfflineModels) -> WhisperSTT:
+def _whisper_stt(
+    model: str | None, language: str, models: OfflineModels, vad: VAD | None
+) -> WhisperSTT:
     # base stays the default: over WebRTC tiny.en heard "located" as "allocated" in every
     # try and "gluten free bread" as "blue and free, Brad" (bench/VOICE_RESULTS.md)
     model = model or WHISPER_BASE
     if model == WHISPER_TINY_EN_MODEL and language != "en":
         raise ProviderUnavailableError(f"Whisper {model!r} only transcribes English")
-    return WhisperSTT(models.require_whisper(model), name=model, language=language)
+    return WhisperSTT(
+        models.require_whisper(model),
+        name=model,
+        language=language,
+        vad=vad,
+        window_s=BASE_WINDOW_S if model == WHISPER_BASE else WHISPER_WINDOW_S,
+    )
 
 
 def build_llm(

@@ -89,7 +89,7 @@ def build_agent_session(
 ) -> AgentSession:
     settings, models = resources.settings, resources.models
     return AgentSession(
-        stt=build_stt(spec, settings, models),
+        stt=build_stt(spec, settings, models, vad=resources.vad),
         vad=resources.vad,
         llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),

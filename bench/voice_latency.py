@@ -210,15 +210,19 @@ class TreeMeter:
         return sum(used - self._cpu_at_start.get(pid, 0.0) for pid, used in self._cpu.items())
 
 
-async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float = 300.0) -> None:
-    """Wait until the worker is nearly idle (warm processes loaded, previous calls ended)."""
+async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float = 90.0) -> bool:
+    """Wait until the worker is nearly idle (warm processes loaded, previous calls ended).
+
+    Bounded, so an overloaded worker still lets the bench finish; False if it never was.
+    """
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         meter.start()
         await asyncio.sleep(2.0)
         meter.sample_cpu()
         if meter.cpu_seconds() / 2.0 < busy_cores:
-            return
+            return True
+    return False
 
 
 def worker_pid() -> int:
@@ -308,12 +312,13 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
             print(json.dumps(out, indent=2), flush=True)
         out["resources"] = []
         for calls in args.concurrency:
-            await settle(meter)
+            settled = await settle(meter)
             # a dispatch created right after the previous call ended sometimes never reaches
             # the worker (seen with both executors); a pause avoids measuring that
             await asyncio.sleep(5)
             limit_s = 90 + 25.0 * args.resource_turns * max(1, calls // 2)
             result = await resources_at(platform, meter, wavs, calls, args.resource_turns, limit_s)
+            result["worker_idle_before"] = settled
             out["resources"].append(result)
             print(json.dumps(result), flush=True)
     finally:

