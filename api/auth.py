@@ -89,7 +89,6 @@ async def authenticate_request(request: Request[Any, Any, Any]) -> None:
         raise RateLimited(
             "Rate limit exceeded",
             details={"limit": decision.limit, "retry_after": decision.retry_after_s},
-            headers=decision.headers(),
         )
     if principal is None:
         message = "Invalid or revoked API key" if raw_key else "Missing API key"
@@ -99,19 +98,13 @@ async def authenticate_request(request: Request[Any, Any, Any]) -> None:
 
 
 async def add_rate_limit_headers(message: Message, scope: Scope) -> None:
-    """before_send hook: every response to a limited request carries the budget headers."""
+    """before_send hook: every response to a limited request carries the budget headers
+    (`Retry-After` too, on a 429)."""
     if message["type"] != "http.response.start":
         return
-    decision = scope.get("state", {}).get(RATE_LIMIT_STATE)
-    if decision is None:
-        return
-    existing = {name.lower() for name, _ in message.get("headers", [])}
-    extra = [
-        (name.lower().encode(), value.encode())
-        for name, value in decision.headers().items()
-        if name.lower().encode() not in existing
-    ]
-    message["headers"] = [*message.get("headers", []), *extra]
+    decision: RateDecision | None = scope.get("state", {}).get(RATE_LIMIT_STATE)
+    if decision is not None:
+        message["headers"] = [*message.get("headers", ()), *decision.raw_headers()]
 
 
 REQUIRED_SCOPE = "required_scope"

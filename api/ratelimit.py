@@ -47,6 +47,10 @@ class RateDecision:
             headers["Retry-After"] = str(self.retry_after_s)
         return headers
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The same headers, as an ASGI response carries them."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+
 
 @dataclass(slots=True)
 class _Charge:
