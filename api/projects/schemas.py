@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,7 +67,12 @@ class Principal(BaseModel):
     scopes: list[Scope]
 
     def allows(self, needed: Scope) -> bool:
-        return any(SCOPE_RANK[scope] >= SCOPE_RANK[needed] for scope in self.scopes)
+        return self.rank >= SCOPE_RANK[needed]
+
+    @cached_property
+    def rank(self) -> int:
+        """The key's highest scope (a principal is parsed once and shared, so this is too)."""
+        return max((SCOPE_RANK[scope] for scope in self.scopes), default=-1)
 
 
 class VerifyRead(BaseModel):

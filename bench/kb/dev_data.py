@@ -150,3 +150,236 @@ DEV_QUESTIONS: list[tuple[str, str]] = [
     ("is there any guarantee on labour", "Labour is"),
     ("can I go to mediation if we disagree", "motor trade association"),
 ]
+
+# A second development business, added in session 2 so the fusion is chosen on more than one
+# kind of document: a fitness club. Written fresh; nothing taken from the retrieval set.
+GYM_FAQ = """# Harbour Fitness Club - Frequently Asked Questions
+
+## When is the club open?
+The gym floor is open from 5:30 am to 11 pm on weekdays and from 7 am to 8 pm at weekends.
+On public holidays we close at 4 pm.
+
+## Is there parking?
+Members park free for up to three hours in the underground garage; validate your ticket at
+reception. Bicycle racks are by the main entrance.
+
+## Can I bring a friend?
+Each member may bring one guest per month at no charge. Guests must be over 16 and sign a
+health declaration at the desk.
+
+## Do you have a swimming pool?
+Our 25-metre indoor pool is heated to 28 degrees. Lane swimming is reserved for adults
+before 9 am and after 7 pm.
+
+## Are there lockers and towels?
+Day lockers take a one-euro coin that is returned. Towels can be hired at reception; bring
+your own padlock for the long-term lockers.
+
+## Can my children come along?
+The creche looks after children aged six months to five years for up to ninety minutes
+while parents train. Teenagers from 14 can use the gym floor after an induction.
+
+## Do I get help when I start?
+Every new member gets a free induction with a coach who shows the machines and writes a
+first training plan.
+
+## How do I book a class?
+Classes open for booking seven days ahead in the app. Spots not claimed five minutes before
+the start are given to people on the waiting list.
+
+## Is there a sauna?
+A Finnish sauna and a steam room are next to the changing rooms. Swimwear is required and
+the sauna area is adults only.
+
+## Can I freeze my membership?
+Memberships can be paused for one to three months a year for travel, illness or pregnancy,
+with a small monthly holding fee.
+
+## Do you offer physiotherapy?
+A sports physiotherapist works at the club on Tuesdays and Thursdays. Sessions are booked
+through reception and many insurers reimburse them.
+"""
+
+GYM_PRICES_CSV = """Product,Price (EUR),Billing,Notes
+Standard membership,39,monthly,Gym floor and group classes
+Premium membership,59,monthly,Adds pool sauna and two guest passes
+Student membership,25,monthly,Valid student card required
+Off-peak membership,29,monthly,Entry between 10 am and 4 pm only
+Day pass,12,once,No joining fee
+Ten-visit card,95,once,Valid for six months
+Joining fee,30,once,Waived in January
+Personal training session,45,per hour,Packs of ten at 400
+Creche,4,per visit,Book a day ahead
+Towel hire,2,per visit,Washed on site
+Body composition scan,15,once,Results emailed the same day
+Swimming lessons for children,60,per term,Ten weekly lessons in small groups
+"""
+
+GYM_TERMS = """# Membership terms
+
+## Minimum term
+Monthly memberships run for at least six months; after that they continue month by month.
+
+## Cancelling
+Give one full calendar month of notice in writing or in the app. Members who move more than
+40 km away may leave early with proof of address.
+
+## Payment
+Fees are taken by direct debit on the first of the month. A failed payment adds a 7 euro
+charge and entry is blocked until the balance is paid.
+
+## Conduct
+Wipe down equipment after use and return weights to the racks. Members who harass others
+lose their membership without a refund.
+
+## Lost property
+Items left behind are kept at reception for four weeks and then given to charity.
+
+## Health
+Tell a coach about any injury or medical condition before training. Staff trained in first
+aid are on duty at all opening hours and a defibrillator hangs at reception.
+"""
+
+GYM_QUESTIONS = [
+    ("how late can I work out on a tuesday", "5:30 am to 11 pm"),
+    ("what time do you shut on christmas and bank holidays", "close at 4 pm"),
+    ("where do I leave my car", "underground garage"),
+    ("can I ride my bike there", "Bicycle racks"),
+    ("can my mate come with me for free", "one guest per month"),
+    ("how warm is the water", "heated to 28 degrees"),
+    ("when can adults swim laps", "Lane swimming is reserved"),
+    ("do I need money for the lockers", "one-euro coin"),
+    ("is there childcare while I exercise", "creche looks after"),
+    ("from what age can my son use the weights", "Teenagers from 14"),
+    ("will someone show me how the equipment works", "free induction"),
+    ("how far in advance can I reserve a spin class", "seven days ahead"),
+    ("what if a class is full", "waiting list"),
+    ("do you have a steam room", "Finnish sauna"),
+    ("can I pause my plan while I'm abroad", "paused for one to three months"),
+    ("is there someone who can treat my sore knee", "sports physiotherapist"),
+    ("how much is the basic plan", "Standard membership"),
+    ("which membership includes the swimming pool", "Premium membership"),
+    ("is there a discount for university students", "Student membership"),
+    ("cheaper option if I only come during the day", "Off-peak membership"),
+    ("can I just come once without signing up", "Day pass"),
+    ("do you sell a pack of visits", "Ten-visit card"),
+    ("is there a sign-up charge", "Joining fee"),
+    ("how much does a trainer cost", "Personal training session"),
+    ("what do I pay to leave my toddler in the nursery", "Product: Creche;"),
+    ("can I rent a towel and how much", "Towel hire"),
+    ("can you measure my body fat", "Body composition scan"),
+    ("do you teach kids to swim", "Swimming lessons for children"),
+    ("how long am I tied into the contract", "at least six months"),
+    ("how do I end my membership", "one full calendar month of notice"),
+    ("I'm relocating to another city, can I quit early", "40 km away"),
+    ("what happens if my direct debit bounces", "failed payment"),
+    ("when is the monthly fee collected", "first of the month"),
+    ("do I have to clean the machines after using them", "Wipe down equipment"),
+    ("I left my water bottle at the gym last week", "kept at reception for four weeks"),
+    ("is there a defibrillator", "defibrillator hangs"),
+    ("I have a bad back, should I tell anyone", "any injury or medical condition"),
+    ("does my health insurance cover physio", "insurers reimburse"),
+    ("do guests need to fill in a form", "health declaration"),
+    ("is the joining fee ever waived", "Waived in January"),
+]
+
+# A third development business (session 2): a small guesthouse.
+GUESTHOUSE_FAQ = """# Old Mill Guesthouse - Guest Information
+
+## Arrival and departure
+Check-in is from 3 pm to 9 pm at the front desk. Rooms must be vacated by 10:30 am on the
+day you leave; luggage can stay in the storeroom until evening.
+
+## Arriving late
+If you will arrive after 9 pm, call ahead and we will leave your key in a coded box by the
+door with instructions sent by text message.
+
+## Breakfast
+A cooked breakfast is served in the conservatory from 7:30 to 9:30 am. Vegan and gluten-free
+options are available if you let us know the night before.
+
+## Pets
+Well-behaved dogs are welcome in our two garden rooms. Dogs may not be left alone in the
+room and are not allowed in the breakfast room.
+
+## Getting here
+The guesthouse is a ten-minute walk from the railway station. We have six parking spaces on
+a first-come basis and an electric charging point.
+
+## Internet
+Free wifi reaches every room; the password is printed on the card on your desk.
+
+## Accessibility
+One ground-floor room has a level-access shower and grab rails. Upper floors are reached by
+stairs only, as the old building has no lift.
+
+## Things to do
+Walking maps for the river trail are at reception, and we can book kayak hire and guided
+cellar tours at the local winery.
+"""
+
+GUESTHOUSE_PRICES_CSV = """Room,Price per night (GBP),Sleeps,Notes
+Single room,75,1,Shared bathroom on the landing
+Double room,110,2,Ensuite with shower
+Garden room,125,2,Own patio and dogs allowed
+Family suite,165,4,Two bedrooms and a sofa bed
+Extra bed,20,1,Folding bed for a child under 12
+Dog fee,10,none,Per dog per night including a bed and bowls
+Packed lunch,9,1,Order by 8 pm the day before
+"""
+
+GUESTHOUSE_POLICIES = """# Booking policies
+
+## Deposit
+A deposit of one night's rate is taken when you book and is deducted from your final bill.
+
+## Cancellation
+Cancel up to 7 days before arrival for a full refund of the deposit. Later cancellations
+keep the deposit unless we manage to re-let the room.
+
+## Children
+Children of all ages are welcome; cots and high chairs are free on request.
+
+## Smoking
+The whole building is non-smoking. A cleaning charge of 150 pounds applies if anyone smokes
+indoors.
+
+## Quiet hours
+Please keep noise down between 10 pm and 7 am out of respect for other guests.
+
+## Damage
+Guests are responsible for damage beyond normal wear and will be charged for repairs.
+"""
+
+GUESTHOUSE_QUESTIONS = [
+    ("what time can we get into our room", "Check-in is from 3 pm"),
+    ("when do we have to leave on the last morning", "vacated by 10:30 am"),
+    ("our train gets in at midnight, how do we get in", "coded box"),
+    ("what time is breakfast", "served in the conservatory"),
+    ("I don't eat gluten, is that a problem at breakfast", "gluten-free options"),
+    ("can we bring our dog", "Well-behaved dogs are welcome"),
+    ("how far is it from the station", "ten-minute walk"),
+    ("is there somewhere to charge my electric car", "electric charging point"),
+    ("what's the wifi password", "password is printed"),
+    ("I use a wheelchair, do you have a suitable room", "level-access shower"),
+    ("is there an elevator", "no lift"),
+    ("can you arrange a canoe trip", "kayak hire"),
+    ("how much is a room for one person", "Single room"),
+    ("price of a room for a couple with its own bathroom", "Double room"),
+    ("we are two adults and two kids, what room do you suggest", "Family suite"),
+    ("can you add a bed for our daughter", "Extra bed"),
+    ("is there a charge for the dog", "Dog fee"),
+    ("can we get sandwiches to take on our hike", "Packed lunch"),
+    ("do I have to pay anything up front", "deposit of one night"),
+    ("will I get my money back if I cancel", "full refund of the deposit"),
+    ("do you have a cot for a baby", "cots and high chairs"),
+    ("can I smoke in my room", "non-smoking"),
+    ("is it noisy at night", "keep noise down"),
+    ("what if we break something", "responsible for damage"),
+    ("can I leave my suitcase after checking out", "luggage can stay"),
+    ("is the dog allowed at breakfast", "not allowed in the breakfast room"),
+    ("can I park at the guesthouse", "six parking spaces"),
+    ("are there maps for walks nearby", "Walking maps"),
+    ("can we visit a winery", "cellar tours"),
+    ("does the single room have its own toilet", "Shared bathroom on the landing"),
+]
