@@ -28,9 +28,8 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def provide_resources(state: State) -> Resources:
-    resources: Resources = state.resources
-    return resources
+def provide_resources(request: Request[Any, Any, Any]) -> Resources:
+    return resources_of(request)
 
 
 async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:

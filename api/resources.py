@@ -15,6 +15,9 @@ from api.settings import ApiSettings
 from api.tokens.signing import TokenSigner
 from kb import KnowledgeStore
 
+ROOM_SEEN_LOCAL_TTL_S = 2.0
+"""How long this process trusts a room it confirmed (shorter than the shared Redis memo)."""
+
 
 @dataclass
 class Resources:
@@ -30,6 +33,3 @@ class Resources:
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=ROOM_SEEN_LOCAL_TTL_S)
     )
     """Rooms this process confirmed lately (full names): spares Redis a call per token."""
-
-
-ROOM_SEEN_LOCAL_TTL_S = 2.0

@@ -47,13 +47,12 @@ TOKEN_BODY = {"identity": "bench-caller", "room": "bench-room"}
 
 
 SERVER_CPU, CLIENT_CPU = 0, 1
+CAN_PIN = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
 
 
 def pinned(argv: list[str], cpu: int) -> list[str]:
     """`argv` run on one CPU (and every thread it starts), when the machine has a spare one."""
-    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
-        return argv
-    return ["taskset", "-c", str(cpu), *argv]
+    return ["taskset", "-c", str(cpu), *argv] if CAN_PIN else argv
 
 
 def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seconds: int) -> float:
@@ -120,8 +119,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=int, default=200)
     args = parser.parse_args()
-    pin = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
-    if pin:
+    if CAN_PIN:
         # Inherited by every child started from here on: Redis, livekit-server, wrk.
         os.sched_setaffinity(0, {CLIENT_CPU})
 
@@ -166,7 +164,7 @@ def main() -> None:
 
     ratio = token_rps / bare_rps
     placement = (f"each server alone on CPU {SERVER_CPU}, wrk/Redis/LiveKit on CPU {CLIENT_CPU}"
-                 if pin else "unpinned")
+                 if CAN_PIN else "unpinned")
     print(f"\nPOST /token vs bare Litestar endpoint ({os.cpu_count()} cores, one uvicorn "
           f"process each, {placement}; wrk -t1 -c32, {args.rounds} alternating rounds of "
           f"{args.seconds} s, medians)")

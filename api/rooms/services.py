@@ -153,10 +153,11 @@ class RoomService:
 
     async def delete(self, name: str) -> None:
         await self._live_room(name)
+        full = self.full_name(name)
         async with livekit_call("Room"):
-            await self.livekit.room.delete_room(lk.DeleteRoomRequest(room=self.full_name(name)))
-        await self.redis.delete(self._seen_key(self.full_name(name)))
-        self.rooms_seen.pop(self.full_name(name), None)
+            await self.livekit.room.delete_room(lk.DeleteRoomRequest(room=full))
+        await self.redis.delete(self._seen_key(full))
+        self.rooms_seen.pop(full, None)
 
     async def kick(self, name: str, identity: str) -> None:
         await self._live_room(name)
