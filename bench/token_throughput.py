@@ -68,7 +68,9 @@ def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seco
     )
     output = subprocess.run(
         pinned([wrk, "-t1", "-c32", f"-d{seconds}s", "-s", str(script), url], CLIENT_CPU),
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     script.unlink()
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -80,8 +82,9 @@ def wrk_throughput(url: str, headers: dict[str, str], body: dict[str, str], seco
     return float(match.group(1))
 
 
-async def fixed_rate_latency(url: str, headers: dict[str, str], body: dict[str, str],
-                             rate: int, seconds: int) -> list[float]:
+async def fixed_rate_latency(
+    url: str, headers: dict[str, str], body: dict[str, str], rate: int, seconds: int
+) -> list[float]:
     """Open-loop load: latency counts from the scheduled send time (no coordinated omission).
 
     The first second only opens the client's connections and is not counted: a new TCP
@@ -91,6 +94,7 @@ async def fixed_rate_latency(url: str, headers: dict[str, str], body: dict[str, 
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def one(scheduled: float, counted: bool) -> None:
             async with session.post(url, json=body, headers=headers) as response:
                 await response.read()
@@ -144,8 +148,13 @@ def main() -> None:
         api_argv = pinned([sys.executable, "-m", "api", "api", "--port", str(api_port)], SERVER_CPU)
         bare_argv = pinned([*uvicorn, "--port", str(bare_port), "bench.bare_app:app"], SERVER_CPU)
         with (
-            running(api_argv, "api", http_ok(f"http://127.0.0.1:{api_port}/healthz"),
-                    workdir / "api.log", env=env),
+            running(
+                api_argv,
+                "api",
+                http_ok(f"http://127.0.0.1:{api_port}/healthz"),
+                workdir / "api.log",
+                env=env,
+            ),
             running(bare_argv, "bare app", port_open(bare_port), workdir / "bare.log", env=env),
         ):
             token_url = f"http://127.0.0.1:{api_port}/api/v1/token"
@@ -159,19 +168,29 @@ def main() -> None:
                 bare_rounds.append(wrk_throughput(bare_url, {}, {}, args.seconds))
             token_rps, bare_rps = statistics.median(token_rounds), statistics.median(bare_rounds)
             token_lat = asyncio.run(
-                fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.seconds))
+                fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.seconds)
+            )
             bare_lat = asyncio.run(fixed_rate_latency(bare_url, {}, {}, args.rate, args.seconds))
 
     ratio = token_rps / bare_rps
-    placement = (f"each server alone on CPU {SERVER_CPU}, wrk/Redis/LiveKit on CPU {CLIENT_CPU}"
-                 if CAN_PIN else "unpinned")
-    print(f"\nPOST /token vs bare Litestar endpoint ({os.cpu_count()} cores, one uvicorn "
-          f"process each, {placement}; wrk -t1 -c32, {args.rounds} alternating rounds of "
-          f"{args.seconds} s, medians)")
-    print(f"  rounds req/s: token {', '.join(f'{r:.0f}' for r in token_rounds)}; "
-          f"bare {', '.join(f'{r:.0f}' for r in bare_rounds)}")
-    print(f"  {'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (latency at "
-          f"{args.rate} req/s)")
+    placement = (
+        f"each server alone on CPU {SERVER_CPU}, wrk/Redis/LiveKit on CPU {CLIENT_CPU}"
+        if CAN_PIN
+        else "unpinned"
+    )
+    print(
+        f"\nPOST /token vs bare Litestar endpoint ({os.cpu_count()} cores, one uvicorn "
+        f"process each, {placement}; wrk -t1 -c32, {args.rounds} alternating rounds of "
+        f"{args.seconds} s, medians)"
+    )
+    print(
+        f"  rounds req/s: token {', '.join(f'{r:.0f}' for r in token_rounds)}; "
+        f"bare {', '.join(f'{r:.0f}' for r in bare_rounds)}"
+    )
+    print(
+        f"  {'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (latency at "
+        f"{args.rate} req/s)"
+    )
     for name, rps, lat in (("bare", bare_rps, bare_lat), ("token", token_rps, token_lat)):
         print(f"  {name:<12}{rps:>10.0f}{percentile(lat, 50):>10.2f}{percentile(lat, 99):>10.2f}")
     print(f"  throughput ratio token/bare: {ratio:.2f} (target >= 0.40)")

@@ -1,5 +1,5 @@
 """Hybrid retrieval: full-text (FTS5 / tsvector) and vector similarity (kb.vectors), fused
-by rank."""
+by score."""
 
 import re
 from collections.abc import Sequence
@@ -9,14 +9,16 @@ from enum import StrEnum
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Weighted reciprocal rank fusion. The vector ranking is the stronger retriever on spoken,
-# paraphrased questions; full-text mostly helps by confirming or lifting a near-top vector
-# candidate that shares the rare words (a price list row, a name). The values were chosen
-# on the development set (bench/kb/fusion_dev.py, a garage's documents) and only then
-# checked on the retrieval set; see bench/kb/RESULTS.md. A small k makes the top ranks count.
-RRF_K = 1
-VECTOR_WEIGHT = 1.0
-TEXT_WEIGHT = 0.4
+# Score fusion (fuse_scores): cosine scaled min-max over the vector candidates, plus
+# TEXT_WEIGHT x the full-text score over the query's best full-text score. The vector ranking
+# is the stronger retriever on spoken, paraphrased questions; full-text helps most when it
+# matches a question's rarer words clearly better than any other chunk does (a price list
+# row, a name), which its score shows and its rank alone does not. Chosen on the development
+# sets only (bench/kb/fusion_dev.py: five businesses, each alone and all in one base, on
+# SQLite and PostgreSQL): every weight from 0.15 to 0.3 beat vector alone on every set but
+# the guesthouse (one answer loses its first place) and, pooled, beat the weighted rank
+# fusion used before; 0.25 is the middle of that range. See bench/kb/RESULTS.md.
+TEXT_WEIGHT = 0.25
 
 STOPWORDS = frozenset(
     [
@@ -158,7 +160,7 @@ class SearchHit:
     title: str | None
     position: int
     content: str
-    # Reciprocal-rank-fusion score (comparable within one result list only).
+    # Fused score (see fuse_scores; comparable within one result list only).
     score: float
     # Cosine similarity to the query when the chunk was among the vector candidates: an
     # absolute measure callers can threshold ("no good answer").
@@ -176,12 +178,15 @@ def query_terms(query: str, limit: int = 32) -> list[str]:
     return (terms or list(dict.fromkeys(words)))[:limit]
 
 
+# FTS5's bm25() is lower for better matches; it is negated so both dialects return a score
+# that is higher for better matches and 0 for none.
 _SQLITE_FTS = text(
     """
-    SELECT c.id FROM kb_chunks_fts JOIN kb_chunks c ON c.seq = kb_chunks_fts.rowid
+    SELECT c.id, -bm25(kb_chunks_fts, 0.5, 1.0) AS score
+    FROM kb_chunks_fts JOIN kb_chunks c ON c.seq = kb_chunks_fts.rowid
     WHERE kb_chunks_fts MATCH :query AND c.project_id = :project_id
       AND c.knowledge_base_id IN :kb_ids AND c.is_active
-    ORDER BY bm25(kb_chunks_fts, 0.5, 1.0) LIMIT :limit
+    ORDER BY score DESC LIMIT :limit
     """
 ).bindparams(bindparam("kb_ids", expanding=True))
 # The matches are taken through the GIN index first (MATERIALIZED keeps the planner from
@@ -195,9 +200,10 @@ _POSTGRES_FTS = text(
         SELECT id, project_id, knowledge_base_id, is_active, search_vector FROM kb_chunks
         WHERE search_vector @@ to_tsquery('english', :query)
     )
-    SELECT m.id FROM matches m, to_tsquery('english', :query) q
+    SELECT m.id, ts_rank_cd(m.search_vector, q) AS score
+    FROM matches m, to_tsquery('english', :query) q
     WHERE m.project_id = :project_id AND m.knowledge_base_id IN :kb_ids AND m.is_active
-    ORDER BY ts_rank_cd(m.search_vector, q) DESC LIMIT :limit
+    ORDER BY score DESC LIMIT :limit
     """
 ).bindparams(bindparam("kb_ids", expanding=True))
 
@@ -250,8 +256,8 @@ async def fulltext_ranking(
     limit: int,
     *,
     common_term_docs: int | None = None,
-) -> list[str]:
-    """Best-first chunk ids by BM25 (SQLite) or ts_rank_cd (Postgres).
+) -> list[tuple[str, float]]:
+    """Best-first (chunk id, score) by BM25 (SQLite) or ts_rank_cd (Postgres).
 
     With `common_term_docs` (hybrid search) terms found in that many chunks or more are
     dropped first: their BM25 weight is small, and scoring every chunk that holds them is
@@ -271,17 +277,30 @@ async def fulltext_ranking(
         statement,
         {"query": expression, "project_id": project_id, "kb_ids": list(kb_ids), "limit": limit},
     )
-    return [row[0] for row in rows]
+    return [(chunk_id, float(score)) for chunk_id, score in rows]
 
 
-def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[str]],
-    weights: Sequence[float] | None = None,
-    k: int = RRF_K,
+def fuse_scores(
+    by_vector: Sequence[tuple[str, float]],
+    by_text: Sequence[tuple[str, float]],
+    text_weight: float = TEXT_WEIGHT,
 ) -> list[tuple[str, float]]:
-    """Fuse best-first id lists: score(id) = sum over lists of weight / (k + rank)."""
-    scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
-        for rank, chunk_id in enumerate(ranking, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
+    """Fuse best-first (chunk id, score) lists: vector cosines and full-text scores.
+
+    Cosines are scaled min-max over the candidates: they have no natural zero (unrelated
+    text still scores above 0) and their spread changes from query to query. Full-text
+    scores are divided by the best one: 0 already means "shares no term with the question",
+    and the best match counts fully however weak BM25 makes it look. A chunk missing from a
+    list gets 0 from that list. Ties keep the vector order.
+    """
+    scores = dict.fromkeys([chunk_id for chunk_id, _ in by_vector], 0.0)
+    if by_vector:
+        low = min(cosine for _, cosine in by_vector)
+        spread = max(cosine for _, cosine in by_vector) - low
+        for chunk_id, cosine in by_vector:
+            scores[chunk_id] = (cosine - low) / spread if spread > 0 else 1.0
+    best = max((score for _, score in by_text), default=0.0)
+    if best > 0:
+        for chunk_id, score in by_text:
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + text_weight * score / best
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)

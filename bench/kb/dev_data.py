@@ -1,8 +1,9 @@
-"""The development set: the only data the fusion weights were chosen on.
+"""The development sets: the only data the fusion was chosen on.
 
-A different business (a car repair garage) and different questions from the retrieval set
-in bench/kb/quality_data.py, which stays untouched for the final report. Same conventions:
-each question names a phrase that occurs in exactly one answer chunk.
+Five businesses (a car repair garage, a fitness club, a guesthouse, a plumber, a restaurant)
+with different documents and questions from the retrieval set in
+bench/kb/quality_data.py, which stays untouched for the final report. Same conventions:
+each question names a phrase that occurs in exactly one answer chunk of its business.
 """
 
 GARAGE_FAQ = """# Northgate Auto Service - Questions and Answers
@@ -382,4 +383,240 @@ GUESTHOUSE_QUESTIONS = [
     ("are there maps for walks nearby", "Walking maps"),
     ("can we visit a winery", "cellar tours"),
     ("does the single room have its own toilet", "Shared bathroom on the landing"),
+]
+
+# A fourth development business (session 3): a plumbing and heating firm, with its terms as
+# a PDF so the development sets also cover PDF extraction. Written, questions included,
+# before any measurement on it.
+PLUMBER_FAQ = """# Brightwater Plumbing & Heating - Common Questions
+
+## Do you offer emergency call-outs?
+Our engineers are on call 24 hours a day, every day of the year, for burst pipes, floods and
+total loss of heating. Outside office hours an emergency surcharge applies.
+
+## How quickly can you come out?
+For emergencies we aim to arrive within two hours anywhere in the city. Routine jobs are
+usually booked within three working days.
+
+## Are your engineers qualified?
+All our heating engineers are Gas Safe registered and carry their ID card on every visit;
+you can check the number on the register before letting anyone in.
+
+## Which boilers do you install?
+We fit combi, system and heat-only boilers from the leading makers, and we are accredited
+installers of air source heat pumps.
+
+## What should I do if I smell gas?
+Leave the property, do not use light switches and call the national gas emergency line at
+once. We cannot attend a suspected gas leak before the gas network has made it safe.
+
+## Can you unblock drains?
+Blocked sinks, toilets and outside drains are cleared with rods or a high-pressure jetter,
+and a camera survey shows the cause if the blockage comes back.
+
+## Do you give free quotes?
+Quotes for new boilers, bathrooms and heating systems are free and come after a home survey.
+Repairs are charged by the hour after the first visit.
+
+## Do I need to be home during the work?
+Someone over 18 must be present to let us in and to sign off the job at the end. Key
+holders such as neighbours or letting agents are fine.
+
+## Do you work for landlords?
+We carry out the annual landlord gas safety certificate and can remind you each year when
+the next one is due.
+
+## Will you clean up after the job?
+Engineers put down dust sheets, wear shoe covers indoors and take all old pipes and packaging
+away with them.
+"""
+
+PLUMBER_PRICES_CSV = """Job,Price (GBP),Duration,Details
+Call-out and first hour,85,1 hour,Weekdays 8 am to 6 pm
+Emergency call-out,140,1 hour,Evenings weekends and bank holidays
+Each additional half hour,35,30 minutes,Charged after the first hour
+Annual boiler service,95,1 hour,Flue gas analysis and safety checks
+Landlord gas safety certificate,70,45 minutes,Up to three gas appliances
+Power flush,450,1 day,Clears sludge from radiators and pipes
+Radiator replacement,220,2 hours,Same size radiator supplied and fitted
+Thermostatic radiator valve,55,30 minutes,Per valve fitted
+Drain unblocking,120,1 hour,Jetting included
+CCTV drain survey,180,1 hour,Recorded video and written report
+Tap replacement,75,1 hour,Customer may supply the tap
+Combi boiler installation,2400,2 days,Includes a ten year manufacturer warranty
+"""
+
+PLUMBER_TERMS_SECTIONS: list[tuple[str, str]] = [
+    (
+        "Payment",
+        "Payment is due on completion of the work by card or bank transfer. Installations "
+        "over 1,000 pounds require a 25 percent deposit when the order is placed.",
+    ),
+    (
+        "Guarantee on workmanship",
+        "Our workmanship is guaranteed for two years from the date of the job. Parts carry "
+        "the manufacturer's own guarantee.",
+    ),
+    (
+        "Missed appointments",
+        "If nobody is home at the agreed time and we were not told at least four hours in "
+        "advance, a wasted visit fee of 40 pounds is charged.",
+    ),
+    (
+        "Access and parking",
+        "Customers must provide clear access to the boiler, stopcock and work area. Parking "
+        "permits or charges near the property are added to the invoice.",
+    ),
+    (
+        "Price changes",
+        "If we find hidden damage once work has begun, we explain the extra work and agree a "
+        "new price with you before we carry on.",
+    ),
+    (
+        "Complaints",
+        "Write to the office manager within 28 days of the job. Unresolved complaints can be "
+        "referred to the independent trade ombudsman.",
+    ),
+]
+
+PLUMBER_QUESTIONS: list[tuple[str, str]] = [
+    ("my pipe just burst in the middle of the night, can someone come", "on call 24 hours"),
+    ("how fast can you get here if it's urgent", "within two hours"),
+    ("how long is the wait for a normal job", "three working days"),
+    ("are your guys certified to work on gas", "Gas Safe registered"),
+    ("do you put in heat pumps", "air source heat pumps"),
+    ("I think I can smell gas in the kitchen", "national gas emergency line"),
+    ("my toilet is blocked, can you help", "Blocked sinks, toilets"),
+    ("do you charge to come and give me a price for a new boiler", "free and come after"),
+    ("does somebody need to be in the house", "Someone over 18 must be present"),
+    ("I rent out a flat, do you do the yearly gas check", "annual landlord gas safety"),
+    ("will you make a mess in my house", "dust sheets"),
+    ("what's your hourly rate", "Call-out and first hour"),
+    ("how much extra on a sunday", "Emergency call-out"),
+    ("what do you charge if the job runs over", "Each additional half hour"),
+    ("how much to get my boiler serviced", "Annual boiler service"),
+    ("what does the landlord certificate cost", "Job: Landlord gas safety"),
+    ("my radiators are cold at the bottom, what does cleaning the system cost", "Power flush"),
+    ("how much to swap an old radiator", "Radiator replacement"),
+    ("price of fitting a valve on a radiator", "Thermostatic radiator valve"),
+    ("can you put a camera down my drain and how much", "CCTV drain survey"),
+    ("my kitchen tap drips, how much to replace it", "Tap replacement"),
+    ("what does a new combi boiler cost all in", "Combi boiler installation"),
+    ("when do I have to pay you", "due on completion"),
+    ("do I pay anything up front for a new boiler", "25 percent deposit"),
+    ("how long is your work guaranteed", "guaranteed for two years"),
+    ("what if I forget I booked you and I'm out", "wasted visit fee"),
+    ("who pays for parking outside my house", "Parking permits"),
+    ("what if you find more problems once you start", "hidden damage"),
+    ("I'm not happy with the job, how do I complain", "office manager within 28 days"),
+    ("can I buy the tap myself", "Customer may supply"),
+    ("is the warranty on a new boiler included", "ten year manufacturer warranty"),
+    ("do you show ID when you arrive", "ID card"),
+]
+
+# A fifth development business (session 3): a restaurant, its house rules as plain text.
+RESTAURANT_FAQ = """# Olive & Ember Restaurant - Guest FAQ
+
+## When are you open?
+Lunch is served Tuesday to Sunday from noon to 2:30 pm and dinner from 6 pm to 10 pm. We are
+closed on Mondays.
+
+## Do I need a reservation?
+Tables can be reserved online up to sixty days ahead. We keep a few tables for walk-ins, and
+the bar counter is always first come, first served.
+
+## Can you cater for allergies?
+Our kitchen handles nuts, gluten and shellfish, so we cannot promise a dish is free of
+traces. Tell your server about any allergy and the chef will adapt your meal.
+
+## Do you have vegetarian dishes?
+About half of the menu is vegetarian and every course has at least one vegan choice, marked
+with a green leaf.
+
+## Is there a children's menu?
+Children under ten can order from a small menu of half portions, and we have high chairs
+and crayons on request.
+
+## Can we hold a private party?
+The upstairs room seats up to 30 guests for birthdays, weddings and work dinners, with a set
+menu chosen in advance.
+
+## Do you offer takeaway?
+Most dishes can be ordered for collection by phone; we do not run our own delivery.
+
+## Is the restaurant accessible?
+The ground-floor dining room and the toilets are step-free; the upstairs room is reached by
+stairs only.
+
+## Can I bring my own wine?
+Guests may bring their own bottle of wine on weeknights for a corkage fee.
+
+## Do you sell gift vouchers?
+Gift vouchers for any amount can be bought at the bar or on our website and are valid for
+one year.
+"""
+
+RESTAURANT_MENU_CSV = """Dish,Price (USD),Course,Description
+Charred sourdough,7,starter,With whipped olive oil butter
+Burrata,14,starter,Roasted tomatoes and basil oil
+Grilled octopus,18,starter,Smoked paprika and potato
+Wood-fired margherita,16,main,Tomato mozzarella and basil
+Lamb shoulder,32,main,Slow cooked for eight hours with rosemary
+Mushroom risotto,22,main,Vegan with cashew cream
+Sea bass,29,main,Whole fish with fennel salad
+Tiramisu,10,dessert,Made with espresso from a local roaster
+Chocolate fondant,11,dessert,Takes fifteen minutes to bake
+Kids pasta,8,children,Butter or tomato sauce
+Corkage,15,drinks,Per bottle brought by guests
+House wine carafe,24,drinks,Half litre of red or white
+"""
+
+RESTAURANT_POLICIES_TXT = """House rules for bookings
+
+Groups of eight or more pay a deposit of 20 dollars per person when booking, deducted from
+the bill on the night.
+
+If you cancel less than 48 hours before a group booking the deposit is kept.
+
+Tables are held for fifteen minutes after the booking time; after that we may give the table
+to waiting guests.
+
+A discretionary service charge of 12 percent is added to bills for groups of six or more.
+
+Dogs on a lead are welcome on the terrace but not inside the dining room.
+
+Smart casual dress is expected in the evening; sportswear is fine at lunch.
+"""
+
+RESTAURANT_QUESTIONS: list[tuple[str, str]] = [
+    ("are you open on monday night", "closed on Mondays"),
+    ("what time does the kitchen close for lunch", "noon to 2:30 pm"),
+    ("how far ahead can I book a table", "sixty days ahead"),
+    ("can we just turn up without booking", "walk-ins"),
+    ("my daughter has a peanut allergy, is it safe", "cannot promise a dish is free"),
+    ("do you have food for vegans", "at least one vegan choice"),
+    ("have you got smaller plates for kids", "half portions"),
+    ("we'd like to hire a room for a birthday", "upstairs room seats up to 30"),
+    ("can I order food to pick up", "ordered for collection"),
+    ("do you deliver", "do not run our own delivery"),
+    ("I use a wheelchair, can I get in", "step-free"),
+    ("can we bring a bottle with us", "bring their own bottle"),
+    ("can I buy a voucher as a present", "Gift vouchers for any amount"),
+    ("how long is a gift card good for", "valid for one year"),
+    ("what's the bread starter and how much", "Charred sourdough"),
+    ("how much is the octopus", "Grilled octopus"),
+    ("do you do pizza", "Wood-fired margherita"),
+    ("what's the lamb like", "Lamb shoulder"),
+    ("is the risotto vegan", "Mushroom risotto"),
+    ("what fish do you have", "Sea bass"),
+    ("why does the chocolate pudding take so long", "Chocolate fondant"),
+    ("how much is pasta for a child", "Kids pasta"),
+    ("how much do you charge to open our own wine", "Dish: Corkage"),
+    ("what does a jug of house wine cost", "House wine carafe"),
+    ("do we need to pay a deposit for a big group", "deposit of 20 dollars"),
+    ("what if our group cancels the day before", "less than 48 hours"),
+    ("we're running late, will you keep our table", "held for fifteen minutes"),
+    ("is service included in the bill", "service charge of 12 percent"),
+    ("can I bring my dog", "Dogs on a lead"),
+    ("is there a dress code", "Smart casual"),
 ]

@@ -3,8 +3,8 @@
 Run: .venv/bin/python -m bench.kb.quality [--set test|dev]
 
 `test` (the default) is the retrieval set of bench/kb/quality_data.py, never used to choose
-anything; `dev` is the garage set of bench/kb/dev_data.py that the fusion weights were
-chosen on (bench/kb/fusion_dev.py).
+anything; `dev` is the garage, the first of the development sets in bench/kb/dev_data.py
+that the fusion was chosen on (bench/kb/fusion_dev.py runs all of them).
 """
 
 import argparse
@@ -29,11 +29,12 @@ PROJECT = "prj_bench"
 Question = tuple[str, str]
 
 
-def policy_pdf() -> bytes:
+def sections_pdf(title: str, sections: Sequence[tuple[str, str]]) -> bytes:
+    """A PDF of headed sections: bold heading, then body text."""
     pdf = FPDF()
-    pdf.set_title("Patient Policy")
+    pdf.set_title(title)
     pdf.add_page()
-    for heading, body in quality_data.POLICY_SECTIONS:
+    for heading, body in sections:
         pdf.set_font("Helvetica", "B", 13)
         pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", size=11)
@@ -46,7 +47,7 @@ def test_set() -> tuple[dict[str, bytes], list[Question]]:
     files = {
         "faq.md": quality_data.CLINIC_FAQ.encode(),
         "prices.csv": quality_data.PRICE_LIST_CSV.encode(),
-        "policy.pdf": policy_pdf(),
+        "policy.pdf": sections_pdf("Patient Policy", quality_data.POLICY_SECTIONS),
     }
     return files, quality_data.QUESTIONS
 
@@ -70,9 +71,14 @@ class LoadedSet:
 
 
 @asynccontextmanager
-async def loaded(files: dict[str, bytes], questions: list[Question]) -> AsyncIterator[LoadedSet]:
+async def loaded(
+    files: dict[str, bytes], questions: list[Question], engine_url: str | None = None
+) -> AsyncIterator[LoadedSet]:
+    """The files in one new knowledge base: in a temporary SQLite file, or in the empty
+    database at `engine_url`."""
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_async_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'quality.db'}")
+        url = engine_url or f"sqlite+aiosqlite:///{Path(tmp) / 'quality.db'}"
+        engine = create_async_engine(url)
         async with engine.begin() as conn:
             await conn.run_sync(create_kb_schema)
         store = KnowledgeStore(engine, Embedder(), KbSettings())

@@ -8,14 +8,7 @@ from sqlmodel import col, select
 
 from kb.errors import InvalidInput, NotFound
 from kb.models import KbChunk, KnowledgeBase
-from kb.search import (
-    TEXT_WEIGHT,
-    VECTOR_WEIGHT,
-    SearchHit,
-    SearchMode,
-    fulltext_ranking,
-    reciprocal_rank_fusion,
-)
+from kb.search import SearchHit, SearchMode, fulltext_ranking, fuse_scores
 from kb.store.core import StoreCore
 
 
@@ -53,17 +46,8 @@ class SearchMethods(StoreCore):
             by_vector, by_text = await self._rankings(
                 session, project_id, kb_ids, versions, query, candidates, mode
             )
-            rankings: list[list[str]] = []
-            weights: list[float] = []
-            similarity: dict[str, float] = {}
-            if by_vector is not None:
-                similarity = dict(by_vector)
-                rankings.append([chunk_id for chunk_id, _ in by_vector])
-                weights.append(VECTOR_WEIGHT)
-            if by_text is not None:
-                rankings.append(by_text)
-                weights.append(TEXT_WEIGHT)
-            fused = reciprocal_rank_fusion(rankings, weights)[:top_k]
+            similarity = dict(by_vector)
+            fused = fuse_scores(by_vector, by_text)[:top_k]
             if not fused:
                 return []
             # Looked up by id alone so the planner uses the unique id index (with project_id
@@ -98,19 +82,20 @@ class SearchMethods(StoreCore):
         query: str,
         candidates: int,
         mode: SearchMode,
-    ) -> tuple[list[tuple[str, float]] | None, list[str] | None]:
-        """(vector ranking, full-text ranking); None for a retriever the mode leaves out."""
+    ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """(vector ranking, full-text ranking) as best-first (chunk id, score); empty for a
+        retriever the mode leaves out."""
         vector = (
             self._vector_ranking(session, project_id, versions, query, candidates)
             if mode is not SearchMode.TEXT
             else None
         )
         if mode is SearchMode.VECTOR:
-            return await vector if vector else None, None
+            return await vector if vector else [], []
         common = self._settings.fulltext_common_term_docs if mode is SearchMode.HYBRID else None
         if vector is None or not self._parallel_sessions:
             # One retriever, or one shared connection (in-memory SQLite): nothing to overlap.
-            by_vector = await vector if vector else None
+            by_vector = await vector if vector else []
             return by_vector, await fulltext_ranking(
                 session, project_id, kb_ids, query, candidates, common_term_docs=common
             )
@@ -142,7 +127,7 @@ class SearchMethods(StoreCore):
         query: str,
         candidates: int,
         common_term_docs: int | None,
-    ) -> list[str]:
+    ) -> list[tuple[str, float]]:
         async with self._sessions() as session:
             return await fulltext_ranking(
                 session, project_id, kb_ids, query, candidates, common_term_docs=common_term_docs
