@@ -28,7 +28,7 @@ class KbSettings(BaseSettings):
     embedding_batch_size: int = Field(default=32, gt=0)
     # Threads onnxruntime may use per inference; 0 lets it decide.
     embedding_threads: int = Field(default=0, ge=0)
-    # How many candidates each retriever contributes before rank fusion.
+    # How many candidates each retriever contributes before the scores are fused.
     search_candidates: int = Field(default=50, gt=0)
     # Bases with at least this many chunks are searched in two passes: a projection onto
     # `vector_sketch_dims` principal components ranks every row, then the best
