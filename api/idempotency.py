@@ -5,15 +5,50 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import msgspec
+from litestar.enums import ParamType
+from litestar.openapi.spec import Operation, Parameter, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.types import Scope
 from redis.asyncio import Redis
 
 from api.errors import Conflict, InvalidRequest
 
 ResponseT = TypeVar("ResponseT")
 _PENDING = "pending"
+MAX_KEY_LENGTH = 255
+
+IDEMPOTENCY_KEY_PARAMETER = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH),
+    description="Retries with the same key and body replay the first response for 24 h; "
+    "the same key with another body is 409.",
+)
+
+
+@dataclass
+class IdempotentOperation(Operation):
+    """The OpenAPI operation of a route that reads `Idempotency-Key` itself (`operation_class`).
+
+    The handler takes the header with `idempotency_key()` instead of a declared parameter:
+    Litestar's per-request parameter extraction was a measurable share of `POST /token`.
+    """
+
+    def __post_init__(self) -> None:
+        self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY_PARAMETER]
+
+
+def idempotency_key(scope: Scope) -> str | None:
+    """The request's `Idempotency-Key` header, if it has one."""
+    for name, value in scope["headers"]:
+        if name == b"idempotency-key":
+            return value.decode("latin-1")
+    return None
 
 
 def _fingerprint(body: msgspec.Struct) -> str:
@@ -36,8 +71,11 @@ async def run_once(
     """Run `action` once per (project, operation, key); replay its response afterwards."""
     if key is None:
         return await action()
-    if not 1 <= len(key) <= 255:
-        raise InvalidRequest("Idempotency-Key must be 1 to 255 characters")
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise InvalidRequest(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
+            details={"header": "Idempotency-Key"},
+        )
     name = f"vx:idem:{project_id}:{operation}:{hashlib.sha256(key.encode()).hexdigest()}"
     fingerprint = _fingerprint(body)
     claimed = await redis.set(

@@ -4,7 +4,8 @@
 -- A cached principal's plan picks the limit from ARGV[2] (JSON plan limits); a missing cache
 -- entry charges nothing (the caller resolves the key and retries).
 -- ARGV[1]: window seconds. Returns, per request, {allowed (1|0|-1 for a cache miss),
--- remaining, reset_ms, retry_after_ms, limit, cached principal or false}.
+-- remaining, reset (epoch seconds, rounded up), retry after (whole seconds, at least 1), limit,
+-- cached principal or false}: the values of the response headers, ready to send.
 local now = redis.call('TIME')
 local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local window = tonumber(ARGV[1]) * 1000
@@ -28,11 +29,11 @@ local function charge(bucket, limit, cached)
     else
       retry = math.ceil(window - (limit - 1 - current) * window / previous) - elapsed
     end
-    return {0, 0, t + retry, retry, limit, cached}
+    return {0, 0, math.ceil((t + retry) / 1000), math.max(1, math.ceil(retry / 1000)), limit, cached}
   end
   redis.call('INCR', current_key)
   redis.call('PEXPIRE', current_key, window * 2)
-  return {1, math.floor(limit - estimate - 1), reset, 0, limit, cached}
+  return {1, math.max(math.floor(limit - estimate - 1), 0), math.ceil(reset / 1000), 1, limit, cached}
 end
 
 for i = 1, #KEYS / 2 do

@@ -4,7 +4,8 @@ The script sits on every request's path, so its calls are made cheap two ways (m
 bench/token_throughput.py's notes): requests that arrive together share one call (group
 commit: while one call is in flight, new charges queue up and go together in the next one,
 sent as soon as the first returns), and the calls go over one dedicated connection with
-redis-py's low-level `send_command`/`read_response`, which costs half of a pooled client call.
+redis-py's low-level `send_packed_command`/`read_response` (the command packed by hiredis),
+which costs a fraction of a pooled client call.
 Each request is still counted exactly, in order, inside the script; an idle server answers
 each request in one round trip.
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import hiredis
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
@@ -37,19 +38,16 @@ class RateDecision:
     reset_epoch_s: int
     retry_after_s: int
 
-    def headers(self) -> dict[str, str]:
-        headers = {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_epoch_s),
-        }
-        if not self.allowed:
-            headers["Retry-After"] = str(self.retry_after_s)
-        return headers
-
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """The same headers, as an ASGI response carries them."""
-        return [(name.lower().encode(), value.encode()) for name, value in self.headers().items()]
+        """The budget headers, as an ASGI response carries them (`Retry-After` on a refusal)."""
+        headers = [
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
+            (b"x-ratelimit-reset", b"%d" % self.reset_epoch_s),
+        ]
+        if not self.allowed:
+            headers.append((b"retry-after", b"%d" % self.retry_after_s))
+        return headers
 
 
 @dataclass(slots=True)
@@ -73,14 +71,9 @@ class RateLimiter:
 
     @staticmethod
     def _decision(result: list[Any]) -> RateDecision:
-        allowed, remaining, reset_ms, retry_ms, limit = (int(value) for value in result[:5])
-        return RateDecision(
-            allowed=bool(allowed),
-            limit=limit,
-            remaining=max(remaining, 0),
-            reset_epoch_s=math.ceil(reset_ms / 1000),
-            retry_after_s=max(1, math.ceil(retry_ms / 1000)),
-        )
+        # The script returns the header values ready to use (whole seconds, floored at 0/1).
+        allowed, remaining, reset_epoch_s, retry_after_s, limit = result[:5]
+        return RateDecision(allowed == 1, limit, remaining, reset_epoch_s, retry_after_s)
 
     async def _charge(self, bucket: str, cache_key: str, limit: int) -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -127,13 +120,16 @@ class RateLimiter:
             self._connection = self._redis.connection_pool.make_connection()
         connection = self._connection
         try:
-            await connection.send_command("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args)
+            # hiredis packs the arguments in C: a fifth of redis-py's own packing time.
+            command = ("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args)
+            evalsha = hiredis.pack_command(command)  # type: ignore[arg-type]  # stub types a 1-tuple
+            await connection.send_packed_command(evalsha)
             try:
                 result: list[Any] = await connection.read_response()
             except NoScriptError:
                 await connection.send_command("SCRIPT", "LOAD", _SCRIPT)
                 await connection.read_response()
-                await connection.send_command("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args)
+                await connection.send_packed_command(evalsha)
                 result = await connection.read_response()
         except BaseException:
             # A broken or interrupted exchange leaves the stream unusable: start afresh.

@@ -28,7 +28,7 @@ _WEBHOOK_SEEN_TTL_S = 24 * 3600
 
 
 def session_from_token(resources: Resources, request: Request[Any, Any, Any]) -> tuple[str, str]:
-    token = extract_api_key(request.headers)
+    token = extract_api_key(request.scope)
     claims = (
         verify_report_token(resources.settings.require_livekit_secret(), token) if token else None
     )

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, post
-from litestar.params import HeaderParameter, JSONBody
+from litestar.params import JSONBody
 
 from api.auth import WRITE
 from api.deps import principal_of, resources_of
-from api.idempotency import run_once
+from api.idempotency import IdempotentOperation, idempotency_key, run_once
 from api.tokens.schemas import TokenRequest, TokenResponse
 from api.tokens.services import TokenService
 
@@ -15,12 +15,15 @@ from api.tokens.services import TokenService
 class TokenController(Controller):
     tags = ["tokens"]
 
-    @post("/token", operation_id="createToken", opt=WRITE, status_code=200)
+    @post(
+        "/token",
+        operation_id="createToken",
+        operation_class=IdempotentOperation,
+        opt=WRITE,
+        status_code=200,
+    )
     async def create_token(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[TokenRequest],
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+        self, request: Request[Any, Any, Any], data: JSONBody[TokenRequest]
     ) -> TokenResponse:
         # The hot path: read resources and caller straight from the request, since Litestar
         # resolves two or more dependencies through a task group per request.
@@ -30,7 +33,7 @@ class TokenController(Controller):
             resources.redis,
             project_id=principal.project_id,
             operation="token",
-            key=idempotency_key,
+            key=idempotency_key(request.scope),
             body=data,
             ttl_s=resources.settings.idempotency_ttl_s,
             response_type=TokenResponse,

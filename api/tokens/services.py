@@ -19,6 +19,7 @@ from api.tokens.schemas import DispatchedSession, TokenRequest, TokenResponse
 
 logger = logging.getLogger(__name__)
 
+
 class TokenService:
     def __init__(self, resources: Resources, principal: Principal) -> None:
         self.resources = resources

@@ -148,3 +148,16 @@ async def test_inactive_or_missing_agents_are_refused(client, admin):
         headers=admin.headers,
     )
     assert both.status_code == 422
+
+
+async def test_idempotency_key_is_documented_and_bounded(client, admin):
+    schema = (await client.get("/schema/openapi.json")).json()
+    parameters = schema["paths"]["/api/v1/token"]["post"]["parameters"]
+    assert {"name": "Idempotency-Key", "in": "header"}.items() <= parameters[0].items()
+    too_long = await client.post(
+        "/api/v1/token",
+        json={"identity": "c", "room": "r"},
+        headers={**admin.headers, "Idempotency-Key": "k" * 256},
+    )
+    assert too_long.status_code == 400
+    assert too_long.json()["details"] == {"header": "Idempotency-Key"}
