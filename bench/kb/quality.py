@@ -1,24 +1,28 @@
 """Retrieval quality: recall@1, recall@5 and MRR for full-text, vector and hybrid search.
 
-Run: .venv/bin/python -m bench.kb.quality [--set test|dev]
+Run: .venv/bin/python -m bench.kb.quality [--set test|test2|heldout|dev]
 
-`test` (the default) is the retrieval set of bench/kb/quality_data.py, never used to choose
-anything; `dev` is the garage, the first of the development sets in bench/kb/dev_data.py
-that the fusion was chosen on (bench/kb/fusion_dev.py runs all of them).
+`test` (the default) is the retrieval set of bench/kb/quality_data.py (a clinic) and `test2`
+the one of bench/kb/quality_data2.py (a self-storage company); neither was used to choose
+anything. `heldout` runs both, each in its own knowledge base, and reports each set and all
+their questions pooled. `dev` is the garage, the first of the development sets in
+bench/kb/dev_data.py that the fusion was chosen on (bench/kb/fusion_dev.py runs all of them).
 """
 
 import argparse
 import asyncio
+import io
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from docx import Document
 from fpdf import FPDF
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.kb import dev_data, quality_data
+from bench.kb import dev_data, quality_data, quality_data2
 from kb.embedding import Embedder
 from kb.schema import create_kb_schema
 from kb.search import SearchMode
@@ -26,6 +30,7 @@ from kb.settings import KbSettings
 from kb.store import KnowledgeStore
 
 PROJECT = "prj_bench"
+MODES = (SearchMode.TEXT, SearchMode.VECTOR, SearchMode.HYBRID)
 Question = tuple[str, str]
 
 
@@ -43,6 +48,19 @@ def sections_pdf(title: str, sections: Sequence[tuple[str, str]]) -> bytes:
     return bytes(pdf.output())
 
 
+def sections_docx(title: str, sections: Sequence[tuple[str, str]]) -> bytes:
+    """A DOCX of headed sections: a title, then a level-1 heading and a paragraph each."""
+    document = Document()
+    document.core_properties.title = title
+    document.add_heading(title, level=0)
+    for heading, body in sections:
+        document.add_heading(heading, level=1)
+        document.add_paragraph(body)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def test_set() -> tuple[dict[str, bytes], list[Question]]:
     files = {
         "faq.md": quality_data.CLINIC_FAQ.encode(),
@@ -52,6 +70,15 @@ def test_set() -> tuple[dict[str, bytes], list[Question]]:
     return files, quality_data.QUESTIONS
 
 
+def test2_set() -> tuple[dict[str, bytes], list[Question]]:
+    files = {
+        "faq.md": quality_data2.STORAGE_FAQ.encode(),
+        "prices.csv": quality_data2.STORAGE_PRICES_CSV.encode(),
+        "terms.docx": sections_docx("Rental Terms", quality_data2.STORAGE_TERMS_SECTIONS),
+    }
+    return files, quality_data2.QUESTIONS
+
+
 def dev_set() -> tuple[dict[str, bytes], list[Question]]:
     files = {
         "faq.md": dev_data.GARAGE_FAQ.encode(),
@@ -59,6 +86,9 @@ def dev_set() -> tuple[dict[str, bytes], list[Question]]:
         "terms.md": dev_data.GARAGE_TERMS.encode(),
     }
     return files, dev_data.DEV_QUESTIONS
+
+
+SETS = {"test": test_set, "test2": test2_set, "dev": dev_set}
 
 
 @dataclass
@@ -98,34 +128,63 @@ async def loaded(
             await engine.dispose()
 
 
-def scores(rankings: Sequence[Sequence[str]], loaded_set: LoadedSet) -> tuple[float, ...]:
-    """(recall@1, recall@5, MRR) of one best-first id list per question."""
-    r1 = r5 = rr = 0.0
+def answer_ranks(rankings: Sequence[Sequence[str]], loaded_set: LoadedSet) -> list[int | None]:
+    """The 1-based rank of each question's answer in its best-first id list, None if absent."""
+    ranks: list[int | None] = []
     for ids, (_, phrase) in zip(rankings, loaded_set.questions, strict=True):
         answer = loaded_set.answers[phrase]
-        if answer in ids:
-            rank = list(ids).index(answer) + 1
-            r1 += rank == 1
-            r5 += rank <= 5
-            rr += 1 / rank
-    n = len(loaded_set.questions)
-    return r1 / n, r5 / n, rr / n
+        ranks.append(list(ids).index(answer) + 1 if answer in ids else None)
+    return ranks
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["test", "dev"], default="test")
-    args = parser.parse_args()
-    files, questions = test_set() if args.set == "test" else dev_set()
+def scores(ranks: Sequence[int | None]) -> tuple[float, float, float]:
+    """(recall@1, recall@5, MRR) over answer ranks."""
+    found = [rank for rank in ranks if rank is not None]
+    n = len(ranks)
+    return (
+        sum(rank == 1 for rank in found) / n,
+        sum(rank <= 5 for rank in found) / n,
+        sum(1 / rank for rank in found) / n,
+    )
+
+
+async def ranks_by_mode(
+    files: dict[str, bytes], questions: list[Question]
+) -> dict[SearchMode, list[int | None]]:
+    """Each mode's answer ranks for one set, searched in its own knowledge base."""
     async with loaded(files, questions) as data:
-        print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6}")
-        for mode in (SearchMode.TEXT, SearchMode.VECTOR, SearchMode.HYBRID):
+        by_mode: dict[SearchMode, list[int | None]] = {}
+        for mode in MODES:
             rankings = []
             for question, _ in questions:
                 hits = await data.store.search(PROJECT, question, [data.kb_id], top_k=10, mode=mode)
                 rankings.append([h.chunk_id for h in hits])
-            r1, r5, mrr = scores(rankings, data)
-            print(f"{mode.value:8} {r1:9.2f} {r5:9.2f} {mrr:6.3f}")
+            by_mode[mode] = answer_ranks(rankings, data)
+        return by_mode
+
+
+def print_table(label: str, by_mode: dict[SearchMode, list[int | None]]) -> None:
+    n = len(by_mode[MODES[0]])
+    print(f"{label} ({n} questions)")
+    print(f"{'mode':8} {'recall@1':>9} {'recall@5':>9} {'MRR':>6}")
+    for mode in MODES:
+        r1, r5, mrr = scores(by_mode[mode])
+        print(f"{mode.value:8} {r1:9.2f} {r5:9.2f} {mrr:6.3f}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--set", choices=["test", "test2", "heldout", "dev"], default="test")
+    args = parser.parse_args()
+    names = ["test", "test2"] if args.set == "heldout" else [args.set]
+    pooled: dict[SearchMode, list[int | None]] = {mode: [] for mode in MODES}
+    for name in names:
+        by_mode = await ranks_by_mode(*SETS[name]())
+        print_table(name, by_mode)
+        for mode in MODES:
+            pooled[mode] += by_mode[mode]
+    if len(names) > 1:
+        print_table("pooled", pooled)
 
 
 if __name__ == "__main__":
