@@ -22,6 +22,7 @@ from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchCo
 from api.knowledge.refresh import refresh_due_urls
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
+from api.requests import ApiRequest
 from api.resources import Resources
 from api.rooms.controllers import RoomController
 from api.sessions.controllers import SessionController
@@ -97,6 +98,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         before_send=[add_rate_limit_headers],
+        request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Voxroom API",
