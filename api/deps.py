@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
 from litestar.di import Provide
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,9 +31,8 @@ def provide_resources(request: Request[Any, Any, Any]) -> Resources:
     return resources_of(request)
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
-    resources: Resources = state.resources
-    async with resources.sessions() as session:
+async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    async with resources_of(request).sessions() as session:
         yield session
 
 

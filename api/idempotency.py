@@ -16,6 +16,7 @@ from litestar.types import Scope
 from redis.asyncio import Redis
 
 from api.errors import Conflict, InvalidRequest
+from api.requests import header
 
 ResponseT = TypeVar("ResponseT")
 _PENDING = "pending"
@@ -45,10 +46,7 @@ class IdempotentOperation(Operation):
 
 def idempotency_key(scope: Scope) -> str | None:
     """The request's `Idempotency-Key` header, if it has one."""
-    for name, value in scope["headers"]:
-        if name == b"idempotency-key":
-            return value.decode("latin-1")
-    return None
+    return header(scope, b"idempotency-key")
 
 
 def _fingerprint(body: msgspec.Struct) -> str:

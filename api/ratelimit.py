@@ -154,6 +154,6 @@ class RateLimiter:
         Returns None (and charges nothing) when the principal is not cached.
         """
         result = await self._charge(bucket, cache_key, default_limit)
-        if int(result[0]) == -1:
+        if result[0] == -1:
             return None
         return self._decision(result), str(result[5])

@@ -293,7 +293,7 @@ def fuse_scores(
     and the best match counts fully however weak BM25 makes it look. A chunk missing from a
     list gets 0 from that list. Ties keep the vector order.
     """
-    scores = dict.fromkeys([chunk_id for chunk_id, _ in by_vector], 0.0)
+    scores: dict[str, float] = {}
     if by_vector:
         low = min(cosine for _, cosine in by_vector)
         spread = max(cosine for _, cosine in by_vector) - low

@@ -80,9 +80,9 @@ class VectorIndex:
         self,
         max_bases: int = 64,
         *,
-        two_pass_rows: int = 20_000,
-        sketch_dims: int = 128,
-        rescore: int = 5000,
+        two_pass_rows: int,
+        sketch_dims: int,
+        rescore: int,
     ) -> None:
         self._max_bases = max_bases
         self._two_pass_rows = two_pass_rows
