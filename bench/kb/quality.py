@@ -1,12 +1,14 @@
 """Retrieval quality: recall@1, recall@5 and MRR for full-text, vector and hybrid search.
 
-Run: .venv/bin/python -m bench.kb.quality [--set test|test2|heldout|dev]
+Run: .venv/bin/python -m bench.kb.quality [--set test|test2|test3|heldout|dev]
 
 `test` (the default) is the retrieval set of bench/kb/quality_data.py (a clinic) and `test2`
 the one of bench/kb/quality_data2.py (a self-storage company); neither was used to choose
-anything. `heldout` runs both, each in its own knowledge base, and reports each set and all
-their questions pooled. `dev` is the garage, the first of the development sets in
-bench/kb/dev_data.py that the fusion was chosen on (bench/kb/fusion_dev.py runs all of them).
+anything. `test3` is the one of bench/kb/quality_data3.py (a pet boarding and grooming
+business), likewise sealed. `heldout` runs all three, each in its own knowledge base, and
+reports each set and all their questions pooled. `dev` is the garage, the first of the
+development sets in bench/kb/dev_data.py that the fusion was chosen on
+(bench/kb/fusion_dev.py runs all of them).
 """
 
 import argparse
@@ -22,7 +24,7 @@ from docx import Document
 from fpdf import FPDF
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.kb import dev_data, quality_data, quality_data2
+from bench.kb import dev_data, quality_data, quality_data2, quality_data3
 from kb.embedding import Embedder
 from kb.schema import create_kb_schema
 from kb.search import SearchMode
@@ -79,6 +81,15 @@ def test2_set() -> tuple[dict[str, bytes], list[Question]]:
     return files, quality_data2.QUESTIONS
 
 
+def test3_set() -> tuple[dict[str, bytes], list[Question]]:
+    files = {
+        "faq.html": quality_data3.PET_FAQ_HTML.encode(),
+        "prices.csv": quality_data3.PET_PRICES_CSV.encode(),
+        "terms.pdf": sections_pdf("Boarding and Grooming Terms", quality_data3.PET_TERMS_SECTIONS),
+    }
+    return files, quality_data3.QUESTIONS
+
+
 def dev_set() -> tuple[dict[str, bytes], list[Question]]:
     files = {
         "faq.md": dev_data.GARAGE_FAQ.encode(),
@@ -88,7 +99,7 @@ def dev_set() -> tuple[dict[str, bytes], list[Question]]:
     return files, dev_data.DEV_QUESTIONS
 
 
-SETS = {"test": test_set, "test2": test2_set, "dev": dev_set}
+SETS = {"test": test_set, "test2": test2_set, "test3": test3_set, "dev": dev_set}
 
 
 @dataclass
@@ -174,9 +185,11 @@ def print_table(label: str, by_mode: dict[SearchMode, list[int | None]]) -> None
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--set", choices=["test", "test2", "heldout", "dev"], default="test")
+    parser.add_argument(
+        "--set", choices=["test", "test2", "test3", "heldout", "dev"], default="test"
+    )
     args = parser.parse_args()
-    names = ["test", "test2"] if args.set == "heldout" else [args.set]
+    names = ["test", "test2", "test3"] if args.set == "heldout" else [args.set]
     pooled: dict[SearchMode, list[int | None]] = {mode: [] for mode in MODES}
     for name in names:
         by_mode = await ranks_by_mode(*SETS[name]())
