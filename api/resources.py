@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
@@ -33,3 +34,5 @@ class Resources:
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=ROOM_SEEN_LOCAL_TTL_S)
     )
     """Rooms this process confirmed lately (full names): spares Redis a call per token."""
+    rooms_checking: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    """Rooms being confirmed right now (full names), so that each is checked once at a time."""

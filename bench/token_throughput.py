@@ -198,7 +198,7 @@ def main() -> None:
     for name, rps, lat in (("bare", bare_rps, bare_lat), ("token", token_rps, token_lat)):
         print(f"  {name:<12}{rps:>10.0f}{percentile(lat, 50):>10.2f}{percentile(lat, 99):>10.2f}")
     print(
-        f"  throughput ratio token/bare: {ratio:.2f} of medians, {paired:.2f} median of "
+        f"  throughput ratio token/bare: {ratio:.3f} of medians, {paired:.3f} median of "
         "per-round ratios (target >= 0.40)"
     )
     print(f"  token p99 at {args.rate} req/s: {percentile(token_lat, 99):.2f} ms (target < 25 ms)")

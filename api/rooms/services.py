@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -72,6 +73,7 @@ class RoomService:
         self.livekit = resources.livekit
         self.redis = resources.redis
         self.rooms_seen = resources.rooms_seen
+        self.rooms_checking = resources.rooms_checking
         self.principal = principal
 
     @staticmethod
@@ -115,11 +117,23 @@ class RoomService:
         full = self.full_name(name)
         if full in self.rooms_seen:
             return full
+        # One check per room at a time in this process: when a busy room's memo runs out,
+        # the callers arriving meanwhile wait for that check instead of each asking Redis
+        # and LiveKit. Shielded, so that one caller hanging up does not cancel it for all.
+        check = self.rooms_checking.get(full)
+        if check is None:
+            check = asyncio.create_task(self._confirm(name, full))
+            self.rooms_checking[full] = check
+            # Once it is over (done or failed), the next miss starts a new one.
+            check.add_done_callback(lambda _: self.rooms_checking.pop(full, None))
+        await asyncio.shield(check)
+        return full
+
+    async def _confirm(self, name: str, full: str) -> None:
         if not await self.redis.exists(self._seen_key(full)):
             await self.create(RoomCreate(name=name))
             await self.redis.set(self._seen_key(full), 1, ex=ROOM_SEEN_TTL_S)
         self.rooms_seen[full] = True
-        return full
 
     async def list_rooms(self) -> list[RoomRead]:
         async with livekit_call("Room"):

@@ -1,10 +1,20 @@
 """POST /token: explicit safe grants, short TTL, prefixed room, explicit agent dispatch."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 import jwt
 import pytest
+import uvicorn
+from litestar import Litestar
 from livekit import api as lk
 
 from agent_worker.contracts import AGENT_NAME, DispatchMetadata
+from api.app import create_app
+from api.rooms.services import RoomService
+from tests.services import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -161,3 +171,48 @@ async def test_idempotency_key_is_documented_and_bounded(client, admin):
     )
     assert too_long.status_code == 400
     assert too_long.json()["details"] == {"header": "Idempotency-Key"}
+
+
+@asynccontextmanager
+async def served(app: Litestar) -> AsyncIterator[str]:
+    """The app behind a real uvicorn server in this event loop (the test client handles one
+    request at a time, so concurrency needs a server)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "uvicorn did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_callers_joining_a_new_room_at_once_create_it_once(settings, admin, monkeypatch):
+    # A spy: the real create still runs against livekit-server, after a delay standing in
+    # for a slow LiveKit, so that the other callers arrive while it is under way.
+    created: list[str] = []
+    real_create = RoomService.create
+
+    async def counted_create(self, data):  # type: ignore[no-untyped-def]
+        created.append(data.name)
+        await asyncio.sleep(0.2)
+        return await real_create(self, data)
+
+    monkeypatch.setattr(RoomService, "create", counted_create)
+    async with served(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+        responses = await asyncio.gather(
+            *(
+                http.post(
+                    "/api/v1/token",
+                    json={"identity": f"caller-{i}", "room": "town-hall"},
+                    headers=admin.headers,
+                )
+                for i in range(20)
+            )
+        )
+    assert [r.status_code for r in responses] == [200] * 20
+    assert created == ["town-hall"]
