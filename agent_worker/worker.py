@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 import threading
@@ -48,6 +49,10 @@ def process_resources(settings: WorkerSettings) -> ProcessResources:
 def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
     """Make the models ready before any call arrives."""
     proc.userdata[_RESOURCES_KEY] = process_resources(settings)
+    # The models and libraries stay for the process's life: move them out of the garbage
+    # collector's reach, or each full collection walks all of them, mid-call, while the
+    # audio waits.
+    gc.freeze()
 
 
 async def entrypoint(settings: WorkerSettings, ctx: JobContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from pathlib import Path
@@ -46,8 +47,14 @@ def run_api(
     from api.app import create_app
 
     settings = ApiSettings()
+    app = create_app(settings)
+    # Once started, what is built lives as long as the process: move it out of the garbage
+    # collector's reach, or each full collection walks all of it while requests wait (the
+    # stalls that set the token endpoint's p99 under load). Here rather than in the app's
+    # lifespan, since tests start many apps in one process.
+    app.on_startup.append(gc.freeze)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="info",
