@@ -5,6 +5,7 @@ A missing binary fails the run with what to install; nothing is skipped silently
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -12,12 +13,14 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
+from litestar import Litestar
 
 BIN_DIR = Path(os.environ.get("VOXROOM_BIN_DIR", Path.home() / ".cache" / "voxroom" / "bin"))
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -240,3 +243,21 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@asynccontextmanager
+async def served(app: Litestar) -> AsyncIterator[str]:
+    """The app behind a real uvicorn server in this event loop (the test client handles one
+    request at a time, so concurrency needs a server)."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not task.done(), "uvicorn did not start"
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -1,20 +1,17 @@
 """POST /token: explicit safe grants, short TTL, prefixed room, explicit agent dispatch."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import jwt
 import pytest
-import uvicorn
-from litestar import Litestar
 from livekit import api as lk
 
 from agent_worker.contracts import AGENT_NAME, DispatchMetadata
 from api.app import create_app
+from api.errors import Unavailable
 from api.rooms.services import RoomService
-from tests.services import free_port
+from tests.services import served
 
 pytestmark = pytest.mark.integration
 
@@ -173,24 +170,6 @@ async def test_idempotency_key_is_documented_and_bounded(client, admin):
     assert too_long.json()["details"] == {"header": "Idempotency-Key"}
 
 
-@asynccontextmanager
-async def served(app: Litestar) -> AsyncIterator[str]:
-    """The app behind a real uvicorn server in this event loop (the test client handles one
-    request at a time, so concurrency needs a server)."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not task.done(), "uvicorn did not start"
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_callers_joining_a_new_room_at_once_create_it_once(settings, admin, monkeypatch):
     # A spy: the real create still runs against livekit-server, after a delay standing in
     # for a slow LiveKit, so that the other callers arrive while it is under way.
@@ -216,3 +195,27 @@ async def test_callers_joining_a_new_room_at_once_create_it_once(settings, admin
         )
     assert [r.status_code for r in responses] == [200] * 20
     assert created == ["town-hall"]
+
+
+async def test_a_failed_room_check_is_shared_then_retried(settings, admin, monkeypatch):
+    calls: list[str] = []
+    real_create = RoomService.create
+
+    async def failing_once(self, data):  # type: ignore[no-untyped-def]
+        calls.append(data.name)
+        if len(calls) == 1:
+            await asyncio.sleep(0.2)
+            raise Unavailable("LiveKit is unreachable")
+        return await real_create(self, data)
+
+    monkeypatch.setattr(RoomService, "create", failing_once)
+    body = {"identity": "caller", "room": "stand-up"}
+    async with served(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
+        first = await asyncio.gather(
+            *(http.post("/api/v1/token", json=body, headers=admin.headers) for _ in range(10))
+        )
+        assert [r.status_code for r in first] == [503] * 10
+        assert first[0].json()["code"] == "UNAVAILABLE"
+        again = await http.post("/api/v1/token", json=body, headers=admin.headers)
+    assert again.status_code == 200, again.text
+    assert calls == ["stand-up", "stand-up"]
