@@ -12,9 +12,11 @@ same idle machine. Throughput is measured in alternating rounds (token, bare, to
 The VM's speed still drifts during a run (the bare figure moved 7,200-12,300 req/s within
 one run), so besides the ratio of the two medians the bench prints the median of the
 per-round ratios, each token round over the bare round that follows it: a drift slower
-than one round cancels out of it.
+than one round cancels out of it. Hence many short rounds by default (15 of 2 s): with 5
+rounds of 5 s, the ratio moved between 0.35 and 0.43 from run to run of the same code on
+one day; with 15 of 2 s, between 0.41 and 0.44.
 
-    python -m bench.token_throughput [--seconds 5] [--rounds 3] [--rate 200]
+    python -m bench.token_throughput [--seconds 2] [--rounds 15] [--rate 200] [--latency-seconds 10]
 """
 
 from __future__ import annotations
@@ -127,9 +129,10 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5, help="per throughput round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=2, help="per throughput round")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--latency-seconds", type=int, default=10, help="of the fixed-rate load")
     args = parser.parse_args()
     if CAN_PIN:
         # Inherited by every child started from here on: Redis, livekit-server, wrk.
@@ -176,9 +179,11 @@ def main() -> None:
                 bare_rounds.append(wrk_throughput(bare_url, {}, {}, args.seconds))
             token_rps, bare_rps = statistics.median(token_rounds), statistics.median(bare_rounds)
             token_lat = asyncio.run(
-                fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.seconds)
+                fixed_rate_latency(token_url, headers, TOKEN_BODY, args.rate, args.latency_seconds)
             )
-            bare_lat = asyncio.run(fixed_rate_latency(bare_url, {}, {}, args.rate, args.seconds))
+            bare_lat = asyncio.run(
+                fixed_rate_latency(bare_url, {}, {}, args.rate, args.latency_seconds)
+            )
 
     ratio = token_rps / bare_rps
     paired = statistics.median(t / b for t, b in zip(token_rounds, bare_rounds, strict=True))
@@ -198,7 +203,7 @@ def main() -> None:
     )
     print(
         f"  {'endpoint':<12}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   (latency at "
-        f"{args.rate} req/s)"
+        f"{args.rate} req/s for {args.latency_seconds} s)"
     )
     for name, rps, lat in (("bare", bare_rps, bare_lat), ("token", token_rps, token_lat)):
         print(f"  {name:<12}{rps:>10.0f}{percentile(lat, 50):>10.2f}{percentile(lat, 99):>10.2f}")
