@@ -14,7 +14,7 @@ one run), so besides the ratio of the two medians the bench prints the median of
 per-round ratios, each token round over the bare round that follows it: a drift slower
 than one round cancels out of it. Hence many short rounds by default (15 of 2 s): with 5
 rounds of 5 s, the ratio moved between 0.35 and 0.43 from run to run of the same code on
-one day; with 15 of 2 s, between 0.41 and 0.44.
+one day; with 15 of 2 s, between 0.41 and 0.45.
 
     python -m bench.token_throughput [--seconds 2] [--rounds 15] [--rate 200] [--latency-seconds 10]
 """
