@@ -1,7 +1,17 @@
 """Imports every table model so metadata-wide tools (Alembic) see them all."""
 
 from api.agents.models import AgentConfig
+from api.events.models import Event, EventChannel
 from api.projects.models import ApiKey, Project
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 
-__all__ = ["AgentConfig", "ApiKey", "CallSession", "Project", "SessionEvent", "TranscriptEntry"]
+__all__ = [
+    "AgentConfig",
+    "ApiKey",
+    "CallSession",
+    "Event",
+    "EventChannel",
+    "Project",
+    "SessionEvent",
+    "TranscriptEntry",
+]

@@ -1,0 +1,81 @@
+"""The event catalogue (API.md, "Events and webhooks") and the monitor channels of an event."""
+
+from __future__ import annotations
+
+from typing import Final
+
+SESSION_STARTED: Final = "session.started"
+SESSION_ENDED: Final = "session.ended"
+SESSION_FAILED: Final = "session.failed"
+TRANSCRIPT_NEW: Final = "transcript.new"
+ROOM_STARTED: Final = "room.started"
+ROOM_FINISHED: Final = "room.finished"
+PARTICIPANT_JOINED: Final = "participant.joined"
+PARTICIPANT_LEFT: Final = "participant.left"
+TRACK_PUBLISHED: Final = "track.published"
+TRACK_UNPUBLISHED: Final = "track.unpublished"
+CALL_STATUS: Final = "call.status"
+RECORDING_STARTED: Final = "recording.started"
+RECORDING_STOPPED: Final = "recording.stopped"
+RECORDING_READY: Final = "recording.ready"
+RECORDING_FAILED: Final = "recording.failed"
+TOOL_EXECUTED: Final = "tool.executed"
+TOOL_FAILED: Final = "tool.failed"
+AGENT_CREATED: Final = "agent.created"
+AGENT_UPDATED: Final = "agent.updated"
+AGENT_DELETED: Final = "agent.deleted"
+KNOWLEDGE_DOCUMENT_UPLOADED: Final = "knowledge.document_uploaded"
+KNOWLEDGE_REINDEXED: Final = "knowledge.reindexed"
+TEST: Final = "test"
+
+EVENT_TYPES: Final = (
+    SESSION_STARTED,
+    SESSION_ENDED,
+    SESSION_FAILED,
+    TRANSCRIPT_NEW,
+    ROOM_STARTED,
+    ROOM_FINISHED,
+    PARTICIPANT_JOINED,
+    PARTICIPANT_LEFT,
+    TRACK_PUBLISHED,
+    TRACK_UNPUBLISHED,
+    CALL_STATUS,
+    RECORDING_STARTED,
+    RECORDING_STOPPED,
+    RECORDING_READY,
+    RECORDING_FAILED,
+    TOOL_EXECUTED,
+    TOOL_FAILED,
+    AGENT_CREATED,
+    AGENT_UPDATED,
+    AGENT_DELETED,
+    KNOWLEDGE_DOCUMENT_UPLOADED,
+    KNOWLEDGE_REINDEXED,
+    TEST,
+)
+"""Every event type, in API.md's order: webhook endpoint filters are checked against it."""
+
+ROOMS_CHANNEL: Final = "rooms"
+
+
+def room_channel(full_room_name: str) -> str:
+    return f"room:{full_room_name}"
+
+
+def session_channel(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def channels_of(room_name: str | None, session_id: str | None) -> list[str]:
+    """The monitor channels an event belongs to (internal names: full room names).
+
+    Every event that concerns a room is on `rooms` and on its room's channel; one that
+    concerns a session is also on the session's channel. Sorted, so that transactions take
+    the channels' counters in one order and never deadlock on each other.
+    """
+    channels: list[str] = []
+    if room_name:
+        channels += [ROOMS_CHANNEL, room_channel(room_name)]
+    if session_id:
+        channels.append(session_channel(session_id))
+    return sorted(channels)

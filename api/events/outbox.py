@@ -1,0 +1,156 @@
+"""Writing events: in the caller's transaction, with their channel sequence numbers.
+
+A service that changes state calls `record` before it commits; the event exists if and only
+if the change does. The commit then wakes this process's relay (see `wake_relay_on_commit`),
+so an event usually leaves within milliseconds instead of at the relay's next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.db import utcnow
+from api.events.catalogue import ROOMS_CHANNEL, channels_of
+from api.events.models import Event, EventChannel
+from api.ids import new_id
+
+_WRITTEN = "voxroom.events_written"
+WAKE_RELAY = "voxroom.wake_relay"
+"""Key of the session factory's `info` holding the relay's wake-up callable."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event as subscribers and the monitor see it (a plain value, not a table row)."""
+
+    id: str
+    project_id: str
+    event_type: str
+    data: dict[str, Any]
+    created_at: datetime
+    session_id: str | None = None
+    room_name: str | None = None
+    rooms_seq: int | None = None
+    room_seq: int | None = None
+    session_seq: int | None = None
+
+    @property
+    def timestamp(self) -> str:
+        return self.created_at.isoformat().replace("+00:00", "Z")
+
+    def body(self) -> dict[str, Any]:
+        """The event's wire body, as webhooks deliver it (API.md)."""
+        return {
+            "id": self.id,
+            "event_type": self.event_type,
+            "project_id": self.project_id,
+            "timestamp": self.timestamp,
+            "data": self.data,
+        }
+
+    @classmethod
+    def of(cls, row: Event | Mapping[Any, Any]) -> EventRecord:
+        values = row.model_dump() if isinstance(row, Event) else dict(row)
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
+
+
+async def _next_seq(session: AsyncSession, project_id: str, channel: str) -> int:
+    # One statement that creates or bumps the counter and returns it. On Postgres the row
+    # stays locked until commit, so a channel's numbers commit in the order they are given.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(EventChannel)
+        .values(project_id=project_id, channel=channel, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["project_id", "channel"],
+            set_={"last_seq": col(EventChannel.last_seq) + 1},
+        )
+        .returning(col(EventChannel.last_seq))
+    )
+    return int((await session.exec(statement)).scalar_one())
+
+
+async def record(
+    session: AsyncSession,
+    project_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    session_id: str | None = None,
+    room_name: str | None = None,
+    dedupe_key: str | None = None,
+) -> Event:
+    """Add an event to the caller's transaction (committed or rolled back with it)."""
+    row = Event(
+        id=new_id("evt"),
+        project_id=project_id,
+        event_type=event_type,
+        data=dict(data),
+        session_id=session_id,
+        room_name=room_name,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+    )
+    for channel in channels_of(room_name, session_id):
+        seq = await _next_seq(session, project_id, channel)
+        if channel == ROOMS_CHANNEL:
+            row.rooms_seq = seq
+        elif channel.startswith("room:"):
+            row.room_seq = seq
+        else:
+            row.session_seq = seq
+    session.add(row)
+    session.info[_WRITTEN] = True
+    return row
+
+
+async def record_once(
+    session: AsyncSession,
+    project_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    dedupe_key: str,
+    session_id: str | None = None,
+    room_name: str | None = None,
+) -> Event | None:
+    """`record`, unless an event with this dedupe key exists already (then None)."""
+    try:
+        async with session.begin_nested():
+            row = await record(
+                session,
+                project_id,
+                event_type,
+                data,
+                session_id=session_id,
+                room_name=room_name,
+                dedupe_key=dedupe_key,
+            )
+            await session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+@sa_event.listens_for(Session, "after_commit")
+def wake_relay_on_commit(session: Session) -> None:
+    """After a commit that wrote events, wake the relay of the factory the session came from."""
+    if session.info.pop(_WRITTEN, False):
+        wake: Callable[[], None] | None = session.info.get(WAKE_RELAY)
+        if wake is not None:
+            wake()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)

@@ -1,0 +1,122 @@
+"""The relay: takes committed events out of the outbox, once each, and hands them on.
+
+For a batch of unrelayed events it, in one transaction: claims them (Postgres: `FOR UPDATE
+SKIP LOCKED`, so replicas split the backlog instead of waiting on each other; SQLite: the
+claiming UPDATE takes the database's single write lock), calls every subscriber with the
+batch and the transaction, and marks them relayed. Subscribers therefore write their own rows
+(webhook deliveries, usage) atomically with the mark: a crash before the commit leaves the
+events unrelayed for the next pass, so nothing is lost and nothing is half-done. After the
+commit it publishes the batch to Redis for the monitor WebSockets of every replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from redis.asyncio import Redis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.db import utcnow
+from api.events.models import Event
+from api.events.outbox import WAKE_RELAY, EventRecord
+
+logger = logging.getLogger(__name__)
+
+EventSubscriber = Callable[[AsyncSession, Sequence[EventRecord]], Awaitable[None]]
+"""`async def on_events(session, events)`: called once per relayed batch, inside the
+transaction that marks the batch relayed. Write with `session`, never commit it; raise to
+have the whole batch retried later."""
+
+MONITOR_PREFIX = "vx:events:"
+"""Redis pub/sub channel prefix; one channel per project (`vx:events:<project_id>`)."""
+
+
+def monitor_channel(project_id: str) -> str:
+    return MONITOR_PREFIX + project_id
+
+
+def monitor_message(record: EventRecord) -> str:
+    return json.dumps(
+        {
+            **record.body(),
+            "session_id": record.session_id,
+            "room_name": record.room_name,
+            "rooms_seq": record.rooms_seq,
+            "room_seq": record.room_seq,
+            "session_seq": record.session_seq,
+        }
+    )
+
+
+class EventRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        redis: Redis,
+        *,
+        batch_size: int = 200,
+        idle_s: float = 0.5,
+    ) -> None:
+        self._sessions = sessions
+        self._redis = redis
+        self._subscribers: list[EventSubscriber] = []
+        self._batch_size = batch_size
+        self._idle_s = idle_s
+        self._wake = asyncio.Event()
+        # Commits through this factory that wrote events wake this relay at once.
+        sessions.configure(info={WAKE_RELAY: self.wake})
+
+    def subscribe(self, subscriber: EventSubscriber) -> None:
+        """Register a subscriber (in the app's lifespan, before the relay job starts)."""
+        self._subscribers.append(subscriber)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def relay_batch(self) -> int:
+        """Relay one batch of pending events; returns how many were relayed."""
+        table = Event.__table__  # type: ignore[attr-defined]
+        pending = (
+            select(table.c.id)
+            .where(table.c.relayed_at.is_(None))
+            .order_by(table.c.created_at)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(table)
+            .where(table.c.id.in_(pending.scalar_subquery()))
+            .values(relayed_at=utcnow())
+            .returning(*table.c)
+        )
+        async with self._sessions() as session:
+            rows = (await session.exec(claim)).mappings().all()
+            if not rows:
+                await session.rollback()
+                return 0
+            records = sorted((EventRecord.of(row) for row in rows), key=lambda r: r.created_at)
+            for subscriber in self._subscribers:
+                await subscriber(session, records)
+            await session.commit()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for record in records:
+                pipe.publish(monitor_channel(record.project_id), monitor_message(record))
+            await pipe.execute()
+        return len(records)
+
+    async def run_pass(self) -> None:
+        """Relay until the outbox is empty, then wait for a wake-up (or poll after idle_s).
+
+        Run as a periodic job with interval 0: the waiting happens here.
+        """
+        self._wake.clear()
+        while await self.relay_batch() == self._batch_size:
+            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._idle_s)

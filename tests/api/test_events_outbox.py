@@ -1,0 +1,152 @@
+"""The event outbox: events commit with their change, carry per-channel sequence numbers,
+and the relay hands each to every subscriber once, inside the transaction that marks it."""
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import pytest
+from redis.asyncio import Redis
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.bootstrap import create_project_key
+from api.db import create_engine, session_factory
+from api.events import catalogue, outbox
+from api.events.models import Event
+from api.events.outbox import EventRecord
+from api.events.relay import EventRelay, monitor_channel
+from api.projects.schemas import Scope
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def db(database_url):
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def test_events_exist_only_if_their_transaction_commits(database_url, db):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    async with db() as session:
+        await outbox.record(session, project_id, catalogue.AGENT_CREATED, {"n": 1})
+        await session.rollback()
+        await outbox.record(session, project_id, catalogue.AGENT_CREATED, {"n": 2})
+        await session.commit()
+        rows = (await session.exec(select(Event))).all()
+    assert [row.data for row in rows] == [{"n": 2}]
+    assert rows[0].id.startswith("evt_") and rows[0].relayed_at is None
+
+
+async def test_sequence_numbers_count_per_channel_and_project(database_url, db):
+    acme, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    other, _ = await create_project_key(database_url, "other", Scope.ADMIN)
+    async with db() as session:
+        first = await outbox.record(
+            session, acme, catalogue.SESSION_STARTED, {}, session_id="ses_1", room_name="p_a"
+        )
+        second = await outbox.record(
+            session, acme, catalogue.TRANSCRIPT_NEW, {}, session_id="ses_1", room_name="p_a"
+        )
+        third = await outbox.record(session, acme, catalogue.ROOM_STARTED, {}, room_name="p_b")
+        elsewhere = await outbox.record(session, other, catalogue.ROOM_STARTED, {}, room_name="x")
+        untracked = await outbox.record(session, acme, catalogue.AGENT_DELETED, {})
+        await session.commit()
+    assert (first.rooms_seq, first.room_seq, first.session_seq) == (1, 1, 1)
+    assert (second.rooms_seq, second.room_seq, second.session_seq) == (2, 2, 2)
+    assert (third.rooms_seq, third.room_seq, third.session_seq) == (3, 1, None)
+    assert (elsewhere.rooms_seq, elsewhere.room_seq) == (1, 1)
+    assert (untracked.rooms_seq, untracked.room_seq, untracked.session_seq) == (None, None, None)
+
+
+async def test_a_dedupe_key_records_an_outside_event_once(database_url, db):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    async with db() as session:
+        kept = await outbox.record_once(
+            session, project_id, catalogue.ROOM_STARTED, {}, dedupe_key="lk:EV_1", room_name="r"
+        )
+        again = await outbox.record_once(
+            session, project_id, catalogue.ROOM_STARTED, {}, dedupe_key="lk:EV_1", room_name="r"
+        )
+        await session.commit()
+        rows = (await session.exec(select(Event))).all()
+    assert kept is not None and again is None
+    assert len(rows) == 1 and rows[0].rooms_seq == 1
+
+
+async def test_relay_delivers_each_event_once_to_subscribers_and_redis(database_url, db, redis):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    seen: list[str] = []
+
+    async def on_events(session: AsyncSession, events: Sequence[EventRecord]) -> None:
+        assert session.in_transaction()
+        seen.extend(event.id for event in events)
+
+    relays = [EventRelay(db, redis, batch_size=7), EventRelay(db, redis, batch_size=7)]
+    for relay in relays:
+        relay.subscribe(on_events)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(monitor_channel(project_id))
+    async with db() as session:
+        ids = [
+            (await outbox.record(session, project_id, catalogue.TEST, {"i": i}, room_name="r")).id
+            for i in range(40)
+        ]
+        await session.commit()
+    # Two relays (two replicas) drain one backlog concurrently.
+    while sum(await asyncio.gather(*(relay.relay_batch() for relay in relays))):
+        pass
+    assert sorted(seen) == sorted(ids)
+    published = []
+    deadline = asyncio.get_running_loop().time() + 5
+    while len(published) < len(ids) and asyncio.get_running_loop().time() < deadline:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if message is not None:
+            published.append(json.loads(message["data"]))
+    await pubsub.aclose()
+    assert sorted(m["id"] for m in published) == sorted(ids)
+    assert set(published[0]) >= {"id", "event_type", "project_id", "timestamp", "data"}
+    async with db() as session:
+        assert all(row.relayed_at for row in (await session.exec(select(Event))).all())
+
+
+async def test_a_failing_subscriber_leaves_the_batch_for_the_next_pass(database_url, db, redis):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    calls = 0
+
+    async def flaky(session: AsyncSession, events: Sequence[EventRecord]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("receiver table locked")
+
+    relay = EventRelay(db, redis)
+    relay.subscribe(flaky)
+    async with db() as session:
+        await outbox.record(session, project_id, catalogue.TEST, {})
+        await session.commit()
+    with pytest.raises(RuntimeError):
+        await relay.relay_batch()
+    assert await relay.relay_batch() == 1
+    assert await relay.relay_batch() == 0
+
+
+async def test_a_commit_wakes_the_relay_of_its_session_factory(database_url, db, redis):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    relay = EventRelay(db, redis, idle_s=30)
+    waiting = asyncio.create_task(relay.run_pass())
+    await asyncio.sleep(0.2)
+    async with db() as session:
+        await outbox.record(session, project_id, catalogue.TEST, {})
+        await session.commit()
+    await asyncio.wait_for(waiting, 5)
+    assert await relay.relay_batch() == 1
