@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from livekit import api as lk
 from redis.asyncio import Redis
 
@@ -19,7 +21,6 @@ from api.events.relay import EventRelay
 from api.health.controllers import HealthController
 from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
 from api.knowledge.refresh import refresh_due_urls
-from api.openapi import SECURITY, declare_error_responses, openapi_config
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.requests import ApiRequest
@@ -93,9 +94,8 @@ def create_app(settings: ApiSettings) -> Litestar:
             KnowledgeSearchController,
         ],
         before_request=authenticate_request,
-        security=SECURITY,
     )
-    app = Litestar(
+    return Litestar(
         route_handlers=[HealthController, WorkerReportController, public_api],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -103,7 +103,11 @@ def create_app(settings: ApiSettings) -> Litestar:
         before_send=[add_rate_limit_headers],
         request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=openapi_config(version="0.1.0"),
+        openapi_config=OpenAPIConfig(
+            title="Voxroom API",
+            version="0.1.0",
+            description="Control plane for realtime voice AI agents on LiveKit rooms.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
     )
-    declare_error_responses(app)
-    return app
