@@ -1,0 +1,65 @@
+"""The real livekit-sip bridge for tests, next to a livekit-server that shares its Redis."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sip import LiveKitEndpoint, SipSettings, render_bridge_config
+from tests.services import LiveKit, free_port, http_ok, require_binary, running
+
+
+@dataclass(frozen=True)
+class SipBridge:
+    sip_port: int
+    health_url: str
+    settings: SipSettings
+    log: Path
+
+
+def bridge_settings(rtp_ports: int = 200) -> SipSettings:
+    sip_port = free_port()
+    rtp_start = free_port()
+    # A free TCP port says little about the range after it; inside the test namespace
+    # nothing else binds UDP there, and that is the only place the bridge runs.
+    rtp_start = min(rtp_start, 65535 - rtp_ports)
+    return SipSettings(
+        port=sip_port,
+        health_port=free_port(),
+        rtp_port_start=rtp_start,
+        rtp_port_end=rtp_start + rtp_ports,
+        log_level="debug",
+    )
+
+
+@contextmanager
+def livekit_sip(workdir: Path, livekit: LiveKit, settings: SipSettings) -> Iterator[SipBridge]:
+    """Run livekit-sip until the block ends; ready once its health port answers 200 (it exits
+    with 0 on fatal startup errors, so only the health port tells that it runs)."""
+    if livekit.redis_url is None:
+        raise ValueError("livekit-sip needs a livekit-server that runs with Redis")
+    binary = require_binary("livekit-sip", "run `make livekit-sip` (built from sip/build)")
+    endpoint = LiveKitEndpoint(
+        ws_url=livekit.url.replace("http://", "ws://"),
+        api_key=livekit.api_key,
+        api_secret=livekit.api_secret,
+        redis_url=livekit.redis_url,
+    )
+    config = workdir / "livekit-sip.yaml"
+    # The file holds the API secret.
+    config.touch(mode=0o600)
+    config.write_text(render_bridge_config(settings, endpoint))
+    health_url = f"http://127.0.0.1:{settings.health_port}/"
+    log = workdir / "livekit-sip.log"
+    with running(
+        [binary, "--config", str(config)],
+        "livekit-sip",
+        http_ok(health_url),
+        log,
+        env={"PATH": os.environ.get("PATH", "")},
+        inherit_env=False,
+    ):
+        yield SipBridge(settings.port, health_url, settings, log)
