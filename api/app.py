@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 from api.agents.controllers import AgentController
 from api.auth import add_rate_limit_headers, authenticate_request
 from api.background import PeriodicJobs
+from api.calls.livekit_webhooks import LiveKitWebhookController
+from api.calls.reconciler import reconcile
 from api.db import create_engine, session_factory
 from api.deps import DEPENDENCIES
 from api.error_handlers import EXCEPTION_HANDLERS
@@ -27,8 +29,8 @@ from api.requests import ApiRequest
 from api.resources import Resources
 from api.rooms.controllers import RoomController
 from api.sessions.controllers import SessionController
-from api.sessions.internal import WorkerReportController
-from api.sessions.reconciler import reconcile
+from api.sessions.reports import WorkerReportController
+from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
@@ -96,7 +98,13 @@ def create_app(settings: ApiSettings) -> Litestar:
         before_request=authenticate_request,
     )
     return Litestar(
-        route_handlers=[HealthController, WorkerReportController, public_api],
+        route_handlers=[
+            HealthController,
+            WorkerReportController,
+            WorkerKnowledgeController,
+            LiveKitWebhookController,
+            public_api,
+        ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 
+from api.calls.dispatch import check_due_dispatches
 from api.resources import Resources
 from api.rooms.services import agent_in_room
-from api.sessions.dispatch import check_due_dispatches
 from api.sessions.services import SessionService
 
 logger = logging.getLogger(__name__)

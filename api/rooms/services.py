@@ -12,6 +12,7 @@ from livekit import api as lk
 from api.errors import ApiError, NotFound, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
+from api.rooms.naming import project_room_name, short_room_name
 from api.rooms.schemas import ParticipantRead, RoomCreate, RoomDetail, RoomRead, TrackRead
 
 
@@ -81,11 +82,11 @@ class RoomService:
         return f"vx:room:{full_name}"
 
     def full_name(self, name: str) -> str:
-        return self.principal.room_prefix + name
+        return project_room_name(self.principal.room_prefix, name)
 
     def _room_read(self, room: lk.Room) -> RoomRead:
         return RoomRead(
-            name=room.name.removeprefix(self.principal.room_prefix),
+            name=short_room_name(self.principal.room_prefix, room.name),
             fullName=room.name,
             sid=room.sid,
             emptyTimeout=room.empty_timeout,

@@ -9,8 +9,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
+from api.calls.services import CallService
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
+from api.resources import Resources
 from api.sessions.schemas import (
     SessionCreate,
     SessionDetail,
@@ -57,12 +59,10 @@ class SessionController(Controller):
     async def create_session(
         self,
         data: JSONBody[SessionCreate],
-        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> SessionEnvelope:
-        session = await SessionService(db_session).create(
-            principal.project_id, principal.room_prefix, data
-        )
+        session = await CallService(resources, principal).open_external(data)
         return SessionEnvelope(session=session)
 
     @get("/{session_id:str}", operation_id="getSession", opt=READ)
@@ -125,10 +125,8 @@ class SessionController(Controller):
         self,
         room: FromPath[str],
         data: JSONBody[SessionEnd],
-        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> SessionEnvelope:
-        session = await SessionService(db_session).end_in_room(
-            principal.project_id, principal.room_prefix, room, data
-        )
+        session = await CallService(resources, principal).end_in_room(room, data)
         return SessionEnvelope(session=session)

@@ -17,18 +17,17 @@ from agent_worker.contracts import (
     UsageEvent,
     WorkerEvent,
 )
-from api.agents.services import AgentService
 from api.db import get_owned, scoped, utcnow
 from api.errors import NotFound
 from api.ids import new_id
 from api.pagination import Page, paginate
+from api.rooms.naming import project_room_name
 from api.sessions import pricing
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.sessions.schemas import (
     Costs,
     Elapsed,
     EventsAccepted,
-    SessionCreate,
     SessionDetail,
     SessionEnd,
     SessionRead,
@@ -117,26 +116,6 @@ class SessionService:
         await self.session.commit()
         return row
 
-    async def create(self, project_id: str, room_prefix: str, data: SessionCreate) -> SessionRead:
-        spec = None
-        if data.agent_config_id:
-            spec = await AgentService(self.session).spec_of(project_id, data.agent_config_id)
-        room = (
-            data.room_name
-            if data.room_name.startswith(room_prefix)
-            else (room_prefix + data.room_name)
-        )
-        row = await self.open_for_dispatch(
-            project_id,
-            data.agent_config_id,
-            spec,
-            room,
-            data.caller_identity,
-            data.session_type,
-            data.metadata,
-        )
-        return session_read(row)
-
     async def fail(self, row: CallSession, reason: str, error: str) -> None:
         _close(row, reason, "failed")
         row.error = error
@@ -178,8 +157,7 @@ class SessionService:
         return list((await self.session.exec(statement)).all())
 
     async def _active_or_404(self, project_id: str, room_prefix: str, room: str) -> CallSession:
-        full = room if room.startswith(room_prefix) else room_prefix + room
-        rows = await self.active_in_room(project_id, full)
+        rows = await self.active_in_room(project_id, project_room_name(room_prefix, room))
         if not rows:
             raise NotFound("No active session in this room", details={"room": room})
         return max(rows, key=lambda row: row.started_at)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
+from typing import Any
 
 import jwt
+from litestar import Request
 
+from api.auth import extract_api_key
 from api.db import utcnow
+from api.errors import Unauthorized
+from api.resources import Resources
 
 _AUDIENCE = "voxroom-worker-report"
 
@@ -41,3 +46,14 @@ def verify_report_token(livekit_secret: str, token: str) -> tuple[str, str] | No
     except jwt.PyJWTError:
         return None
     return str(claims["sub"]), str(claims["pid"])
+
+
+def session_from_token(resources: Resources, request: Request[Any, Any, Any]) -> tuple[str, str]:
+    """(session_id, project_id) of the request's report token, else 401."""
+    token = extract_api_key(request.scope)
+    claims = (
+        verify_report_token(resources.settings.require_livekit_secret(), token) if token else None
+    )
+    if claims is None:
+        raise Unauthorized("Invalid or expired report token")
+    return claims

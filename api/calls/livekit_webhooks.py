@@ -1,0 +1,53 @@
+"""LiveKit's webhooks: verified, acted on once per event id, and treated as hints.
+
+A webhook only schedules a check of its room (see `reconciler`): LiveKit delivers best effort
+and out of order, so the Room API decides what is true.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from livekit import api as lk
+
+from api.calls.reconciler import schedule_room_check
+from api.errors import Unauthorized
+from api.resources import Resources
+
+logger = logging.getLogger(__name__)
+
+_WEBHOOK_SEEN_TTL_S = 24 * 3600
+
+
+class LiveKitWebhookController(Controller):
+    path = "/internal/v1"
+    tags = ["internal"]
+    include_in_schema = False
+
+    @post("/livekit/webhook", operation_id="livekitWebhook", status_code=200)
+    async def livekit_webhook(
+        self, request: Request[Any, Any, Any], resources: NamedDependency[Resources]
+    ) -> dict[str, bool]:
+        settings = resources.settings
+        receiver = lk.WebhookReceiver(
+            lk.TokenVerifier(settings.livekit_api_key, settings.require_livekit_secret())
+        )
+        body = (await request.body()).decode()
+        try:
+            event = receiver.receive(body, request.headers.get("authorization", ""))
+        except Exception as exc:
+            raise Unauthorized("Invalid LiveKit webhook signature") from exc
+        # LiveKit retries deliveries: act on each event id once.
+        first = await resources.redis.set(f"vx:lkwh:{event.id}", 1, nx=True, ex=_WEBHOOK_SEEN_TTL_S)
+        if not first:
+            return {"duplicate": True}
+        agent_left = (
+            event.event == "participant_left"
+            and event.participant.kind == lk.ParticipantInfo.Kind.AGENT
+        )
+        if agent_left or event.event == "room_finished":
+            await schedule_room_check(resources, event.room.name)
+        return {"duplicate": False}

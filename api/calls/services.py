@@ -1,0 +1,96 @@
+"""Starting and ending calls: the one path every transport takes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent_worker.contracts import AgentSpec
+from api.agents.services import AgentService
+from api.calls.dispatch import send_dispatch
+from api.errors import Conflict, Unavailable
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.rooms.naming import project_room_name
+from api.rooms.services import RoomService
+from api.sessions.schemas import SessionCreate, SessionEnd, SessionRead
+from api.sessions.services import SessionService, session_read
+
+
+@dataclass(frozen=True, slots=True)
+class StartedSession:
+    agent_id: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartedCall:
+    room: str
+    """The room's full LiveKit name."""
+    sessions: Sequence[StartedSession]
+
+
+class CallService:
+    def __init__(self, resources: Resources, principal: Principal) -> None:
+        self.resources = resources
+        self.principal = principal
+
+    async def start(
+        self, room_name: str, caller_identity: str, agent_ids: Sequence[str]
+    ) -> StartedCall:
+        """Make sure the room exists and send each agent into it, one session per agent.
+
+        Agents are checked before anything is created, so a refused call leaves nothing
+        behind. A dispatch LiveKit refuses fails its session and the call.
+        """
+        rooms = RoomService(self.resources, self.principal)
+        if not agent_ids:
+            return StartedCall(room=await rooms.ensure(room_name), sessions=[])
+        project_id = self.principal.project_id
+        async with self.resources.sessions() as db_session:
+            agents = AgentService(db_session)
+            specs: list[tuple[str, AgentSpec]] = []
+            for agent_id in agent_ids:
+                agent = await agents.get(project_id, agent_id)
+                if not agent.is_active:
+                    raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
+                specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
+            room = await rooms.ensure(room_name)
+            sessions = SessionService(db_session)
+            started: list[StartedSession] = []
+            for agent_id, spec in specs:
+                row = await sessions.open_for_dispatch(
+                    project_id, agent_id, spec, room, caller_identity
+                )
+                try:
+                    await send_dispatch(self.resources, row, spec)
+                except Unavailable:
+                    await sessions.fail(row, "agent_error", "dispatch failed")
+                    raise
+                started.append(StartedSession(agent_id=agent_id, session_id=row.id))
+        return StartedCall(room=room, sessions=started)
+
+    async def open_external(self, data: SessionCreate) -> SessionRead:
+        """A session whose media runs outside our dispatch (`POST /sessions`)."""
+        spec = None
+        project_id = self.principal.project_id
+        async with self.resources.sessions() as db_session:
+            if data.agent_config_id:
+                spec = await AgentService(db_session).spec_of(project_id, data.agent_config_id)
+            row = await SessionService(db_session).open_for_dispatch(
+                project_id,
+                data.agent_config_id,
+                spec,
+                project_room_name(self.principal.room_prefix, data.room_name),
+                data.caller_identity,
+                data.session_type,
+                data.metadata,
+            )
+        return session_read(row)
+
+    async def end_in_room(self, room: str, data: SessionEnd) -> SessionRead:
+        """End the newest active session of a room (`POST /sessions/{room}/end`)."""
+        async with self.resources.sessions() as db_session:
+            return await SessionService(db_session).end_in_room(
+                self.principal.project_id, self.principal.room_prefix, room, data
+            )
