@@ -6,8 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from livekit import api as lk
 from redis.asyncio import Redis
 
@@ -23,6 +21,7 @@ from api.events.relay import EventRelay
 from api.health.controllers import HealthController
 from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
 from api.knowledge.refresh import refresh_due_urls
+from api.openapi import SECURITY, declare_error_responses, openapi_config
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.requests import ApiRequest
@@ -96,8 +95,9 @@ def create_app(settings: ApiSettings) -> Litestar:
             KnowledgeSearchController,
         ],
         before_request=authenticate_request,
+        security=SECURITY,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             WorkerReportController,
@@ -111,11 +111,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         before_send=[add_rate_limit_headers],
         request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Voxroom API",
-            version="0.1.0",
-            description="Control plane for realtime voice AI agents on LiveKit rooms.",
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        ),
+        openapi_config=openapi_config(version="0.1.0"),
     )
+    declare_error_responses(app)
+    return app

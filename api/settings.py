@@ -83,6 +83,8 @@ class ApiSettings(BaseSettings):
     url_refresh_check_s: float = 60.0
     dispatch_check_s: float = 20.0
     """How long an agent has to join a dispatched call before it is dispatched again."""
+    no_show_timeout_s: float = 120.0
+    """How long a caller has to join a call started for them before its session fails."""
 
     state_dir: Path = STATE_DIR
     bin_dir: Path = Path.home() / ".cache" / "voxroom" / "bin"

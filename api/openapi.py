@@ -1,0 +1,186 @@
+"""The OpenAPI document: one error schema, the statuses each operation can return, security.
+
+Error statuses are not written by hand on each route: `declare_error_responses` derives them
+from what the route is (behind the API key, has a body, has path or query parameters, takes an
+`Idempotency-Key`), plus the statuses its service can raise, listed in the route's `opt` with
+`errors(...)`. So a new route is documented the same way as the old ones without anyone
+remembering to.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.enums import ParamType
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+    SecurityScheme,
+    Tag,
+)
+
+ERROR_CODES = (
+    "INVALID_REQUEST",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "CONFLICT",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "QUOTA_EXCEEDED",
+    "RATE_LIMITED",
+    "INTERNAL_ERROR",
+    "UNAVAILABLE",
+)
+
+
+ERROR_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    title="Error",
+    description="Every error the API returns, whatever its status.",
+    required=["error", "code", "details"],
+    additional_properties=False,
+    properties={
+        "error": Schema(
+            type=OpenAPIType.STRING, description="A message for people; do not parse it"
+        ),
+        "code": Schema(
+            type=OpenAPIType.STRING,
+            enum=list(ERROR_CODES),
+            description="A stable code for programs",
+        ),
+        "details": Schema(
+            type=OpenAPIType.OBJECT,
+            description="Context: `field` names the culprit of a 422; limits and usage of a 429",
+        ),
+    },
+    examples=[
+        {
+            "error": "Invalid value for 'llm.temperature': must be at most 2",
+            "code": "INVALID_REQUEST",
+            "details": {"field": "llm.temperature"},
+        }
+    ],
+)
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request (a body that is not JSON, a bad header)",
+    401: "Missing, invalid or revoked API key",
+    403: "The API key lacks the scope this operation needs",
+    404: "No such object in this project",
+    409: "Conflict with the current state (or an Idempotency-Key reused with another body)",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "A field breaks a rule; `details.field` names it",
+    429: "Rate limit or quota exceeded; `Retry-After` says when to try again",
+    503: "A dependency (LiveKit, Redis, a worker) is unavailable; retry later",
+}
+
+ERRORS_OPT = "documented_errors"
+
+
+def errors(*statuses: int) -> dict[str, tuple[int, ...]]:
+    """A route's `opt` entry: statuses its service raises beyond those derived from its shape
+    (e.g. `opt={**WRITE, **errors(409, 503)}`)."""
+    return {ERRORS_OPT: statuses}
+
+
+def _statuses_of(operation: Operation, raised: tuple[int, ...]) -> set[int]:
+    statuses = set(raised)
+    if operation.security:
+        statuses |= {401, 403, 429}
+    if operation.request_body is not None:
+        statuses |= {400, 413, 415, 422}
+    locations = {
+        param.param_in for param in operation.parameters or () if isinstance(param, Parameter)
+    }
+    if locations:
+        statuses.add(422)
+    if ParamType.PATH in locations:
+        statuses.add(404)
+    return statuses
+
+
+def declare_error_responses(app: Litestar) -> None:
+    """Document every error status each operation can return, with the one `Error` schema.
+
+    Derived from the generated document itself (an operation behind the key can answer 401,
+    403 and 429; one with a body 400, 413, 415 and 422; with parameters 422; with path
+    parameters 404), plus what the route's `opt` lists with `errors(...)`. Call it on the built
+    app, before the document is first served.
+    """
+    raised = {
+        handler.operation_id: handler.opt.get(ERRORS_OPT, ())
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if isinstance(handler, HTTPRouteHandler)
+    }
+    document = app.openapi_schema
+    components = document.components
+    if not isinstance(components, Components):
+        components = document.components = Components()
+    components.schemas = {**(components.schemas or {}), "Error": ERROR_SCHEMA}
+    error_ref = Reference(ref="#/components/schemas/Error")
+    for path_item in (document.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation: Operation | None = getattr(path_item, method)
+            if operation is None:
+                continue
+            responses = dict(operation.responses or {})
+            for status in sorted(_statuses_of(operation, raised.get(operation.operation_id, ()))):
+                responses[str(status)] = OpenAPIResponse(
+                    description=_DESCRIPTIONS[status],
+                    content={"application/json": OpenAPIMediaType(schema=error_ref)},
+                )
+            operation.responses = responses
+
+
+SECURITY = [{"BearerAuth": []}, {"ApiKeyAuth": []}]
+
+TAGS = [
+    Tag(name="health", description="Liveness and readiness, no key needed"),
+    Tag(name="projects", description="The project of the calling key"),
+    Tag(name="api-keys", description="Project API keys (admin scope)"),
+    Tag(name="tokens", description="LiveKit room tokens for callers, with agent dispatch"),
+    Tag(name="rooms", description="LiveKit rooms of the project and their participants"),
+    Tag(name="agents", description="Voice agents: configuration, tools, text chat"),
+    Tag(name="sessions", description="Calls: status, transcripts, usage and latency"),
+    Tag(name="knowledge-bases", description="Documents an agent answers from, and search"),
+]
+
+
+def openapi_config(version: str) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Voxroom API",
+        version=version,
+        description=(
+            "Control plane for realtime voice AI agents on LiveKit rooms. Authenticate with a "
+            "project API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors "
+            'are always `{"error", "code", "details"}`.'
+        ),
+        path="/schema",
+        tags=TAGS,
+        components=Components(
+            security_schemes={
+                "BearerAuth": SecurityScheme(
+                    type="http", scheme="bearer", description="A project API key (`vxr_...`)"
+                ),
+                "ApiKeyAuth": SecurityScheme(
+                    type="apiKey",
+                    name="X-API-Key",
+                    security_scheme_in="header",
+                    description="A project API key (`vxr_...`)",
+                ),
+            }
+        ),
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+    )
