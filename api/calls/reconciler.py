@@ -1,8 +1,9 @@
-"""Closing sessions whose agent is gone without saying so.
+"""Closing sessions whose agent or caller is gone (or never came) without saying so.
 
 LiveKit webhooks are hints (best effort, unordered): a webhook only schedules a check of its
 room a few seconds later, which leaves the worker time to send its own final report, and the
-check asks LiveKit itself whether an agent is still in the room.
+check asks LiveKit itself whether an agent is still in the room. A call started for a caller
+who never joins fails as a no-show instead of staying active.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from __future__ import annotations
 import logging
 import time
 
+from livekit import api as lk
+from sqlmodel import select
+
 from api.calls.dispatch import check_due_dispatches
+from api.errors import ApiError
 from api.resources import Resources
-from api.rooms.services import agent_in_room
+from api.rooms.services import agent_in_room, livekit_call
+from api.sessions.models import CallSession, SessionEvent
 from api.sessions.services import SessionService
 
 logger = logging.getLogger(__name__)
 
 _DUE = "vx:reconcile"
+_NO_SHOW_DUE = "vx:noshow"
 GRACE_S = 5.0
 
 
@@ -39,9 +46,59 @@ async def check_due_rooms(resources: Resources) -> int:
     return closed
 
 
+async def schedule_no_show_check(resources: Resources, session_id: str) -> None:
+    due = time.time() + resources.settings.no_show_timeout_s
+    await resources.redis.zadd(_NO_SHOW_DUE, {session_id: due})
+
+
+async def _caller_in_room(resources: Resources, row: CallSession) -> bool:
+    """Whether a caller (the session's identity, or else anyone but an agent) is in the room."""
+    try:
+        async with livekit_call("Room"):
+            response = await resources.livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=row.room_name)
+            )
+    except ApiError:
+        return False
+    return any(
+        p.identity == row.caller_identity
+        if row.caller_identity
+        else p.kind != lk.ParticipantInfo.Kind.AGENT
+        for p in response.participants
+    )
+
+
+async def check_no_shows(resources: Resources) -> int:
+    """Fail the due sessions whose caller neither joined (the worker reports a caller's
+    arrival as `session_started`) nor is in the room now."""
+    failed = 0
+    due = [str(s) for s in await resources.redis.zrangebyscore(_NO_SHOW_DUE, 0, time.time())]
+    for session_id in due:
+        if not await resources.redis.zrem(_NO_SHOW_DUE, session_id):
+            continue  # another replica took it
+        async with resources.sessions() as session:
+            row = await session.get(CallSession, session_id)
+            if row is None or row.status != "active":
+                continue
+            arrived = (
+                await session.exec(
+                    select(SessionEvent.id).where(
+                        SessionEvent.session_id == row.id, SessionEvent.type == "session_started"
+                    )
+                )
+            ).first()
+            if arrived is not None or await _caller_in_room(resources, row):
+                continue
+            await SessionService(session).fail(row, "no_show", "the caller never joined")
+            failed += 1
+    return failed
+
+
 async def reconcile(resources: Resources) -> None:
-    """One pass: re-send or fail unanswered dispatches, close sessions whose agent is gone."""
+    """One pass: re-send or fail unanswered dispatches, fail no-shows, close sessions whose
+    agent is gone."""
     await check_due_dispatches(resources)
+    await check_no_shows(resources)
     closed = await check_due_rooms(resources)
     if closed:
         logger.info("closed abandoned sessions", extra={"count": closed})

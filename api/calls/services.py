@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from agent_worker.contracts import AgentSpec
 from api.agents.services import AgentService
 from api.calls.dispatch import send_dispatch
+from api.calls.reconciler import schedule_no_show_check
 from api.errors import Conflict, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -67,6 +68,7 @@ class CallService:
                 except Unavailable:
                     await sessions.fail(row, "agent_error", "dispatch failed")
                     raise
+                await schedule_no_show_check(self.resources, row.id)
                 started.append(StartedSession(agent_id=agent_id, session_id=row.id))
         return StartedCall(room=room, sessions=started)
 

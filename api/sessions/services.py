@@ -43,6 +43,7 @@ STATUS_BY_REASON = {
     "silence": "completed",
     "max_duration": "timeout",
     "agent_error": "failed",
+    "no_show": "failed",
 }
 
 
