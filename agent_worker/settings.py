@@ -84,16 +84,21 @@ class WorkerSettings(BaseSettings):
         ),
     )
     num_idle_processes: int = Field(default=1, ge=0, le=32)
-    load_threshold: float = Field(
-        default=2.0,
-        gt=0.0,
+    capacity: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
         description=(
-            "CPU load above which the worker refuses new calls; above 1 never refuses. LiveKit "
-            "drops a call that no worker accepts, so a lone worker must not shed load: set "
-            "0.7-0.9 only when several workers share the calls."
+            "Calls this worker takes at once. It reports load = active calls / capacity, so "
+            "LiveKit routes a call to the worker with most room and a full worker refuses."
         ),
     )
-    http_port: int = Field(default=0, ge=0, le=65535, description="Health server; 0 = any.")
+    http_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Health endpoint (200 once registered with LiveKit); 0 = any free port.",
+    )
     http_host: str = "127.0.0.1"
     drain_timeout_s: int = Field(default=1800, ge=0)
     log_level: str = "INFO"

@@ -16,6 +16,7 @@ from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.plugins import silero
 
 from .contracts import AGENT_NAME
+from .health import HealthEndpoint
 from .offline_models import load_offline_models
 from .session import ProcessResources, run_session
 from .settings import WorkerSettings
@@ -63,15 +64,32 @@ async def entrypoint(settings: WorkerSettings, ctx: JobContext) -> None:
     await run_session(ctx, resources)
 
 
+def calls_load(capacity: int, server: AgentServer) -> float:
+    """Load as LiveKit sees it: active calls / capacity. livekit-agents' default is the whole
+    machine's CPU, and livekit-server only offers a job to a worker whose load is under its
+    `agents.target_load` (0.7 unless set): on a busy 2-core machine every dispatch then failed
+    with "no servers available" although the worker was idle."""
+    return len(server.active_jobs) / capacity
+
+
+def load_threshold(capacity: int) -> float:
+    """Just under 1: a worker with `capacity` calls (load 1.0) is full, one with a free slot
+    (load at most 1 - 1/capacity) is not, whatever the float rounding."""
+    return 1.0 - 0.5 / capacity
+
+
 def build_server(settings: WorkerSettings) -> AgentServer:
     server = AgentServer(
         ws_url=settings.livekit_url,
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
+        # livekit-agents' own health server cannot tell registration (see health.py): it
+        # listens on any free port, and `settings.http_port` serves HealthEndpoint.
         host=settings.http_host,
-        port=settings.http_port,
+        port=0,
         num_idle_processes=settings.num_idle_processes,
-        load_threshold=settings.load_threshold,
+        load_fnc=functools.partial(calls_load, settings.capacity),
+        load_threshold=load_threshold(settings.capacity),
         drain_timeout=settings.drain_timeout_s,
         job_executor_type=_EXECUTORS[settings.job_executor],
         initialize_process_timeout=_PREWARM_TIMEOUT_S,
@@ -89,6 +107,8 @@ async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server = build_server(settings)
+    health = HealthEndpoint(server, settings.capacity, settings.http_host, settings.http_port)
+    await health.start()
     run_task = asyncio.create_task(server.run(devmode=False), name="voxroom.agent_server")
     stop_task = asyncio.create_task(stop.wait(), name="voxroom.worker_stop")
     try:
@@ -106,6 +126,7 @@ async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> 
     finally:
         stop_task.cancel()
         await asyncio.gather(stop_task, return_exceptions=True)
+        await health.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

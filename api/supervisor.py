@@ -23,11 +23,10 @@ from api.bootstrap import create_project_key, has_projects
 from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
+from voxroom.launcher import livekit_redis_env
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
-REGISTERED = "registered worker"
-"""What livekit-agents logs once LiveKit accepted the worker: only then are calls routed to it."""
 INSTALL_HINT = {
     "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make run`",
     "livekit-server": (
@@ -128,7 +127,12 @@ class Supervisor:
                 "livekit",
                 [find_binary("livekit-server", settings.bin_dir), "--config", str(LIVEKIT_CONFIG)],
                 lambda: _http_ok(settings.livekit_url),
-                env={"LIVEKIT_KEYS": f"{settings.livekit_api_key}: {secret}"},
+                # Same Redis as the control plane (livekit-sip and other LiveKit nodes meet there);
+                # the address in livekit.yaml is overridden by these.
+                env={
+                    "LIVEKIT_KEYS": f"{settings.livekit_api_key}: {secret}",
+                    **livekit_redis_env(settings.redis_url),
+                },
             ),
             Child("api", [*voxroom, "api"], lambda: _http_ok(f"{settings.api_base_url}/healthz")),
         ]
@@ -137,10 +141,8 @@ class Supervisor:
                 Child(
                     "worker",
                     [*voxroom, "worker"],
-                    lambda: (
-                        _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/")
-                        and REGISTERED in _tail(logs / "worker.log", 200)
-                    ),
+                    # 200 only once LiveKit accepted the worker: only then are calls routed to it.
+                    lambda: _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/"),
                     env={
                         "LIVEKIT_URL": settings.client_ws_url,
                         "VOXROOM_WORKER_HTTP_PORT": str(WORKER_HEALTH_PORT),

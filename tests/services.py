@@ -22,6 +22,8 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from voxroom.launcher import AGENT_TARGET_LOAD, livekit_redis
+
 BIN_DIR = Path(os.environ.get("VOXROOM_BIN_DIR", Path.home() / ".cache" / "voxroom" / "bin"))
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 LIVEKIT_KEY = "testkey"
@@ -156,11 +158,14 @@ def livekit_config(
         "    includes: [lo]",
         "room:",
         "  auto_create: false",
+        # As livekit.yaml: workers report load = calls / capacity, offered jobs below 1.0.
+        "agents:",
+        f"  target_load: {AGENT_TARGET_LOAD}",
         "logging:",
         "  level: warn",
     ]
     if redis_url:
-        lines += ["redis:", f"  address: {redis_url.split('//', 1)[1].rsplit('/', 1)[0]}"]
+        lines += ["redis:", *(f"  {k}: {v}" for k, v in livekit_redis(redis_url).items())]
     if webhook_url:
         lines += ["webhook:", f"  api_key: {LIVEKIT_KEY}", "  urls:", f"    - {webhook_url}"]
     return "\n".join(lines) + "\n"
@@ -170,6 +175,14 @@ def livekit_config(
 def livekit_server(
     workdir: Path, redis_url: str | None = None, webhook_url: str | None = None
 ) -> Iterator[LiveKit]:
+    """A real livekit-server on free loopback ports, keys LIVEKIT_KEY / LIVEKIT_SECRET.
+
+    `redis_url` (e.g. from `redis_server`): run it with that Redis as its message bus and room
+    store, as `voxroom up` does and as livekit-sip needs (livekit-sip reaches livekit-server
+    only through Redis: give it the same URL). Without it, livekit-server runs single-node.
+    Never share that Redis with a fixture that flushes it between tests: LiveKit keeps its
+    node and room state there. `webhook_url`: where LiveKit posts its webhooks.
+    """
     binary = require_binary(
         "livekit-server",
         "run `make deps` (go install github.com/livekit/livekit-server/cmd/server@v1.13.5)",

@@ -15,14 +15,9 @@ from pathlib import Path
 from api.bootstrap import create_project_key
 from api.migrate import upgrade
 from api.projects.schemas import Scope
-from api.supervisor import REGISTERED
 from tests.services import LiveKit, free_port, http_ok, livekit_server, redis_server, running
 
 PROVIDER_KEYS = ("OPENAI_API_KEY", "DEEPGRAM_API_KEY", "CARTESIA_API_KEY", "ELEVEN_API_KEY")
-
-
-def worker_registered(log: Path) -> bool:
-    return log.exists() and REGISTERED in log.read_text(errors="replace")
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,9 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(workdir))
         livekit = stack.enter_context(
-            livekit_server(workdir, webhook_url=f"{api_url}/internal/v1/livekit/webhook")
+            livekit_server(
+                workdir, redis_url, webhook_url=f"{api_url}/internal/v1/livekit/webhook"
+            )
         )
         shared = {
             **base_env,
@@ -78,8 +75,8 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
             running(
                 [sys.executable, "-m", "api", "worker"],
                 "agent worker",
-                # LiveKit does not hold a dispatch for a worker that registers later.
-                lambda: worker_registered(worker_log),
+                # 200 once registered: LiveKit does not hold a dispatch for a later worker.
+                http_ok(f"http://127.0.0.1:{worker_port}/"),
                 worker_log,
                 env={
                     **shared,

@@ -12,6 +12,7 @@ from agent_worker.contracts import AgentSpec
 from api.agents.models import AgentConfig
 from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate
 from api.db import get_owned, scoped, utcnow
+from api.events import catalogue, outbox
 from api.ids import new_id
 from api.knowledge.services import KnowledgeService
 from api.pagination import Page, paginate
@@ -36,6 +37,15 @@ def agent_read(agent: AgentConfig) -> AgentRead:
         created_at=agent.created_at,
         updated_at=agent.updated_at,
     )
+
+
+async def _record(
+    session: AsyncSession, agent: AgentConfig, event_type: str, read: AgentRead | None
+) -> None:
+    data: dict[str, Any] = {"agent_id": agent.id, "name": agent.name}
+    if read is not None:
+        data["agent"] = read.model_dump(mode="json")
+    await outbox.record(session, agent.project_id, event_type, data)
 
 
 class AgentService:
@@ -64,8 +74,10 @@ class AgentService:
             is_active=data.is_active,
         )
         self.session.add(agent)
+        read = agent_read(agent)
+        await _record(self.session, agent, catalogue.AGENT_CREATED, read)
         await self.session.commit()
-        return agent_read(agent)
+        return read
 
     async def list_agents(
         self, project_id: str, page: Page, is_active: bool | None = None
@@ -91,10 +103,13 @@ class AgentService:
             agent.is_active = is_active
         agent.updated_at = utcnow()
         self.session.add(agent)
+        read = agent_read(agent)
+        await _record(self.session, agent, catalogue.AGENT_UPDATED, read)
         await self.session.commit()
-        return agent_read(agent)
+        return read
 
     async def delete(self, project_id: str, agent_id: str) -> None:
         agent = await self.get(project_id, agent_id)
         await self.session.delete(agent)
+        await _record(self.session, agent, catalogue.AGENT_DELETED, None)
         await self.session.commit()
