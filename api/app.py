@@ -31,6 +31,7 @@ from api.sessions.controllers import SessionController
 from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
+from api.telephony.controllers import SipPhoneLineController, SipTrunkController
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
 from kb import Embedder, KnowledgeStore, UrlFetcher
@@ -93,6 +94,8 @@ def create_app(settings: ApiSettings) -> Litestar:
             SessionController,
             KnowledgeBaseController,
             KnowledgeSearchController,
+            SipTrunkController,
+            SipPhoneLineController,
         ],
         before_request=authenticate_request,
         security=SECURITY,

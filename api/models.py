@@ -4,6 +4,7 @@ from api.agents.models import AgentConfig
 from api.events.models import Event, EventChannel
 from api.projects.models import ApiKey, Project
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
+from api.telephony.models import SipPhoneLine, SipTrunk
 
 __all__ = [
     "AgentConfig",
@@ -13,5 +14,7 @@ __all__ = [
     "EventChannel",
     "Project",
     "SessionEvent",
+    "SipPhoneLine",
+    "SipTrunk",
     "TranscriptEntry",
 ]

@@ -33,9 +33,9 @@ class InvalidPhoneNumber(SipError):
 
 
 class DestinationRefused(SipError):
-    """The dialling policy refuses the destination (country not allowed, premium, high cost)."""
+    """The dialling policy refuses the destination (country not allowed, premium, high cost);
+    `details.reason` says which."""
 
-    code = "DESTINATION_REFUSED"
     status = 422
 
 

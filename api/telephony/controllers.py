@@ -1,0 +1,191 @@
+"""Telephony routes: SIP trunks and phone lines (`/sip/configs`)."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.auth import READ, WRITE
+from api.pagination import Page, page_body, provide_page
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.telephony.schemas import (
+    PhoneLineCreate,
+    PhoneLineEnvelope,
+    PhoneLineList,
+    PhoneLineUpdate,
+    TrunkCreate,
+    TrunkEnvelope,
+    TrunkList,
+    TrunkUpdate,
+)
+from api.telephony.services import PhoneLineService, TrunkService, line_read, trunk_read
+
+
+class SipTrunkController(Controller):
+    path = "/sip/trunks"
+    tags = ["telephony"]
+    dependencies = {"paging": Provide(provide_page, sync_to_thread=False)}
+
+    @post(
+        operation_id="createSipTrunk",
+        summary="Create a SIP trunk",
+        description="Creates LiveKit's inbound and/or outbound trunk for a carrier; "
+        "passwords go to LiveKit and are never returned.",
+        opt=WRITE,
+    )
+    async def create_trunk(
+        self,
+        data: JSONBody[TrunkCreate],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> TrunkEnvelope:
+        trunk = await TrunkService(db_session, resources.livekit).create(principal.project_id, data)
+        return TrunkEnvelope(trunk=trunk)
+
+    @get(operation_id="listSipTrunks", summary="List SIP trunks", opt=READ)
+    async def list_trunks(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> TrunkList:
+        trunks, total = await TrunkService(db_session, resources.livekit).list_trunks(
+            principal.project_id, paging
+        )
+        return TrunkList(**page_body("trunks", trunks, total, paging))
+
+    @get("/{trunk_id:str}", operation_id="getSipTrunk", summary="Get a SIP trunk", opt=READ)
+    async def get_trunk(
+        self,
+        trunk_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> TrunkEnvelope:
+        row = await TrunkService(db_session, resources.livekit).get(principal.project_id, trunk_id)
+        return TrunkEnvelope(trunk=trunk_read(row))
+
+    @patch(
+        "/{trunk_id:str}",
+        operation_id="updateSipTrunk",
+        summary="Update a SIP trunk",
+        description="Name and numbers change in place; `inbound` or `outbound`, when given, "
+        "replace that side whole (credentials left out are removed).",
+        opt=WRITE,
+    )
+    async def update_trunk(
+        self,
+        trunk_id: FromPath[str],
+        data: JSONBody[TrunkUpdate],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> TrunkEnvelope:
+        trunk = await TrunkService(db_session, resources.livekit).update(
+            principal.project_id, trunk_id, data
+        )
+        return TrunkEnvelope(trunk=trunk)
+
+    @delete(
+        "/{trunk_id:str}",
+        operation_id="deleteSipTrunk",
+        summary="Delete a SIP trunk",
+        description="Refused (409) while phone lines use it.",
+        opt=WRITE,
+    )
+    async def delete_trunk(
+        self,
+        trunk_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        await TrunkService(db_session, resources.livekit).delete(principal.project_id, trunk_id)
+
+
+class SipPhoneLineController(Controller):
+    path = "/sip/configs"
+    tags = ["telephony"]
+    dependencies = {"paging": Provide(provide_page, sync_to_thread=False)}
+
+    @post(
+        operation_id="createSipConfig",
+        summary="Create a phone line",
+        description="Each call to the number gets its own room and the configured agent.",
+        opt=WRITE,
+    )
+    async def create_line(
+        self,
+        data: JSONBody[PhoneLineCreate],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> PhoneLineEnvelope:
+        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        line = await service.create(principal.project_id, principal.room_prefix, data)
+        return PhoneLineEnvelope(config=line)
+
+    @get(operation_id="listSipConfigs", summary="List phone lines", opt=READ)
+    async def list_lines(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> PhoneLineList:
+        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        lines, total = await service.list_lines(principal.project_id, paging)
+        return PhoneLineList(**page_body("configs", lines, total, paging))
+
+    @get("/{config_id:str}", operation_id="getSipConfig", summary="Get a phone line", opt=READ)
+    async def get_line(
+        self,
+        config_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> PhoneLineEnvelope:
+        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        return PhoneLineEnvelope(
+            config=line_read(await service.get(principal.project_id, config_id))
+        )
+
+    @patch(
+        "/{config_id:str}",
+        operation_id="updateSipConfig",
+        summary="Update a phone line",
+        description="Re-snapshots the agent's config into the line's dispatch rule.",
+        opt=WRITE,
+    )
+    async def update_line(
+        self,
+        config_id: FromPath[str],
+        data: JSONBody[PhoneLineUpdate],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> PhoneLineEnvelope:
+        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        line = await service.update(principal.project_id, principal.room_prefix, config_id, data)
+        return PhoneLineEnvelope(config=line)
+
+    @delete(
+        "/{config_id:str}",
+        operation_id="deleteSipConfig",
+        summary="Delete a phone line",
+        opt=WRITE,
+    )
+    async def delete_line(
+        self,
+        config_id: FromPath[str],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        await service.delete(principal.project_id, config_id)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from api.db import UtcDateTime, utcnow
+
+
+class SipTrunk(SQLModel, table=True):
+    """A carrier connection: LiveKit holds the trunks (and their passwords); this row holds
+    their ids and what may be shown back."""
+
+    __tablename__ = "sip_trunks"
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_id: str = Field(foreign_key="projects.id", index=True, max_length=40)
+    name: str = Field(max_length=100)
+    numbers: list[str] = Field(sa_type=JSON)
+    inbound: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """Allowed addresses and the digest username; never the password."""
+    outbound: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """Address, transport and the digest username; never the password."""
+    inbound_trunk_id: str | None = Field(default=None, max_length=64)
+    outbound_trunk_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SipPhoneLine(SQLModel, table=True):
+    """A number whose inbound calls reach an agent (API: `/sip/configs`)."""
+
+    __tablename__ = "sip_phone_lines"
+    __table_args__ = (UniqueConstraint("trunk_id", "phone_number"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_id: str = Field(foreign_key="projects.id", index=True, max_length=40)
+    trunk_id: str = Field(foreign_key="sip_trunks.id", index=True, max_length=40)
+    agent_id: str = Field(index=True, max_length=40)
+    """No foreign key: deleting an agent must not fail on its lines; calls keep the snapshot
+    in the dispatch rule until the line is pointed at another agent."""
+    name: str = Field(max_length=100)
+    phone_number: str = Field(max_length=20)
+    dtmf_enabled: bool = True
+    max_call_duration: int
+    """Seconds; the agent's own `max_duration_s` is capped by it for calls on this line."""
+    record: bool = False
+    dispatch_rule_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
