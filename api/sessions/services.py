@@ -22,6 +22,7 @@ from api.errors import NotFound
 from api.ids import new_id
 from api.pagination import Page, paginate
 from api.rooms.naming import project_room_name
+from api.sessions import events as session_events
 from api.sessions import pricing
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.sessions.schemas import (
@@ -114,6 +115,7 @@ class SessionService:
             extra=dict(metadata or {}),
         )
         self.session.add(row)
+        await session_events.record_started(self.session, row)
         await self.session.commit()
         return row
 
@@ -121,6 +123,7 @@ class SessionService:
         _close(row, reason, "failed")
         row.error = error
         self.session.add(row)
+        await session_events.record_closed(self.session, row)
         await self.session.commit()
 
     async def get(self, project_id: str, session_id: str) -> CallSession:
@@ -180,6 +183,7 @@ class SessionService:
         )
         row.message_count += 1
         self.session.add_all([entry, row])
+        await session_events.record_transcript(self.session, row, entry)
         await self.session.commit()
         return _line(entry)
 
@@ -193,6 +197,7 @@ class SessionService:
         if data.summary is not None:
             row.summary = data.summary
         self.session.add(row)
+        await session_events.record_closed(self.session, row)
         await self.session.commit()
         return session_read(row)
 
@@ -263,29 +268,29 @@ class SessionService:
             except IntegrityError:
                 duplicates += 1
                 continue
-            self._apply(row, event)
+            await self._apply(row, event)
             applied += 1
         self.session.add(row)
         await self.session.commit()
         return EventsAccepted(applied=applied, duplicates=duplicates)
 
-    def _apply(self, row: CallSession, event: WorkerEvent) -> None:
+    async def _apply(self, row: CallSession, event: WorkerEvent) -> None:
         if isinstance(event, TurnEvent):
             offset_ms = max(0, int((event.started_at - row.started_at).total_seconds() * 1000))
-            self.session.add(
-                TranscriptEntry(
-                    project_id=row.project_id,
-                    session_id=row.id,
-                    speaker=event.role,
-                    content=event.text,
-                    timestamp_ms=offset_ms,
-                    interrupted=event.interrupted,
-                    latency=event.latency.model_dump() if event.latency else None,
-                    started_at=event.started_at,
-                    ended_at=event.ended_at,
-                )
+            entry = TranscriptEntry(
+                project_id=row.project_id,
+                session_id=row.id,
+                speaker=event.role,
+                content=event.text,
+                timestamp_ms=offset_ms,
+                interrupted=event.interrupted,
+                latency=event.latency.model_dump() if event.latency else None,
+                started_at=event.started_at,
+                ended_at=event.ended_at,
             )
+            self.session.add(entry)
             row.message_count += 1
+            await session_events.record_transcript(self.session, row, entry)
         elif isinstance(event, UsageEvent):
             row.stt_audio_seconds += event.stt_audio_seconds
             row.llm_prompt_tokens += event.llm_prompt_tokens
@@ -297,6 +302,7 @@ class SessionService:
         elif isinstance(event, SessionEndedEvent) and row.status == "active":
             _close(row, event.reason)
             row.error = event.error
+            await session_events.record_closed(self.session, row)
 
     async def close_abandoned(self, room_name: str, reason: str) -> int:
         """Close every still-active session of a room the agent is gone from (failed)."""
@@ -308,6 +314,7 @@ class SessionService:
             _close(row, reason, "failed")
             row.error = "agent left without ending the session"
             self.session.add(row)
+            await session_events.record_closed(self.session, row)
         await self.session.commit()
         return len(rows)
 

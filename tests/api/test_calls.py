@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.sessions.tokens import issue_report_token
+from tests.api.test_events_catalogue import events_of
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +48,9 @@ async def test_a_caller_who_never_joins_fails_the_session_as_no_show(quick_no_sh
         session = await wait_for_end(client, key.headers, session_id)
     assert session["status"] == "failed"
     assert session["end_reason"] == "no_show"
+    events = await events_of(quick_no_show.database_url, key.project_id)
+    assert [e.event_type for e in events] == ["agent.created", "session.started", "session.failed"]
+    assert events[-1].data["end_reason"] == "no_show"
 
 
 async def test_a_caller_the_worker_saw_join_is_not_a_no_show(quick_no_show, make_key, livekit):

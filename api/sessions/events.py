@@ -1,0 +1,97 @@
+"""The events a session's changes write (in the transaction of the change)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.events import catalogue, outbox
+from api.sessions.models import CallSession, TranscriptEntry
+
+
+def _iso(row_time: Any) -> str | None:
+    return row_time.isoformat().replace("+00:00", "Z") if row_time is not None else None
+
+
+def session_data(row: CallSession) -> dict[str, Any]:
+    return {
+        "session_id": row.id,
+        "room_name": row.room_name,
+        "agent_config_id": row.agent_id,
+        "agent_name": row.agent_name,
+        "caller_identity": row.caller_identity,
+        "session_type": row.session_type,
+        "status": row.status,
+        "started_at": _iso(row.started_at),
+        "metadata": row.extra,
+    }
+
+
+def transcript_data(row: CallSession, entry: TranscriptEntry) -> dict[str, Any]:
+    return {
+        "session_id": row.id,
+        "room_name": row.room_name,
+        "speaker": entry.speaker,
+        "content": entry.content,
+        "timestamp_ms": entry.timestamp_ms,
+        "is_final": entry.is_final,
+        "interrupted": entry.interrupted,
+    }
+
+
+async def record_started(db: AsyncSession, row: CallSession) -> None:
+    await outbox.record(
+        db,
+        row.project_id,
+        catalogue.SESSION_STARTED,
+        session_data(row),
+        session_id=row.id,
+        room_name=row.room_name,
+    )
+
+
+async def record_transcript(db: AsyncSession, row: CallSession, entry: TranscriptEntry) -> None:
+    await outbox.record(
+        db,
+        row.project_id,
+        catalogue.TRANSCRIPT_NEW,
+        transcript_data(row, entry),
+        session_id=row.id,
+        room_name=row.room_name,
+    )
+
+
+async def record_closed(db: AsyncSession, row: CallSession) -> None:
+    """`session.failed` for a failed session, else `session.ended` with the transcript."""
+    entries = (
+        await db.exec(
+            select(TranscriptEntry)
+            .where(TranscriptEntry.session_id == row.id)
+            .order_by(col(TranscriptEntry.timestamp_ms), col(TranscriptEntry.id))
+        )
+    ).all()
+    data = {
+        **session_data(row),
+        "end_reason": row.end_reason,
+        "ended_at": _iso(row.ended_at),
+        "duration": row.duration_s,
+        "message_count": row.message_count,
+        "summary": row.summary,
+        "transcript": [
+            {"speaker": e.speaker, "content": e.content, "timestamp_ms": e.timestamp_ms}
+            for e in entries
+        ],
+    }
+    failed = row.status == "failed"
+    if failed:
+        data["error"] = row.error
+    await outbox.record(
+        db,
+        row.project_id,
+        catalogue.SESSION_FAILED if failed else catalogue.SESSION_ENDED,
+        data,
+        session_id=row.id,
+        room_name=row.room_name,
+    )
