@@ -62,7 +62,7 @@ livekit-sip:
 	mkdir -p $(TOOLS) && cd sip/build && CGO_ENABLED=1 go build -o $(TOOLS)/livekit-sip github.com/livekit/sip/cmd/livekit-sip
 
 lint: python-deps
-	$(VENV)/bin/ruff check api agent_worker sip kb tests bench
+	$(VENV)/bin/ruff check api agent_worker sip kb voxroom tests bench
 	$(VENV)/bin/mypy
 
 bench: bench-token bench-kb bench-voice

@@ -156,7 +156,9 @@ def main() -> None:
             "VOXROOM_RATE_LIMITS": json.dumps({"free": 60, "bench": 10_000_000}),
         }
         uvicorn = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning"]
-        api_argv = pinned([sys.executable, "-m", "api", "api", "--port", str(api_port)], SERVER_CPU)
+        api_argv = pinned(
+            [sys.executable, "-m", "voxroom", "api", "--port", str(api_port)], SERVER_CPU
+        )
         bare_argv = pinned([*uvicorn, "--port", str(bare_port), "bench.bare_app:app"], SERVER_CPU)
         with (
             running(

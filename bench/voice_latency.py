@@ -4,8 +4,9 @@ Run on demand as root (it re-executes itself in a loopback-only network namespac
 
     .venv/bin/python -m bench.voice_latency [--turns 20] [--concurrency 1 5 10]
 
-Everything is real: Redis, livekit-server with webhooks, the control plane (`python -m api
-api`) and the agent worker (`python -m api worker`), started by `tests.stack.voxroom_stack`.
+Everything is real: Redis, livekit-server on that Redis with webhooks, the control plane
+(`python -m voxroom api`) and the agent worker (`python -m voxroom worker`), started by
+`tests.stack.voxroom_stack` with `voxroom.launcher` (the code `voxroom up` runs).
 The bench creates an agent through the public API and, per call, mints a caller token that
 dispatches the agent, then talks to it with `tests.media.Caller`.
 
@@ -225,17 +226,6 @@ async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float =
     return False
 
 
-def worker_pid() -> int:
-    for child in psutil.Process().children(recursive=True):
-        try:
-            argv = child.cmdline()
-        except psutil.Error:
-            continue
-        if argv[-3:] == ["-m", "api", "worker"]:
-            return child.pid
-    raise RuntimeError("the agent worker process was not found")
-
-
 async def resources_at(
     platform: Platform, meter: TreeMeter, wavs: list[Path], calls: int, turns: int, limit_s: float
 ) -> dict[str, Any]:
@@ -294,7 +284,7 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
     platform = Platform(stack, agent)
     try:
         await platform.create_agent()
-        meter = TreeMeter(worker_pid())
+        meter = TreeMeter(stack.worker_pid)
         await settle(meter)
         if args.turns:
             call = await asyncio.wait_for(

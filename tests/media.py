@@ -1,7 +1,7 @@
 """Media helpers for tests and benchmarks: speech WAVs, a caller over real WebRTC, STT.
 
 - `flite_wav()` speaks text into a 16 kHz mono WAV with Debian's flite.
-- `Caller` (from `api.voice_client`) joins a room, speaks WAVs and records the agent.
+- `Caller` (from `voxroom.voice_client`) joins a room, speaks WAVs and records the agent.
 - `transcribe()` uses the same faster-whisper model as the worker.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from livekit import api
 
-from api.voice_client import (
+from voxroom.voice_client import (
     AUDIBLE_RMS,
     FRAME_MS,
     SAMPLE_RATE,

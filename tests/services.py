@@ -1,18 +1,18 @@
 """Real backing services for tests: Redis, livekit-server and PostgreSQL on free loopback ports.
 
+Redis and livekit-server start through `voxroom.launcher`, the same code as `voxroom up`.
 A missing binary fails the run with what to install; nothing is skipped silently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -22,7 +22,8 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
-from voxroom.launcher import AGENT_TARGET_LOAD, livekit_redis
+from voxroom import launcher
+from voxroom.launcher import AGENT_TARGET_LOAD, Component, livekit_redis
 
 BIN_DIR = Path(os.environ.get("VOXROOM_BIN_DIR", Path.home() / ".cache" / "voxroom" / "bin"))
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
@@ -44,28 +45,8 @@ def require_binary(name: str, hint: str, extra_dirs: tuple[Path, ...] = ()) -> s
     pytest.fail(f"{name} is required for these tests but was not found: {hint}", pytrace=False)
 
 
-def wait_until(
-    check: Callable[[], bool], what: str, process: subprocess.Popen[bytes], timeout_s: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited early with code {process.returncode}")
-        if check():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} was not ready after {timeout_s} s")
-
-
 def http_ok(url: str) -> Callable[[], bool]:
-    def check() -> bool:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback
-                return bool(response.status == 200)
-        except OSError:
-            return False
-
-    return check
+    return lambda: launcher.http_ok(url)
 
 
 def port_open(port: int) -> Callable[[], bool]:
@@ -77,6 +58,15 @@ def port_open(port: int) -> Callable[[], bool]:
 
 
 @contextmanager
+def started(component: Component, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `component` (healthy) until the block ends; its output goes to `log`."""
+    child = launcher.start(component, log)
+    try:
+        yield child.process
+    finally:
+        launcher.stop(child, timeout_s=10)
+
+
 def running(
     argv: list[str],
     what: str,
@@ -86,45 +76,21 @@ def running(
     timeout_s: float = 30.0,
     *,
     inherit_env: bool = True,
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     """Run `argv` until the block ends; `env` adds to this process's environment unless
     `inherit_env` is False, when it is the whole environment."""
-    full_env = {**os.environ, **(env or {})} if inherit_env else dict(env or {})
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=full_env)
-    try:
-        try:
-            wait_until(ready, what, process, timeout_s)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}; log:\n{log.read_text(errors='replace')[-3000:]}") from exc
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    component = Component(
+        what, argv, dict(env or {}), ready=ready, start_timeout_s=timeout_s, inherit_env=inherit_env
+    )
+    return started(component, log)
 
 
 @contextmanager
 def redis_server(workdir: Path) -> Iterator[str]:
     binary = require_binary("redis-server", "apt-get install redis-server (or `make deps`)")
     port = free_port()
-    argv = [
-        binary,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(workdir),
-    ]
-    with running(argv, "redis-server", port_open(port), workdir / "redis.log"):
+    server = launcher.redis_server(binary, port, workdir, persist=False)
+    with started(server, workdir / "redis.log"):
         yield f"redis://127.0.0.1:{port}/0"
 
 
@@ -191,13 +157,10 @@ def livekit_server(
     config = workdir / "livekit.yaml"
     config.write_text(livekit_config(http_port, tcp_port, udp_port, redis_url, webhook_url))
     url = f"http://127.0.0.1:{http_port}"
-    with running(
-        [binary, "--config", str(config)],
-        "livekit-server",
-        http_ok(url),
-        workdir / "livekit.log",
-        env={"LIVEKIT_KEYS": f"{LIVEKIT_KEY}: {LIVEKIT_SECRET}"},
-    ):
+    server = launcher.livekit_server(
+        binary, config, url, api_key=LIVEKIT_KEY, api_secret=LIVEKIT_SECRET, redis_url=redis_url
+    )
+    with started(server, workdir / "livekit.log"):
         yield LiveKit(url, LIVEKIT_KEY, LIVEKIT_SECRET, config, redis_url)
 
 

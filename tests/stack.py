@@ -1,12 +1,12 @@
-"""The whole platform for end-to-end tests and benchmarks: real Redis, livekit-server (with
-webhooks to the control plane), the control plane and an agent worker, each its own process.
+"""The whole platform for end-to-end tests and benchmarks: real Redis, livekit-server (on that
+Redis, with webhooks to the control plane), the control plane and an agent worker, each its own
+process, started by `voxroom.launcher` as `voxroom up` starts them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -15,7 +15,8 @@ from pathlib import Path
 from api.bootstrap import create_project_key
 from api.migrate import upgrade
 from api.projects.schemas import Scope
-from tests.services import LiveKit, free_port, http_ok, livekit_server, redis_server, running
+from tests.services import LiveKit, free_port, livekit_server, redis_server, started
+from voxroom import launcher
 
 PROVIDER_KEYS = ("OPENAI_API_KEY", "DEEPGRAM_API_KEY", "CARTESIA_API_KEY", "ELEVEN_API_KEY")
 
@@ -27,6 +28,7 @@ class Stack:
     api_key: str
     project_id: str
     workdir: Path
+    worker_pid: int
 
     @property
     def headers(self) -> dict[str, str]:
@@ -48,9 +50,7 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(workdir))
         livekit = stack.enter_context(
-            livekit_server(
-                workdir, redis_url, webhook_url=f"{api_url}/internal/v1/livekit/webhook"
-            )
+            livekit_server(workdir, redis_url, webhook_url=f"{api_url}/internal/v1/livekit/webhook")
         )
         shared = {
             **base_env,
@@ -59,34 +59,20 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
             "LIVEKIT_API_KEY": livekit.api_key,
             "LIVEKIT_API_SECRET": livekit.api_secret,
         }
-        stack.enter_context(
-            running(
-                [sys.executable, "-m", "api", "api", "--port", str(api_port)],
-                "control plane",
-                http_ok(f"{api_url}/healthz"),
-                workdir / "api.log",
-                env={**shared, "LIVEKIT_URL": livekit.url, "VOXROOM_PUBLIC_API_URL": api_url},
-                inherit_env=False,
-            )
+        api = launcher.control_plane(
+            api_port,
+            {**shared, "LIVEKIT_URL": livekit.url, "VOXROOM_PUBLIC_API_URL": api_url},
+            inherit_env=False,
         )
-        worker_port = free_port()
-        worker_log = workdir / "worker.log"
-        stack.enter_context(
-            running(
-                [sys.executable, "-m", "api", "worker"],
-                "agent worker",
-                # 200 once registered: LiveKit does not hold a dispatch for a later worker.
-                http_ok(f"http://127.0.0.1:{worker_port}/"),
-                worker_log,
-                env={
-                    **shared,
-                    "LIVEKIT_URL": livekit.url.replace("http://", "ws://"),
-                    "VOXROOM_WORKER_HTTP_PORT": str(worker_port),
-                    **(worker_env or {}),
-                },
-                # The first start on a machine assembles the offline models.
-                timeout_s=300,
-                inherit_env=False,
-            )
+        stack.enter_context(started(api, workdir / "api.log"))
+        worker = launcher.agent_worker(
+            free_port(),
+            {
+                **shared,
+                "LIVEKIT_URL": livekit.url.replace("http://", "ws://"),
+                **(worker_env or {}),
+            },
+            inherit_env=False,
         )
-        yield Stack(api_url, livekit, api_key, project_id, workdir)
+        worker_process = stack.enter_context(started(worker, workdir / "worker.log"))
+        yield Stack(api_url, livekit, api_key, project_id, workdir, worker_process.pid)

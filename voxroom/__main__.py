@@ -1,3 +1,5 @@
-from api.cli import main
+"""`python -m voxroom`: the `voxroom` command."""
+
+from voxroom.cli import main
 
 main()

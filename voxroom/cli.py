@@ -1,4 +1,4 @@
-"""`voxroom`: the single entry point (up, api, worker, migrate, keys)."""
+"""`voxroom`: the single entry point (up, api, worker, talk, migrate, keys)."""
 
 from __future__ import annotations
 
@@ -23,15 +23,25 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def up(
-    sip: Annotated[bool, typer.Option("--sip", help="Also start livekit-sip.")] = False,
+    sip: Annotated[
+        bool, typer.Option("--sip", help="Also start livekit-sip (not available yet).")
+    ] = False,
     worker: Annotated[bool, typer.Option(help="Start the agent worker.")] = True,
 ) -> None:
     """Start every component, wait until healthy, and stop them all on Ctrl-C."""
-    from api.supervisor import Supervisor, SupervisorError
+    from voxroom.launcher import LaunchError
+    from voxroom.supervisor import Supervisor
 
+    if sip:
+        typer.secho(
+            "voxroom up: --sip is not supported yet: `voxroom up` does not start livekit-sip.",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
-        raise typer.Exit(Supervisor(with_worker=worker, with_sip=sip).run())
-    except SupervisorError as exc:
+        raise typer.Exit(Supervisor(with_worker=worker).run())
+    except LaunchError as exc:
         typer.secho(f"voxroom up: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
 
@@ -84,7 +94,10 @@ def talk(
     listen: Annotated[float, typer.Option(help="Seconds to wait for the reply.")] = 30.0,
 ) -> None:
     """Call an agent over WebRTC: hear its greeting, speak a WAV, record the reply."""
-    from api.talk import talk as talk_to_agent
+    from voxroom.talk import talk as talk_to_agent
+
+    # A person at a terminal wants the conversation, not the WebRTC libraries' INFO lines.
+    logging.getLogger().setLevel(logging.WARNING)
 
     transcript = asyncio.run(
         talk_to_agent(

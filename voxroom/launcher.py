@@ -1,13 +1,290 @@
-"""Start the platform's components as child processes and wait until each is healthy."""
+"""Start the platform's components as child processes and wait until each is healthy.
+
+`voxroom up`, the test fixtures and the benchmarks start Redis, livekit-server, the control
+plane and agent workers through this module, so all of them run the same commands. A component
+is a name, a command, an environment and a health check (a URL that answers 200, or a
+callable); adding one (livekit-sip, the media gateway) is one more `Component`.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from redis import Redis
+from redis.exceptions import RedisError
 
 AGENT_TARGET_LOAD = 1.0
 """livekit-server's `agents.target_load`: it offers a job only to workers whose load is below
 it. Workers report load = active calls / capacity, so 1.0 means "has a free slot" (LiveKit's
 default 0.7 would refuse a worker with 6 of 8 slots taken)."""
+
+INSTALL_HINT = {
+    "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make deps`",
+    "livekit-server": (
+        "install Go and run `make deps` (it builds livekit-server v1.13.5 with go install), "
+        "or put a livekit-server binary on PATH"
+    ),
+}
+
+
+class LaunchError(RuntimeError):
+    """A component could not be found or did not become healthy; the message says why."""
+
+
+@dataclass
+class Component:
+    """One child process: what to run and how to know it serves."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    """Added to the parent's environment, or the whole environment if not `inherit_env`."""
+    health_url: str | None = None
+    """Healthy once a GET answers 200."""
+    ready: Callable[[], bool] | None = None
+    """Healthy once this returns True (for components without an HTTP endpoint)."""
+    start_timeout_s: float = 60.0
+    restart: bool = False
+    """`voxroom up` restarts it when it crashes; the others are essential and stop the platform."""
+    inherit_env: bool = True
+
+    def healthy(self) -> bool:
+        if self.ready is not None:
+            return self.ready()
+        if self.health_url is not None:
+            return http_ok(self.health_url)
+        return True
+
+
+@dataclass
+class Running:
+    component: Component
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback URL
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def redis_ok(url: str) -> bool:
+    try:
+        with Redis.from_url(url, socket_timeout=1) as client:
+            return bool(client.ping())
+    except (OSError, RedisError):
+        return False
+
+
+def find_binary(name: str, bin_dir: Path, hint: str | None = None) -> str:
+    """`name` on PATH or in `bin_dir` (where `make deps` builds LiveKit's binaries)."""
+    found = shutil.which(name) or shutil.which(name, path=str(bin_dir))
+    if found is None:
+        raise LaunchError(f"{name} was not found: {hint or INSTALL_HINT.get(name, '')}.")
+    return found
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def start(
+    component: Component,
+    log_path: Path,
+    *,
+    append_log: bool = False,
+    own_session: bool = False,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Running:
+    """Start `component` with its output in `log_path` and wait until it is healthy.
+
+    `own_session` puts the child in its own session, so a terminal's Ctrl-C reaches only the
+    launcher, which then stops children in order. Stops the child and raises LaunchError if it
+    exits or stays unhealthy; returns early, unhealthy, once `cancelled()` is true.
+    """
+    env = {**os.environ, **component.env} if component.inherit_env else dict(component.env)
+    with log_path.open("ab" if append_log else "wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - argv built from found binaries
+            component.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=own_session,
+        )
+    running = Running(component, process, log_path)
+    try:
+        wait_healthy(running, cancelled)
+    except BaseException:
+        stop(running)
+        raise
+    return running
+
+
+def wait_healthy(running: Running, cancelled: Callable[[], bool] = lambda: False) -> None:
+    component = running.component
+    deadline = time.monotonic() + component.start_timeout_s
+    while time.monotonic() < deadline and not cancelled():
+        if running.process.poll() is not None:
+            raise LaunchError(
+                f"{component.name} exited with code {running.process.returncode}; "
+                f"see {running.log_path}:\n{tail(running.log_path)}"
+            )
+        if component.healthy():
+            return
+        time.sleep(0.2)
+    if not cancelled():
+        raise LaunchError(
+            f"{component.name} did not become healthy in {component.start_timeout_s:.0f} s; "
+            f"see {running.log_path}:\n{tail(running.log_path)}"
+        )
+
+
+def stop(running: Running, timeout_s: float = 15.0) -> None:
+    """SIGTERM (workers drain their calls), then SIGKILL after `timeout_s`."""
+    process = running.process
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Launcher:
+    """Components started in order, stopped in reverse order."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        append_logs: bool = False,
+        own_session: bool = False,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.log_dir = log_dir
+        self.running: list[Running] = []
+        self._append_logs = append_logs
+        self._own_session = own_session
+        self._cancelled = cancelled
+
+    def start(self, component: Component) -> Running:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        running = start(
+            component,
+            self.log_dir / f"{component.name}.log",
+            append_log=self._append_logs,
+            own_session=self._own_session,
+            cancelled=self._cancelled,
+        )
+        self.running.append(running)
+        return running
+
+    def restart(self, running: Running) -> Running:
+        """Start a crashed component again in its place (its log continues)."""
+        stop(running)
+        fresh = start(
+            running.component,
+            running.log_path,
+            append_log=True,
+            own_session=self._own_session,
+            cancelled=self._cancelled,
+        )
+        self.running[self.running.index(running)] = fresh
+        return fresh
+
+    def stop_all(self) -> None:
+        for running in reversed(self.running):
+            if running.process.poll() is None:
+                running.process.terminate()
+        for running in reversed(self.running):
+            stop(running)
+        self.running.clear()
+
+    def __enter__(self) -> Launcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_all()
+
+
+# The platform's components. Each takes what differs between `voxroom up` and tests.
+
+
+def redis_server(binary: str, port: int, data_dir: Path, *, persist: bool) -> Component:
+    """Redis on loopback; `persist` keeps a dump in `data_dir` (`voxroom up`), tests keep none."""
+    argv = [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data_dir.resolve())]
+    if persist:
+        argv += ["--dbfilename", "redis.rdb", "--save", "60 1"]
+    else:
+        argv += ["--save", "", "--appendonly", "no"]
+    return Component("redis", argv, ready=lambda: redis_ok(f"redis://127.0.0.1:{port}/0"))
+
+
+def livekit_server(
+    binary: str,
+    config: Path,
+    url: str,
+    *,
+    api_key: str,
+    api_secret: str,
+    redis_url: str | None,
+) -> Component:
+    """livekit-server with `config`; with `redis_url`, that Redis is its bus and room store
+    (the address in the config file is overridden)."""
+    env = {"LIVEKIT_KEYS": f"{api_key}: {api_secret}"}
+    if redis_url is not None:
+        env.update(livekit_redis_env(redis_url))
+    return Component("livekit", [binary, "--config", str(config)], env, health_url=url)
+
+
+def control_plane(
+    port: int, env: Mapping[str, str], *, host: str = "127.0.0.1", inherit_env: bool = True
+) -> Component:
+    argv = [sys.executable, "-m", "voxroom", "api", "--host", host, "--port", str(port)]
+    return Component(
+        "api",
+        argv,
+        dict(env),
+        health_url=f"http://{host}:{port}/healthz",
+        inherit_env=inherit_env,
+    )
+
+
+def agent_worker(
+    health_port: int, env: Mapping[str, str], *, name: str = "worker", inherit_env: bool = True
+) -> Component:
+    """An agent worker; healthy once LiveKit accepted it (its health endpoint answers 200 only
+    then, and LiveKit does not hold a dispatch for a worker that registers later)."""
+    return Component(
+        name,
+        [sys.executable, "-m", "voxroom", "worker"],
+        {**env, "VOXROOM_WORKER_HTTP_PORT": str(health_port)},
+        health_url=f"http://127.0.0.1:{health_port}/",
+        # The first start on a machine assembles the offline models; later ones take seconds.
+        start_timeout_s=300.0,
+        restart=True,
+        inherit_env=inherit_env,
+    )
 
 
 def livekit_redis(redis_url: str) -> dict[str, str]:

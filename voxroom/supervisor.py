@@ -5,51 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlparse
-
-from redis import Redis
 
 from api.bootstrap import create_project_key, has_projects
 from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
-from voxroom.launcher import livekit_redis_env
+from voxroom import launcher
+from voxroom.launcher import Component, Launcher
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
-INSTALL_HINT = {
-    "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make run`",
-    "livekit-server": (
-        "install Go and run `make run` (it builds livekit-server v1.13.5 with go install), "
-        "or put a livekit-server binary on PATH"
-    ),
-    "livekit-sip": "run `make sip` (needs Go, libopus-dev, libopusfile-dev, libsoxr-dev)",
-}
-
-
-class SupervisorError(Exception):
-    """A component could not be found or started; the message says what to do."""
-
-
-@dataclass
-class Child:
-    name: str
-    argv: list[str]
-    healthy: Callable[[], bool]
-    env: dict[str, str] = field(default_factory=dict)
-    start_timeout_s: float = 60.0
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
 
 
 def ensure_secrets(state_dir: Path) -> None:
@@ -62,139 +32,44 @@ def ensure_secrets(state_dir: Path) -> None:
         handle.write(f"LIVEKIT_API_SECRET={secrets.token_urlsafe(36)}\n")
 
 
-def find_binary(name: str, bin_dir: Path) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(bin_dir))
-    if found is None:
-        raise SupervisorError(f"{name} was not found: {INSTALL_HINT[name]}.")
-    return found
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - fixed local URL
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _redis_ok(url: str) -> bool:
-    try:
-        return bool(Redis.from_url(url, socket_timeout=1).ping())
-    except OSError:
-        return False
-    except Exception:
-        return False
+def components(settings: ApiSettings, *, with_worker: bool = True) -> list[Component]:
+    """The platform as `voxroom up` runs it, in start order."""
+    secret = settings.require_livekit_secret()
+    shared_env = {
+        "LIVEKIT_URL": settings.livekit_url,
+        "LIVEKIT_API_KEY": settings.livekit_api_key,
+        "LIVEKIT_API_SECRET": secret,
+        "REDIS_URL": settings.redis_url,
+    }
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    platform = [
+        launcher.redis_server(
+            launcher.find_binary("redis-server", settings.bin_dir),
+            urlparse(settings.redis_url).port or 6379,
+            settings.state_dir,
+            persist=True,
+        ),
+        launcher.livekit_server(
+            launcher.find_binary("livekit-server", settings.bin_dir),
+            LIVEKIT_CONFIG,
+            settings.livekit_url,
+            api_key=settings.livekit_api_key,
+            api_secret=secret,
+            redis_url=settings.redis_url,
+        ),
+        launcher.control_plane(settings.api_port, shared_env, host=settings.api_host),
+    ]
+    if with_worker:
+        # Workers dial LiveKit over WebSocket.
+        worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
+        platform.append(launcher.agent_worker(WORKER_HEALTH_PORT, worker_env))
+    return platform
 
 
 class Supervisor:
-    def __init__(self, *, with_worker: bool = True, with_sip: bool = False) -> None:
+    def __init__(self, *, with_worker: bool = True) -> None:
         self.with_worker = with_worker
-        self.with_sip = with_sip
-        self.children: list[Child] = []
         self.stopping = False
-
-    def _children(self, settings: ApiSettings) -> list[Child]:
-        logs = settings.state_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        redis_url = urlparse(settings.redis_url)
-        secret = settings.require_livekit_secret()
-        shared_env = {
-            "LIVEKIT_URL": settings.livekit_url,
-            "LIVEKIT_API_KEY": settings.livekit_api_key,
-            "LIVEKIT_API_SECRET": secret,
-            "REDIS_URL": settings.redis_url,
-        }
-        voxroom = [sys.executable, "-m", "api"]
-        children = [
-            Child(
-                "redis",
-                [
-                    find_binary("redis-server", settings.bin_dir),
-                    "--bind",
-                    "127.0.0.1",
-                    "--port",
-                    str(redis_url.port or 6379),
-                    "--dir",
-                    str((settings.state_dir).resolve()),
-                    "--dbfilename",
-                    "redis.rdb",
-                    "--save",
-                    "60 1",
-                ],
-                lambda: _redis_ok(settings.redis_url),
-            ),
-            Child(
-                "livekit",
-                [find_binary("livekit-server", settings.bin_dir), "--config", str(LIVEKIT_CONFIG)],
-                lambda: _http_ok(settings.livekit_url),
-                # Same Redis as the control plane (livekit-sip and other LiveKit nodes meet there);
-                # the address in livekit.yaml is overridden by these.
-                env={
-                    "LIVEKIT_KEYS": f"{settings.livekit_api_key}: {secret}",
-                    **livekit_redis_env(settings.redis_url),
-                },
-            ),
-            Child("api", [*voxroom, "api"], lambda: _http_ok(f"{settings.api_base_url}/healthz")),
-        ]
-        if self.with_worker:
-            children.append(
-                Child(
-                    "worker",
-                    [*voxroom, "worker"],
-                    # 200 only once LiveKit accepted the worker: only then are calls routed to it.
-                    lambda: _http_ok(f"http://127.0.0.1:{WORKER_HEALTH_PORT}/"),
-                    env={
-                        "LIVEKIT_URL": settings.client_ws_url,
-                        "VOXROOM_WORKER_HTTP_PORT": str(WORKER_HEALTH_PORT),
-                    },
-                    # First start assembles the offline models; later starts take seconds.
-                    start_timeout_s=300.0,
-                )
-            )
-        for child in children:
-            # Child-specific values win over the shared ones (the worker's LiveKit URL is ws://).
-            child.env = {**os.environ, **shared_env, **child.env}
-            child.log_path = logs / f"{child.name}.log"
-        return children
-
-    def _start(self, child: Child) -> None:
-        timeout_s = child.start_timeout_s
-        log_path = child.log_path or Path(os.devnull)
-        log = log_path.open("ab")
-        print(f"  starting {child.name} ...", flush=True)
-        # Own session: the terminal's Ctrl-C reaches only us, and we stop children in order.
-        child.process = subprocess.Popen(  # noqa: S603 - argv built from found binaries
-            child.argv, env=child.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.children.append(child)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and not self.stopping:
-            if child.process.poll() is not None:
-                raise SupervisorError(
-                    f"{child.name} exited with code {child.process.returncode}; "
-                    f"see {log_path}:\n{_tail(log_path)}"
-                )
-            if child.healthy():
-                return
-            time.sleep(0.3)
-        if not self.stopping:
-            raise SupervisorError(
-                f"{child.name} did not become healthy in {timeout_s:.0f} s; see {child.log_path}"
-            )
-
-    def _stop_all(self) -> None:
-        for child in reversed(self.children):
-            if child.process and child.process.poll() is None:
-                child.process.terminate()
-        for child in reversed(self.children):
-            if child.process is None:
-                continue
-            try:
-                child.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait()
-        self.children.clear()
 
     def _on_signal(self, signum: int, _: FrameType | None) -> None:
         self.stopping = True
@@ -207,23 +82,31 @@ class Supervisor:
         settings = ApiSettings()
         print("Voxroom: migrating database ...", flush=True)
         upgrade(settings.database_url)
+        platform = components(settings, with_worker=self.with_worker)
+        children = Launcher(
+            settings.state_dir / "logs",
+            append_logs=True,
+            own_session=True,
+            cancelled=lambda: self.stopping,
+        )
         try:
-            for child in self._children(settings):
-                self._start(child)
+            for component in platform:
+                print(f"  starting {component.name} ...", flush=True)
+                children.start(component)
                 if self.stopping:
                     return 0
             self._first_run(settings)
             self._print_urls(settings)
             while not self.stopping:
-                for child in self.children:
-                    if child.process is not None and child.process.poll() is not None:
+                for child in children.running:
+                    if child.process.poll() is not None:
                         print(f"{child.name} exited unexpectedly; see {child.log_path}", flush=True)
                         return 1
                 time.sleep(0.5)
             return 0
         finally:
             print("Voxroom: stopping ...", flush=True)
-            self._stop_all()
+            children.stop_all()
             print("Voxroom: stopped.", flush=True)
 
     def _first_run(self, settings: ApiSettings) -> None:
@@ -250,10 +133,3 @@ class Supervisor:
             "Press Ctrl-C to stop.",
             flush=True,
         )
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""

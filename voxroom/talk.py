@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from api.voice_client import SAMPLE_RATE, Caller, read_wav, write_wav
+from voxroom.voice_client import SAMPLE_RATE, Caller, read_wav, write_wav
 
 
 async def talk(
