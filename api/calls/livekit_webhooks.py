@@ -1,4 +1,5 @@
-"""LiveKit's webhooks: verified, acted on once per event id, and treated as hints.
+"""LiveKit's webhooks: verified (JWT signed with our API secret, carrying the body's
+SHA-256), stored once per event id as our events, and otherwise treated as hints.
 
 A webhook only schedules a check of its room (see `reconciler`): LiveKit delivers best effort
 and out of order, so the Room API decides what is true.
@@ -13,13 +14,12 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from livekit import api as lk
 
+from api.calls.livekit_events import record_livekit_event
 from api.calls.reconciler import schedule_room_check
 from api.errors import Unauthorized
 from api.resources import Resources
 
 logger = logging.getLogger(__name__)
-
-_WEBHOOK_SEEN_TTL_S = 24 * 3600
 
 
 class LiveKitWebhookController(Controller):
@@ -41,8 +41,7 @@ class LiveKitWebhookController(Controller):
         except Exception as exc:
             raise Unauthorized("Invalid LiveKit webhook signature") from exc
         # LiveKit retries deliveries: act on each event id once.
-        first = await resources.redis.set(f"vx:lkwh:{event.id}", 1, nx=True, ex=_WEBHOOK_SEEN_TTL_S)
-        if not first:
+        if not await record_livekit_event(resources, event):
             return {"duplicate": True}
         agent_left = (
             event.event == "participant_left"
