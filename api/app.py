@@ -17,6 +17,8 @@ from api.calls.reconciler import reconcile
 from api.db import create_engine, session_factory
 from api.deps import DEPENDENCIES
 from api.error_handlers import EXCEPTION_HANDLERS
+from api.events.controllers import monitor
+from api.events.monitor import MonitorHub
 from api.events.relay import EventRelay
 from api.health.controllers import HealthController
 from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
@@ -67,6 +69,9 @@ def create_app(settings: ApiSettings) -> Litestar:
         relay = EventRelay(resources.sessions, redis)
         jobs = PeriodicJobs()
         jobs.start("event-relay", relay.run_pass, 0)
+        monitor_hub = MonitorHub(redis)
+        app.state.monitor_hub = monitor_hub
+        jobs.start("monitor-hub", monitor_hub.run_pass, 0)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start(
             "kb-url-refresh",
@@ -77,6 +82,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             yield
         finally:
             await jobs.stop()
+            await monitor_hub.aclose()
             await fetcher.aclose()
             await livekit.aclose()
             await resources.limiter.aclose()
@@ -106,6 +112,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             WorkerReportController,
             WorkerKnowledgeController,
             LiveKitWebhookController,
+            monitor,
             public_api,
         ],
         dependencies=DEPENDENCIES,
