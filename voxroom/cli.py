@@ -26,11 +26,24 @@ def up(
     sip: Annotated[
         bool, typer.Option("--sip", help="Also start livekit-sip (not available yet).")
     ] = False,
-    worker: Annotated[bool, typer.Option(help="Start the agent worker.")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Agent worker processes (0: none). Default: one per two cores, at least one.",
+            show_default=False,
+        ),
+    ] = None,
+    worker_port: Annotated[
+        int,
+        typer.Option(min=1, max=65535, help="Health port of the first worker; then +1 each."),
+    ] = 8081,
 ) -> None:
-    """Start every component, wait until healthy, and stop them all on Ctrl-C."""
+    """Start every component, wait until healthy, restart a crashed worker, and stop them all
+    on Ctrl-C."""
     from voxroom.launcher import LaunchError
-    from voxroom.supervisor import Supervisor
+    from voxroom.supervisor import Supervisor, default_workers
 
     if sip:
         typer.secho(
@@ -40,7 +53,8 @@ def up(
         )
         raise typer.Exit(2)
     try:
-        raise typer.Exit(Supervisor(with_worker=worker).run())
+        count = default_workers() if workers is None else workers
+        raise typer.Exit(Supervisor(workers=count, worker_port=worker_port).run())
     except LaunchError as exc:
         typer.secho(f"voxroom up: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc

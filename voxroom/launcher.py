@@ -107,19 +107,13 @@ def tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def start(
-    component: Component,
-    log_path: Path,
-    *,
-    append_log: bool = False,
-    own_session: bool = False,
-    cancelled: Callable[[], bool] = lambda: False,
+def spawn(
+    component: Component, log_path: Path, *, append_log: bool = False, own_session: bool = False
 ) -> Running:
-    """Start `component` with its output in `log_path` and wait until it is healthy.
+    """Start `component` with its output in `log_path`, without waiting for it.
 
     `own_session` puts the child in its own session, so a terminal's Ctrl-C reaches only the
-    launcher, which then stops children in order. Stops the child and raises LaunchError if it
-    exits or stays unhealthy; returns early, unhealthy, once `cancelled()` is true.
+    launcher, which then stops children in order.
     """
     env = {**os.environ, **component.env} if component.inherit_env else dict(component.env)
     with log_path.open("ab" if append_log else "wb") as log:
@@ -130,7 +124,23 @@ def start(
             env=env,
             start_new_session=own_session,
         )
-    running = Running(component, process, log_path)
+    return Running(component, process, log_path)
+
+
+def start(
+    component: Component,
+    log_path: Path,
+    *,
+    append_log: bool = False,
+    own_session: bool = False,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Running:
+    """Start `component` and wait until it is healthy.
+
+    Stops the child and raises LaunchError if it exits or stays unhealthy; returns early,
+    unhealthy, once `cancelled()` is true.
+    """
+    running = spawn(component, log_path, append_log=append_log, own_session=own_session)
     try:
         wait_healthy(running, cancelled)
     except BaseException:
@@ -199,15 +209,12 @@ class Launcher:
         self.running.append(running)
         return running
 
-    def restart(self, running: Running) -> Running:
-        """Start a crashed component again in its place (its log continues)."""
+    def respawn(self, running: Running) -> Running:
+        """Start an exited component again in its place, its log continuing; returns at once
+        (poll `component.healthy()` to know when it serves again)."""
         stop(running)
-        fresh = start(
-            running.component,
-            running.log_path,
-            append_log=True,
-            own_session=self._own_session,
-            cancelled=self._cancelled,
+        fresh = spawn(
+            running.component, running.log_path, append_log=True, own_session=self._own_session
         )
         self.running[self.running.index(running)] = fresh
         return fresh

@@ -1,4 +1,10 @@
-"""`voxroom up`: start every component as a child, wait for health, stop all cleanly."""
+"""`voxroom up`: start every component as a child, wait for health, keep them running, stop
+all cleanly.
+
+A crashed worker is restarted with backoff (1, 2, 4, 8 s) and the platform keeps serving; only
+Ctrl-C/SIGTERM, an essential component's exit (Redis, LiveKit, the API), or a child that keeps
+crashing (CRASH_LIMIT exits within CRASH_WINDOW_S) stops everything.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import os
 import secrets
 import signal
 import time
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlparse
@@ -16,10 +24,20 @@ from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
 from voxroom import launcher
-from voxroom.launcher import Component, Launcher
+from voxroom.launcher import Component, Launcher, Running
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
+"""The first worker's health port; the next workers take the following ports."""
+CRASH_LIMIT = 5
+CRASH_WINDOW_S = 60.0
+BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+
+
+def default_workers() -> int:
+    """One worker per two cores, at least one: each worker process runs its own copy of the
+    offline models and every call's audio path, which need a core between them."""
+    return max(1, (os.cpu_count() or 1) // 2)
 
 
 def ensure_secrets(state_dir: Path) -> None:
@@ -32,7 +50,9 @@ def ensure_secrets(state_dir: Path) -> None:
         handle.write(f"LIVEKIT_API_SECRET={secrets.token_urlsafe(36)}\n")
 
 
-def components(settings: ApiSettings, *, with_worker: bool = True) -> list[Component]:
+def components(
+    settings: ApiSettings, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT
+) -> list[Component]:
     """The platform as `voxroom up` runs it, in start order."""
     secret = settings.require_livekit_secret()
     shared_env = {
@@ -59,16 +79,28 @@ def components(settings: ApiSettings, *, with_worker: bool = True) -> list[Compo
         ),
         launcher.control_plane(settings.api_port, shared_env, host=settings.api_host),
     ]
-    if with_worker:
-        # Workers dial LiveKit over WebSocket.
-        worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
-        platform.append(launcher.agent_worker(WORKER_HEALTH_PORT, worker_env))
+    # Workers dial LiveKit over WebSocket.
+    worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
+    platform += [
+        launcher.agent_worker(worker_port + index, worker_env, name=f"worker-{index + 1}")
+        for index in range(workers)
+    ]
     return platform
 
 
+@dataclass
+class Watch:
+    """What the supervisor knows of one child between polls."""
+
+    crashes: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
+    recovering_until: float | None = None
+
+
 class Supervisor:
-    def __init__(self, *, with_worker: bool = True) -> None:
-        self.with_worker = with_worker
+    def __init__(self, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT) -> None:
+        self.workers = workers
+        self.worker_port = worker_port
         self.stopping = False
 
     def _on_signal(self, signum: int, _: FrameType | None) -> None:
@@ -82,7 +114,7 @@ class Supervisor:
         settings = ApiSettings()
         print("Voxroom: migrating database ...", flush=True)
         upgrade(settings.database_url)
-        platform = components(settings, with_worker=self.with_worker)
+        platform = components(settings, workers=self.workers, worker_port=self.worker_port)
         children = Launcher(
             settings.state_dir / "logs",
             append_logs=True,
@@ -97,17 +129,64 @@ class Supervisor:
                     return 0
             self._first_run(settings)
             self._print_urls(settings)
-            while not self.stopping:
-                for child in children.running:
-                    if child.process.poll() is not None:
-                        print(f"{child.name} exited unexpectedly; see {child.log_path}", flush=True)
-                        return 1
-                time.sleep(0.5)
-            return 0
+            return self._watch(children)
         finally:
             print("Voxroom: stopping ...", flush=True)
             children.stop_all()
             print("Voxroom: stopped.", flush=True)
+
+    def _watch(self, children: Launcher) -> int:
+        """Keep children running until a signal; 1 if the platform cannot go on."""
+        watches = {child.name: Watch() for child in children.running}
+        while not self.stopping:
+            now = time.monotonic()
+            for child in list(children.running):
+                if not self._check(children, child, watches[child.name], now):
+                    return 1
+            time.sleep(0.5)
+        return 0
+
+    def _check(self, children: Launcher, child: Running, watch: Watch, now: float) -> bool:
+        """Restart `child` if it is due; notice if it crashed or came back. False: give up."""
+        if watch.restart_at is not None:
+            if now >= watch.restart_at:
+                watch.restart_at = None
+                children.respawn(child)
+                watch.recovering_until = now + child.component.start_timeout_s
+            return True
+        if child.process.poll() is None:
+            if watch.recovering_until is not None:
+                if child.component.healthy():
+                    watch.recovering_until = None
+                    say(f"{child.name} is running again.")
+                elif now > watch.recovering_until:
+                    say(f"{child.name} did not become healthy after its restart.")
+                    child.process.kill()
+            return True
+        watch.recovering_until = None
+        code = child.process.returncode
+        if not child.component.restart:
+            say(
+                f"{child.name} exited (code {code}); Voxroom cannot run without it. "
+                f"See {child.log_path}"
+            )
+            return False
+        watch.crashes.append(now)
+        while watch.crashes and now - watch.crashes[0] > CRASH_WINDOW_S:
+            watch.crashes.popleft()
+        if len(watch.crashes) >= CRASH_LIMIT:
+            say(
+                f"{child.name} crashed {len(watch.crashes)} times in {CRASH_WINDOW_S:.0f} s; "
+                f"giving up. See {child.log_path}"
+            )
+            return False
+        delay = BACKOFF_S[min(len(watch.crashes), len(BACKOFF_S)) - 1]
+        say(
+            f"{child.name} exited (code {code}); restarting it in {delay:.0f} s. "
+            f"See {child.log_path}"
+        )
+        watch.restart_at = now + delay
+        return True
 
     def _first_run(self, settings: ApiSettings) -> None:
         if asyncio.run(has_projects(settings.database_url)):
@@ -133,3 +212,7 @@ class Supervisor:
             "Press Ctrl-C to stop.",
             flush=True,
         )
+
+
+def say(message: str) -> None:
+    print(f"Voxroom: {message}", flush=True)
