@@ -12,7 +12,7 @@ import logging
 import time
 
 from livekit import api as lk
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.calls.dispatch import check_due_dispatches
 from api.errors import ApiError
@@ -25,7 +25,10 @@ logger = logging.getLogger(__name__)
 
 _DUE = "vx:reconcile"
 _NO_SHOW_DUE = "vx:noshow"
+_SWEEP_LOCK = "vx:sweep"
 GRACE_S = 5.0
+SWEEP_S = 30.0
+"""How often live rooms are checked without a webhook asking (LiveKit drops webhooks)."""
 
 
 async def schedule_room_check(resources: Resources, room_name: str) -> None:
@@ -94,11 +97,33 @@ async def check_no_shows(resources: Resources) -> int:
     return failed
 
 
+async def sweep_live_rooms(resources: Resources) -> int:
+    """Schedule a check of every room with a session a worker has reported on, once per
+    SWEEP_S across all replicas: covers the agent-left and room-finished webhooks LiveKit
+    dropped. (Sessions no worker ever reported on are the dispatch check's.)"""
+    if not await resources.redis.set(_SWEEP_LOCK, 1, nx=True, ex=int(SWEEP_S)):
+        return 0
+    statement = (
+        select(CallSession.room_name)
+        .where(
+            CallSession.status == "active",
+            col(CallSession.id).in_(select(SessionEvent.session_id)),
+        )
+        .distinct()
+    )
+    async with resources.sessions() as session:
+        rooms = list((await session.exec(statement)).all())
+    for room_name in rooms:
+        await schedule_room_check(resources, room_name)
+    return len(rooms)
+
+
 async def reconcile(resources: Resources) -> None:
     """One pass: re-send or fail unanswered dispatches, fail no-shows, close sessions whose
     agent is gone."""
     await check_due_dispatches(resources)
     await check_no_shows(resources)
+    await sweep_live_rooms(resources)
     closed = await check_due_rooms(resources)
     if closed:
         logger.info("closed abandoned sessions", extra={"count": closed})

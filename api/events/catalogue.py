@@ -70,12 +70,13 @@ def channels_of(room_name: str | None, session_id: str | None) -> list[str]:
     """The monitor channels an event belongs to (internal names: full room names).
 
     Every event that concerns a room is on `rooms` and on its room's channel; one that
-    concerns a session is also on the session's channel. Sorted, so that transactions take
-    the channels' counters in one order and never deadlock on each other.
+    concerns a session is also on the session's channel. Listed in the order transactions
+    take the channels' counters: the project's `rooms` first, so two transactions of one
+    project queue there before holding any other counter, and never deadlock.
     """
     channels: list[str] = []
     if room_name:
         channels += [ROOMS_CHANNEL, room_channel(room_name)]
     if session_id:
         channels.append(session_channel(session_id))
-    return sorted(channels)
+    return channels

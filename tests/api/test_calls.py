@@ -1,14 +1,17 @@
-"""The call lifecycle: a call started for a caller who never joins fails as a no-show."""
+"""The call lifecycle: no-shows fail, and a vanished agent is found even without webhooks."""
 
 import asyncio
 from datetime import timedelta
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
+from api.calls.reconciler import sweep_live_rooms
 from api.sessions.tokens import issue_report_token
 from tests.api.test_events_catalogue import events_of
+from tests.services import served
 
 pytestmark = pytest.mark.integration
 
@@ -68,3 +71,25 @@ async def test_a_caller_the_worker_saw_join_is_not_a_no_show(quick_no_show, make
         assert reported.status_code == 200
         session = await wait_for_end(client, key.headers, session_id, attempts=12)
     assert session["status"] == "active"
+
+
+async def test_a_vanished_agent_is_found_without_any_webhook(settings, make_key, livekit):
+    key = await make_key("dropped-webhook")
+    app = create_app(settings)
+    async with served(app) as base, httpx.AsyncClient(base_url=base) as client:
+        session_id = await start_call(client, key.headers, "dropped")
+        report_token = issue_report_token(
+            livekit.api_secret, session_id, key.project_id, timedelta(minutes=5)
+        )
+        # The worker reported, then died; LiveKit's participant_left webhook never came.
+        await client.post(
+            f"/internal/v1/sessions/{session_id}/events",
+            json={"events": [{"type": "session_started", "event_id": "s"}]},
+            headers={"Authorization": f"Bearer {report_token}"},
+        )
+        resources = app.state.resources
+        await resources.redis.delete("vx:sweep")  # the periodic sweep's turn, now
+        assert await sweep_live_rooms(resources) == 1
+        session = await wait_for_end(client, key.headers, session_id, attempts=60)
+    assert session["status"] == "failed"
+    assert session["end_reason"] == "agent_error"
