@@ -10,7 +10,7 @@ from livekit import api as lk
 from redis.asyncio import Redis
 
 from api.agents.controllers import AgentController
-from api.auth import add_rate_limit_headers, authenticate_request
+from api.auth import add_rate_limit_headers
 from api.background import PeriodicJobs
 from api.calls.livekit_webhooks import LiveKitWebhookController
 from api.calls.reconciler import reconcile
@@ -36,6 +36,11 @@ from api.settings import ApiSettings
 from api.telephony.controllers import SipPhoneLineController, SipTrunkController
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
+from api.usage.controllers import UsageController
+from api.usage.hooks import METER_STATE, before_public_request
+from api.usage.meter import ApiCallMeter
+from api.webhooks.controllers import WORKER_STATE, WebhookController
+from api.webhooks.delivery import DeliveryWorker
 from kb import Embedder, KnowledgeStore, UrlFetcher
 
 API_PREFIX = "/api/v1"
@@ -67,11 +72,18 @@ def create_app(settings: ApiSettings) -> Litestar:
         )
         app.state.resources = resources
         relay = EventRelay(resources.sessions, redis)
+        webhooks = DeliveryWorker(resources.sessions, settings.webhooks)
+        relay.subscribe(webhooks.on_events)
+        meter = ApiCallMeter(resources.sessions)
+        setattr(app.state, WORKER_STATE, webhooks)
+        setattr(app.state, METER_STATE, meter)
         jobs = PeriodicJobs()
         jobs.start("event-relay", relay.run_pass, 0)
         monitor_hub = MonitorHub(redis)
         app.state.monitor_hub = monitor_hub
         jobs.start("monitor-hub", monitor_hub.run_pass, 0)
+        jobs.start("webhook-delivery", webhooks.run_pass, 0)
+        jobs.start("usage-meter", meter.flush, settings.usage.meter_flush_s)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start(
             "kb-url-refresh",
@@ -83,6 +95,8 @@ def create_app(settings: ApiSettings) -> Litestar:
         finally:
             await jobs.stop()
             await monitor_hub.aclose()
+            await webhooks.aclose()
+            await meter.flush()
             await fetcher.aclose()
             await livekit.aclose()
             await resources.limiter.aclose()
@@ -102,8 +116,10 @@ def create_app(settings: ApiSettings) -> Litestar:
             KnowledgeSearchController,
             SipTrunkController,
             SipPhoneLineController,
+            WebhookController,
+            UsageController,
         ],
-        before_request=authenticate_request,
+        before_request=before_public_request,
         security=SECURITY,
     )
     app = Litestar(

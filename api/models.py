@@ -5,9 +5,12 @@ from api.events.models import Event, EventChannel
 from api.projects.models import ApiKey, Project
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.telephony.models import SipPhoneLine, SipTrunk
+from api.usage.models import ApiCallCount
+from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AgentConfig",
+    "ApiCallCount",
     "ApiKey",
     "CallSession",
     "Event",
@@ -17,4 +20,7 @@ __all__ = [
     "SipPhoneLine",
     "SipTrunk",
     "TranscriptEntry",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

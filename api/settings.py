@@ -8,6 +8,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_worker.settings import WorkerSettings
+from api.usage.settings import UsageSettings
+from api.webhooks.settings import WebhookSettings
 from kb.settings import KbSettings
 
 STATE_DIR = Path(".voxroom")
@@ -80,6 +82,10 @@ class ApiSettings(BaseSettings):
     agents: WorkerSettings = Field(default_factory=WorkerSettings)
     """Provider settings for text chat with agents (the same variables the worker reads)."""
     """Knowledge-base limits, read from `VOXROOM_KB_*`."""
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    """Outgoing webhooks: retry schedule, timeouts, URL allowlist (`VOXROOM_WEBHOOK_*`)."""
+    usage: UsageSettings = Field(default_factory=UsageSettings)
+    """Price table and plan quotas (`VOXROOM_USAGE_*`)."""
     url_refresh_check_s: float = 60.0
     dispatch_check_s: float = 20.0
     """How long an agent has to join a dispatched call before it is dispatched again."""

@@ -24,6 +24,7 @@ from api.knowledge.services import KnowledgeService
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
+from api.usage.quota import quota
 
 
 class AgentController(Controller):
@@ -47,7 +48,7 @@ class AgentController(Controller):
         )
         return AgentList(**page_body("agents", agents, total, paging))
 
-    @post(operation_id="createAgent", opt=WRITE)
+    @post(operation_id="createAgent", opt=WRITE | quota("agents"))
     async def create_agent(
         self,
         data: JSONBody[AgentCreate],

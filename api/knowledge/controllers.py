@@ -28,6 +28,7 @@ from api.knowledge.services import KnowledgeService, chunk_read
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
+from api.usage.quota import quota
 
 # Multipart framing around a file at the 10 MB document limit.
 _UPLOAD_BODY_LIMIT = 11 * 1024 * 1024
@@ -50,7 +51,7 @@ class KnowledgeBaseController(Controller):
         "knowledge": Provide(provide_knowledge, sync_to_thread=False),
     }
 
-    @post(operation_id="createKnowledgeBase", opt=WRITE)
+    @post(operation_id="createKnowledgeBase", opt=WRITE | quota("knowledge_bases"))
     async def create(
         self,
         data: JSONBody[KnowledgeBaseCreate],

@@ -25,6 +25,7 @@ from api.sessions.schemas import (
     TranscriptLine,
 )
 from api.sessions.services import SessionService, session_read
+from api.usage.quota import quota
 
 
 class SessionController(Controller):
@@ -55,7 +56,7 @@ class SessionController(Controller):
         )
         return SessionList(**page_body("sessions", sessions, total, paging))
 
-    @post(operation_id="createSession", opt=WRITE)
+    @post(operation_id="createSession", opt=WRITE | quota("concurrent_sessions"))
     async def create_session(
         self,
         data: JSONBody[SessionCreate],

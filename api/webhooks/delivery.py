@@ -1,0 +1,329 @@
+"""The delivery worker: claims due deliveries, sends them signed, records every attempt.
+
+Safe with several replicas: a replica claims rows by stamping a lease on them in one UPDATE
+that only matches unleased (or expired) rows, so no two replicas send the same attempt; a
+replica killed mid-flight leaves leases that expire, and the rows are sent again (at least
+once: receivers deduplicate on `webhook-id`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpcore
+import httpx
+from sqlalchemy import event as sa_event
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.db import utcnow
+from api.events.outbox import EventRecord
+from api.ids import new_id
+from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.webhooks.services import enqueue_events
+from api.webhooks.settings import WebhookSettings
+from api.webhooks.signing import signed_headers
+from kb.errors import KbError
+from kb.fetch import GuardedNetworkBackend
+from kb.netguard import check_url
+
+logger = logging.getLogger(__name__)
+
+_USER_AGENT = "Voxroom-Webhooks/1.0"
+
+
+class DeliveryTransport(httpx.AsyncHTTPTransport):
+    """httpx transport whose connections go through the knowledge fetcher's SSRF-vetting
+    network backend (the address actually connected to is checked), never through a proxy."""
+
+    def __init__(self, allowlist: list[str], max_connections: int) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            network_backend=GuardedNetworkBackend(allowlist),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery_id: str
+    endpoint_id: str
+    lease_token: str
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: float
+    error: str | None
+    retry_after_s: float | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - utcnow()).total_seconds())
+
+
+class DeliveryWorker:
+    """One per control-plane process, subscribed to the event relay; `run_pass` is its job."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: WebhookSettings
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.client = httpx.AsyncClient(
+            transport=DeliveryTransport(list(settings.url_allowlist), settings.max_in_flight),
+            follow_redirects=False,
+            headers={"user-agent": _USER_AGENT},
+            trust_env=False,
+        )
+        self._wake = asyncio.Event()
+        self._recorder: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
+
+    def wake(self) -> None:
+        """Look for due deliveries now (called after new ones were committed)."""
+        self._wake.set()
+
+    async def on_events(self, session: AsyncSession, events: Sequence[EventRecord]) -> None:
+        """The relay's subscriber: queue the batch's deliveries in the relay's transaction,
+        and look for them as soon as that transaction commits."""
+        if await enqueue_events(session, [event.body() for event in events]):
+            sa_event.listen(session.sync_session, "after_commit", self._woken, once=True)
+
+    def _woken(self, _: Session) -> None:
+        self.wake()
+
+    async def run_pass(self) -> None:
+        """Claim and start every due delivery there is room for, then wait for a wake-up or
+        the poll interval. Run as a periodic job with interval 0: the waiting happens here."""
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+        self._wake.clear()
+        while True:
+            room = min(self.settings.max_in_flight - len(self._in_flight), self.settings.batch_size)
+            if room <= 0 or await self._claim_and_send(room) < room:
+                break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+
+    async def aclose(self) -> None:
+        """After the job stopped: let attempts in flight finish and be recorded, then close."""
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=self.settings.timeout_s + 1)
+        for task in self._in_flight:
+            task.cancel()
+        if self._recorder is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outcomes.join(), 10)
+            self._recorder.cancel()
+            await asyncio.gather(self._recorder, return_exceptions=True)
+        await self.client.aclose()
+
+    async def _claim(self, limit: int) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
+        now = utcnow()
+        token = new_id("lease")
+        free = or_(
+            col(WebhookDelivery.lease_until).is_(None), col(WebhookDelivery.lease_until) < now
+        )
+        due = (
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+            .where(
+                WebhookDelivery.status == "pending",
+                col(WebhookDelivery.next_attempt_at) <= now,
+                free,
+                col(WebhookEndpoint.active),
+            )
+            .order_by(col(WebhookDelivery.next_attempt_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=WebhookDelivery)
+        )
+        async with self.sessions() as session:
+            # The lease condition is repeated outside the sub-select: a replica whose UPDATE
+            # waited on a row another replica just leased re-checks it and skips it.
+            claim = (
+                update(WebhookDelivery)
+                .where(col(WebhookDelivery.id).in_(due.scalar_subquery()), free)
+                .where(col(WebhookDelivery.status) == "pending")
+                .values(
+                    lease_until=now + timedelta(seconds=self.settings.lease_s), lease_token=token
+                )
+                .execution_options(synchronize_session=False)
+            )
+            result = await session.exec(claim)
+            await session.commit()
+            if not result.rowcount:
+                return []
+            rows = await session.exec(
+                select(WebhookDelivery, WebhookEndpoint)
+                .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+                .where(WebhookDelivery.lease_token == token)
+            )
+            return [(delivery, endpoint) for delivery, endpoint in rows.all()]
+
+    async def _claim_and_send(self, limit: int) -> int:
+        claimed = await self._claim(limit)
+        for delivery, endpoint in claimed:
+            task = asyncio.create_task(self._send(delivery, endpoint))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return len(claimed)
+
+    def _secrets(self, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+        in_use = [endpoint.secret]
+        expires = endpoint.previous_secret_expires_at
+        if endpoint.previous_secret and expires is not None and expires > now:
+            in_use.append(endpoint.previous_secret)
+        return in_use
+
+    async def _send(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> None:
+        attempted_at = utcnow()
+        body = delivery.body.encode()
+        headers = signed_headers(
+            self._secrets(endpoint, attempted_at), delivery.event_id, int(time.time()), body
+        )
+        status_code: int | None = None
+        retry_after: float | None = None
+        error: str | None = None
+        started = time.perf_counter()
+        try:
+            check_url(endpoint.url, list(self.settings.url_allowlist))
+            async with asyncio.timeout(self.settings.timeout_s):
+                # Streamed and never read: a receiver's answer body is not our business.
+                async with self.client.stream(
+                    "POST", endpoint.url, content=body, headers=headers
+                ) as response:
+                    status_code = response.status_code
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+        except TimeoutError:
+            error = f"no response within {self.settings.timeout_s:g} s"
+        except KbError as exc:
+            error = f"refused target: {exc.message}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        except Exception as exc:
+            logger.exception("webhook attempt failed unexpectedly")
+            error = f"{type(exc).__name__}"
+        if status_code is not None and 300 <= status_code < 400:
+            error = "redirects are not followed"
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        await self._outcomes.put(
+            Outcome(
+                delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
+                lease_token=delivery.lease_token or "",
+                attempted_at=attempted_at,
+                status_code=status_code,
+                duration_ms=duration_ms,
+                error=error,
+                retry_after_s=retry_after,
+            )
+        )
+
+    async def _record_loop(self) -> None:
+        """Write outcomes in batches: one transaction for all that finished meanwhile."""
+        while True:
+            batch = [await self._outcomes.get()]
+            while not self._outcomes.empty() and len(batch) < 500:
+                batch.append(self._outcomes.get_nowait())
+            try:
+                await self._record(batch)
+            except Exception:
+                # The leases expire and these deliveries are attempted again.
+                logger.exception("recording webhook attempts failed")
+            finally:
+                for _ in batch:
+                    self._outcomes.task_done()
+
+    def _next_delay(self, attempts: int, retry_after_s: float | None) -> float | None:
+        schedule = self.settings.retry_schedule_s
+        if attempts >= len(schedule):
+            return None
+        delay = schedule[attempts] * self.settings.retry_scale
+        if retry_after_s is not None:
+            delay = max(delay, min(retry_after_s, self.settings.max_retry_after_s))
+        return delay
+
+    async def _record(self, batch: list[Outcome]) -> None:
+        async with self.sessions() as session:
+            for outcome in batch:
+                delivery = await session.get(WebhookDelivery, outcome.delivery_id)
+                endpoint = await session.get(WebhookEndpoint, outcome.endpoint_id)
+                if delivery is None or endpoint is None:
+                    continue  # the endpoint was deleted meanwhile
+                self._apply(session, delivery, endpoint, outcome)
+            await session.commit()
+
+    def _apply(
+        self,
+        session: AsyncSession,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint,
+        outcome: Outcome,
+    ) -> None:
+        now = utcnow()
+        attempt = WebhookAttempt(
+            delivery_id=delivery.id,
+            attempted_at=outcome.attempted_at,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+        )
+        session.add(attempt)
+        if delivery.lease_token != outcome.lease_token and not outcome.succeeded:
+            return  # our lease ran out and another claimer owns the row now
+        delivery.attempts += 1
+        delivery.last_status_code = outcome.status_code
+        delivery.lease_until = None
+        delivery.lease_token = None
+        if outcome.succeeded:
+            delivery.status = "succeeded"
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            endpoint.failing_since = None
+        elif outcome.status_code == 410:
+            delivery.status = "failed"
+            delivery.next_attempt_at = None
+            endpoint.active = False
+            endpoint.disabled_reason = "gone"
+        else:
+            delay = self._next_delay(delivery.attempts, outcome.retry_after_s)
+            if delay is None:
+                delivery.status = "failed"
+                delivery.next_attempt_at = None
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=delay)
+                attempt.next_retry_at = delivery.next_attempt_at
+            endpoint.failing_since = endpoint.failing_since or outcome.attempted_at
+            failing_for = (now - endpoint.failing_since).total_seconds()
+            if failing_for >= self.settings.disable_after_s and endpoint.active:
+                endpoint.active = False
+                endpoint.disabled_reason = "failing"
+                logger.warning("webhook endpoint disabled", extra={"webhook_id": endpoint.id})
+        endpoint.updated_at = now
+        session.add_all([delivery, endpoint])
