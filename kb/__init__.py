@@ -10,11 +10,12 @@ from kb.ingest import IngestProgress
 from kb.schema import create_kb_schema, drop_kb_schema
 from kb.search import SearchHit, SearchMode
 from kb.settings import KbSettings
-from kb.store import KnowledgeStore
+from kb.store import KbChange, KnowledgeStore
 
 __all__ = [
     "Embedder",
     "IngestProgress",
+    "KbChange",
     "KbError",
     "KbSettings",
     "KnowledgeStore",

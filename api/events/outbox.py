@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import utcnow
 from api.events.catalogue import ROOMS_CHANNEL, channels_of
@@ -77,7 +77,10 @@ async def _next_seq(session: AsyncSession, project_id: str, channel: str) -> int
         )
         .returning(col(EventChannel.last_seq))
     )
-    return int((await session.exec(statement)).scalar_one())
+    # Through the session's connection: the same transaction, on SQLAlchemy's and SQLModel's
+    # sessions alike (kb's store uses the former).
+    connection = await session.connection()
+    return int((await connection.execute(statement)).scalar_one())
 
 
 async def record(

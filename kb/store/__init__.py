@@ -7,6 +7,7 @@ that tells every replica's vector cache to reload. The methods live in one modul
 """
 
 from kb.store.bases import KnowledgeBaseMethods
+from kb.store.changes import ChangeListener, KbChange
 from kb.store.chunks import MAX_CHUNK_CHARS, ChunkMethods
 from kb.store.documents import DueDocument, IngestionMethods
 from kb.store.searching import SearchMethods
@@ -16,4 +17,4 @@ class KnowledgeStore(KnowledgeBaseMethods, IngestionMethods, ChunkMethods, Searc
     """Create once per application (in the lifespan) with the app's engine and embedder."""
 
 
-__all__ = ["MAX_CHUNK_CHARS", "DueDocument", "KnowledgeStore"]
+__all__ = ["MAX_CHUNK_CHARS", "ChangeListener", "DueDocument", "KbChange", "KnowledgeStore"]

@@ -7,6 +7,7 @@ from kb.embedding import Vectors
 from kb.errors import InvalidInput
 from kb.ingest import ProgressCallback, embed_with_progress
 from kb.models import IndexingStatus, KbChunk, KbDocument, KnowledgeBase, utcnow
+from kb.store.changes import KbChange
 from kb.store.core import StoreCore, as_blob
 from kb.views import ChunkInfo, DocumentInfo, Page
 
@@ -174,4 +175,5 @@ class ChunkMethods(StoreCore):
                         .values(embedding=as_blob(vectors[start + offset]), updated_at=now)
                     )
             await self._bump(session, project_id, kb_id, now)
+            await self._notify(session, KbChange("reindexed", project_id, kb_id, len(rows)))
         return len(rows)

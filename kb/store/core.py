@@ -14,6 +14,7 @@ from kb.errors import NotFound
 from kb.fetch import UrlFetcher
 from kb.models import IndexingStatus, KbChunk, KbDocument, KnowledgeBase
 from kb.settings import KbSettings
+from kb.store.changes import ChangeListener, KbChange
 from kb.vectors import VectorIndex
 
 
@@ -24,8 +25,10 @@ class StoreCore:
         embedder: Embedder,
         settings: KbSettings,
         fetcher: UrlFetcher | None = None,
+        listener: ChangeListener | None = None,
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._listener = listener
         # A pool that hands every session the same connection cannot run two statements
         # at once (in-memory SQLite uses one).
         self._parallel_sessions = not isinstance(
@@ -39,6 +42,10 @@ class StoreCore:
             sketch_dims=settings.vector_sketch_dims,
             rescore=settings.vector_rescore_candidates,
         )
+
+    async def _notify(self, session: AsyncSession, change: KbChange) -> None:
+        if self._listener is not None:
+            await self._listener(session, change)
 
     async def _base(self, session: AsyncSession, project_id: str, kb_id: str) -> KnowledgeBase:
         base = await session.scalar(

@@ -18,6 +18,7 @@ from kb.embedding import Vectors
 from kb.errors import InvalidInput
 from kb.ingest import ProgressCallback, check_size, prepare, report
 from kb.models import DocumentStatus, KbChunk, KbDocument, SourceType, new_id, utcnow
+from kb.store.changes import KbChange
 from kb.store.core import StoreCore, as_aware, as_blob
 from kb.views import IngestResult
 
@@ -318,6 +319,16 @@ class IngestionMethods(StoreCore):
             for start in range(0, len(rows), _INSERT_BATCH):
                 await session.execute(insert(KbChunk), rows[start : start + _INSERT_BATCH])
             await self._bump(session, project_id, kb_id, now)
+            change = KbChange(
+                "document_stored",
+                project_id,
+                kb_id,
+                len(chunks),
+                document_id=doc.id,
+                source_name=source_name,
+                source_type=source_type.value,
+            )
+            await self._notify(session, change)
             return doc.id
 
     async def _touch_fetched(self, doc: KbDocument, refresh_interval_s: int | None) -> None:

@@ -109,3 +109,28 @@ async def test_an_external_session_writes_its_events(client, admin, settings):
     events = await events_of(settings.database_url, admin.project_id)
     assert [e.event_type for e in events] == ["session.started", "transcript.new", "session.ended"]
     assert {e.session_id for e in events} == {session_id}
+
+
+async def test_knowledge_changes_write_knowledge_events(client, admin, settings):
+    kb = (
+        await client.post("/api/v1/knowledge-bases", json={"name": "FAQ"}, headers=admin.headers)
+    ).json()["knowledge_base"]
+    ingested = await client.post(
+        f"/api/v1/knowledge-bases/{kb['id']}/ingest",
+        json={"content": "We open at nine.\n\nParking is behind the clinic.", "source_name": "faq"},
+        headers=admin.headers,
+    )
+    assert ingested.status_code == 201, ingested.text
+    reindexed = await client.post(
+        f"/api/v1/knowledge-bases/{kb['id']}/reindex", headers=admin.headers
+    )
+    assert reindexed.status_code in (200, 201), reindexed.text
+    events = await events_of(settings.database_url, admin.project_id)
+    assert [e.event_type for e in events] == [
+        "knowledge.document_uploaded",
+        "knowledge.reindexed",
+    ]
+    uploaded = events[0].data
+    assert uploaded["knowledge_base_id"] == kb["id"] and uploaded["source_name"] == "faq"
+    assert uploaded["chunk_count"] >= 1
+    assert events[1].data["chunk_count"] == reindexed.json()["chunks_reindexed"]
