@@ -16,6 +16,7 @@ from api.rooms.naming import project_room_name
 from api.rooms.services import RoomService
 from api.sessions.schemas import SessionCreate, SessionEnd, SessionRead
 from api.sessions.services import SessionService, session_read
+from api.usage.quota import QuotaService
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,9 @@ class CallService:
                 if not agent.is_active:
                     raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
                 specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
+            await QuotaService(db_session, self.resources.settings.usage).require(
+                project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
+            )
             room = await rooms.ensure(room_name)
             sessions = SessionService(db_session)
             started: list[StartedSession] = []

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
+from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -95,7 +96,7 @@ class WebhookController(Controller):
             return Response(WebhookCreated(webhook=webhook), status_code=201)
         return Response(WebhookEnvelope(webhook=webhook), status_code=200)
 
-    @delete(operation_id="deleteDefaultWebhook", opt=WRITE)
+    @delete(operation_id="deleteDefaultWebhook", opt=WRITE | errors(404))
     async def delete_default(
         self, webhooks: NamedDependency[WebhookService], principal: NamedDependency[Principal]
     ) -> None:
@@ -190,7 +191,7 @@ class WebhookController(Controller):
     @post(
         "/{webhook_id:str}/deliveries/{delivery_id:str}/retry",
         operation_id="retryWebhookDelivery",
-        opt=WRITE,
+        opt=WRITE | errors(409),
         status_code=202,
     )
     async def retry_delivery(

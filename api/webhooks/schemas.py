@@ -11,8 +11,14 @@ from api.events.catalogue import EVENT_TYPES
 
 ALL_EVENTS = "*"
 
-_URL = Field(min_length=8, max_length=2048, description="http(s) URL receiving the events")
-_DESCRIPTION = Field(default="", max_length=500)
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+_URL = Field(
+    min_length=8,
+    max_length=2048,
+    pattern=r"^[^\s\x00-\x1f\x7f]+$",
+    description="http(s) URL receiving the events (public addresses only)",
+)
+_DESCRIPTION = Field(default="", max_length=500, pattern=_NO_CONTROL)
 _EVENTS_DESCRIPTION = 'Event types to receive; omitted or `["*"]` means all of them.'
 
 
@@ -40,9 +46,11 @@ class WebhookCreate(BaseModel):
 class WebhookUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    url: str | None = Field(
+        default=None, min_length=8, max_length=2048, pattern=r"^[^\s\x00-\x1f\x7f]+$"
+    )
     events: list[str] | None = Field(default=None, max_length=50, description=_EVENTS_DESCRIPTION)
-    description: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=500, pattern=_NO_CONTROL)
     active: bool | None = Field(
         default=None, description="Re-enable an endpoint disabled after failures, or pause one"
     )

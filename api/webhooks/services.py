@@ -119,6 +119,8 @@ class WebhookService:
         check_url(url, list(self.settings.url_allowlist))
 
     async def get(self, project_id: str, webhook_id: str) -> WebhookEndpoint:
+        if "\x00" in webhook_id:  # Postgres refuses NUL in text: no such object either way
+            raise NotFound("Webhook not found", details={"id": webhook_id[:40]})
         return await get_owned(self.session, WebhookEndpoint, webhook_id, project_id, "Webhook")
 
     async def create(self, project_id: str, data: WebhookCreate) -> WebhookWithSecret:
@@ -276,7 +278,9 @@ class WebhookService:
 
     async def retry(self, project_id: str, webhook_id: str, delivery_id: str) -> DeliveryRead:
         endpoint = await self.get(project_id, webhook_id)
-        row = await self.session.get(WebhookDelivery, delivery_id)
+        row = (
+            None if "\x00" in delivery_id else await self.session.get(WebhookDelivery, delivery_id)
+        )
         if row is None or row.endpoint_id != endpoint.id:
             raise NotFound("Delivery not found", details={"id": delivery_id})
         if not endpoint.active:

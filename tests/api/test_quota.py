@@ -82,3 +82,20 @@ async def test_the_default_webhook_counts_only_when_created(tight_client, admin)
         "/api/v1/webhooks", json={"url": "https://hooks.example.com/c"}, headers=admin.headers
     )
     assert another.status_code == 429
+
+
+async def test_a_token_dispatching_past_the_session_limit_is_refused(tight_client, admin):
+    agent = (
+        await tight_client.post("/api/v1/agents", json={"name": "Desk"}, headers=admin.headers)
+    ).json()
+    body = {"identity": "caller", "room": "desk", "agent_config_id": agent["id"]}
+    first = await tight_client.post("/api/v1/token", json=body, headers=admin.headers)
+    assert first.status_code == 200, first.text
+    second = await tight_client.post("/api/v1/token", json=body, headers=admin.headers)
+    assert second.status_code == 429, second.text
+    assert second.json()["details"]["quota"] == "concurrent_sessions"
+    # Joining without an agent starts no session and needs no quota.
+    caller = await tight_client.post(
+        "/api/v1/token", json={"identity": "guest", "room": "desk"}, headers=admin.headers
+    )
+    assert caller.status_code == 200
