@@ -8,38 +8,34 @@ for registration: this endpoint is what it polls.
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
-from livekit.agents import AgentServer
+
+from .capacity import WorkerPresence
 
 
 class HealthEndpoint:
-    """`GET /`: 503 `{"registered": false}` until LiveKit accepted the worker, then 200 with
-    the worker id, active calls and capacity."""
+    """`GET /`: 503 `{"registered": false}` until the worker is registered with LiveKit (and its
+    first heartbeat written), then 200 with its id, active calls and capacity."""
 
-    def __init__(self, server: AgentServer, capacity: int, host: str, port: int) -> None:
-        self._server = server
-        self._capacity = capacity
+    def __init__(self, presence: WorkerPresence, host: str, port: int) -> None:
+        self._presence = presence
         self._host = host
         self._port = port
-        self._worker_id: str | None = None
         self._runner: web.AppRunner | None = None
-        server.on("worker_registered", self._on_registered)
-
-    def _on_registered(self, worker_id: str, _server_info: object) -> None:
-        self._worker_id = worker_id
 
     async def _health(self, _request: web.Request) -> web.Response:
-        if self._worker_id is None:
+        presence = self._presence
+        if not presence.ready:
             return web.json_response({"registered": False}, status=503)
-        body = {
-            "registered": True,
-            "worker_id": self._worker_id,
-            "active_jobs": len(self._server.active_jobs),
-            "capacity": self._capacity,
-        }
-        return web.Response(text=json.dumps(body), content_type="application/json")
+        beat = presence.heartbeat()
+        return web.json_response(
+            {
+                "registered": True,
+                "worker_id": presence.worker_id,
+                "active_jobs": beat.active,
+                "capacity": beat.capacity,
+            }
+        )
 
     async def start(self) -> None:
         app = web.Application()

@@ -84,6 +84,11 @@ class WorkerSettings(BaseSettings):
         ),
     )
     num_idle_processes: int = Field(default=1, ge=0, le=32)
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VOXROOM_WORKER_REDIS_URL", "REDIS_URL"),
+        description="The control plane's Redis, where the worker keeps its capacity heartbeat.",
+    )
     capacity: int = Field(
         default=8,
         ge=1,

@@ -14,7 +14,9 @@ import threading
 
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.plugins import silero
+from redis.asyncio import Redis
 
+from .capacity import WorkerPresence
 from .contracts import AGENT_NAME
 from .health import HealthEndpoint
 from .offline_models import load_offline_models
@@ -107,16 +109,20 @@ async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     server = build_server(settings)
-    health = HealthEndpoint(server, settings.capacity, settings.http_host, settings.http_port)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    presence = WorkerPresence(server, settings.capacity, redis)
+    health = HealthEndpoint(presence, settings.http_host, settings.http_port)
     await health.start()
     run_task = asyncio.create_task(server.run(devmode=False), name="voxroom.agent_server")
     stop_task = asyncio.create_task(stop.wait(), name="voxroom.worker_stop")
+    presence_task = asyncio.create_task(presence.run(), name="voxroom.worker_presence")
     try:
         await asyncio.wait({run_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
         if run_task.done():
             run_task.result()
             return
         logger.info("draining worker")
+        await presence.withdraw()
         try:
             await server.drain(timeout=settings.drain_timeout_s)
         except TimeoutError:
@@ -125,8 +131,12 @@ async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> 
         await run_task
     finally:
         stop_task.cancel()
-        await asyncio.gather(stop_task, return_exceptions=True)
+        presence_task.cancel()
+        await asyncio.gather(stop_task, presence_task, return_exceptions=True)
+        await presence.withdraw()
         await health.aclose()
+        if redis is not None:
+            await redis.aclose()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

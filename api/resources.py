@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.capacity import WorkerRoom
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from api.tokens.signing import TokenSigner
@@ -36,3 +37,5 @@ class Resources:
     """Rooms this process confirmed lately (full names): spares Redis a call per token."""
     rooms_checking: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Rooms being confirmed right now (full names), so that each is checked once at a time."""
+    worker_room: WorkerRoom = field(default_factory=WorkerRoom)
+    """Free agent-worker slots as this process last counted them (api.capacity)."""

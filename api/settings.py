@@ -89,6 +89,9 @@ class ApiSettings(BaseSettings):
     url_refresh_check_s: float = 60.0
     dispatch_check_s: float = 20.0
     """How long an agent has to join a dispatched call before it is dispatched again."""
+    check_worker_capacity: bool = False
+    """Refuse a call that needs an agent (503, Retry-After) when no worker's heartbeat in Redis
+    shows a free slot. `voxroom up` turns it on; off, such a call waits in its room."""
     no_show_timeout_s: float = 120.0
     """How long a caller has to join a call started for them before its session fails."""
 

@@ -61,7 +61,13 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
         }
         api = launcher.control_plane(
             api_port,
-            {**shared, "LIVEKIT_URL": livekit.url, "VOXROOM_PUBLIC_API_URL": api_url},
+            {
+                **shared,
+                "LIVEKIT_URL": livekit.url,
+                "VOXROOM_PUBLIC_API_URL": api_url,
+                # As `voxroom up`: a call needs a worker heartbeat with a free slot.
+                "VOXROOM_CHECK_WORKER_CAPACITY": "true",
+            },
             inherit_env=False,
         )
         stack.enter_context(started(api, workdir / "api.log"))

@@ -77,7 +77,12 @@ def components(
             api_secret=secret,
             redis_url=settings.redis_url,
         ),
-        launcher.control_plane(settings.api_port, shared_env, host=settings.api_host),
+        launcher.control_plane(
+            settings.api_port,
+            # Workers' heartbeats share this Redis: refuse calls no worker has room for.
+            {**shared_env, "VOXROOM_CHECK_WORKER_CAPACITY": "true"},
+            host=settings.api_host,
+        ),
     ]
     # Workers dial LiveKit over WebSocket.
     worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}

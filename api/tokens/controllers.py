@@ -8,6 +8,7 @@ from litestar.params import JSONBody
 from api.auth import WRITE
 from api.deps import principal_of, resources_of
 from api.idempotency import IdempotentOperation, idempotency_key, run_once
+from api.openapi import errors
 from api.tokens.schemas import TokenRequest, TokenResponse
 from api.tokens.services import TokenService
 
@@ -19,7 +20,8 @@ class TokenController(Controller):
         "/token",
         operation_id="createToken",
         operation_class=IdempotentOperation,
-        opt=WRITE,
+        # 503: no agent worker has room for the call (or LiveKit is unreachable).
+        opt={**WRITE, **errors(503)},
         status_code=200,
     )
     async def create_token(
