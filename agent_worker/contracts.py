@@ -22,9 +22,11 @@ TtsProvider = Literal["auto", "piper", "flite", "openai", "cartesia", "elevenlab
 
 
 class Strict(BaseModel):
-    """Base for wire models: unknown fields are an error, not silently dropped."""
+    """Base for wire models: unknown fields are an error, not silently dropped, and types are
+    strict (`false` is not 0, `"5"` is not a number), as the API's OpenAPI document says.
+    Strict mode on decoded JSON also wants `datetime` objects: such fields relax it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SttConfig(Strict):
@@ -136,8 +138,8 @@ class TurnEvent(Strict):
     event_id: str = Field(min_length=1, max_length=100)
     role: Literal["user", "agent", "system"]
     text: str = Field(max_length=50_000)
-    started_at: datetime
-    ended_at: datetime | None = None
+    started_at: datetime = Field(strict=False)
+    ended_at: datetime | None = Field(default=None, strict=False)
     interrupted: bool = False
     latency: TurnLatency | None = None
 

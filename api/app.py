@@ -24,12 +24,14 @@ from api.health.controllers import HealthController
 from api.knowledge.controllers import KnowledgeBaseController, KnowledgeSearchController
 from api.knowledge.events import record_knowledge_change
 from api.knowledge.refresh import refresh_due_urls
-from api.openapi import SECURITY, declare_error_responses, openapi_config
+from api.methods import OptionsAllowHeader
+from api.openapi import SECURITY, finish_document, openapi_config
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.requests import ApiRequest
 from api.resources import Resources
 from api.rooms.controllers import RoomController
+from api.schemas import body_validation_plugin
 from api.sessions.controllers import SessionController
 from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
@@ -137,10 +139,11 @@ def create_app(settings: ApiSettings) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        before_send=[add_rate_limit_headers],
+        before_send=[add_rate_limit_headers, OptionsAllowHeader()],
+        plugins=[body_validation_plugin()],
         request_class=ApiRequest,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(version="0.1.0"),
     )
-    declare_error_responses(app)
+    finish_document(app)
     return app

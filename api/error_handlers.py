@@ -105,8 +105,9 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     message = _MESSAGES_BY_STATUS.get(status) or (
         exc.detail if status < 500 and exc.detail else "Request failed"
     )
-    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
-    return error_response(status, code, message, headers=headers)
+    # Litestar's router names the methods of a path in a lower-case `allow` header on a 405.
+    allow = {name.lower(): value for name, value in (exc.headers or {}).items()}.get("allow")
+    return error_response(status, code, message, headers={"Allow": allow} if allow else None)
 
 
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

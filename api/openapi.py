@@ -9,6 +9,10 @@ remembering to.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import msgspec
 from litestar import Litestar
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
@@ -26,6 +30,8 @@ from litestar.openapi.spec import (
     SecurityScheme,
     Tag,
 )
+from litestar.openapi.spec.base import BaseSchemaObject
+from pydantic import BaseModel
 
 ERROR_CODES = (
     "INVALID_REQUEST",
@@ -108,6 +114,90 @@ def _statuses_of(operation: Operation, raised: tuple[int, ...]) -> set[int]:
     if ParamType.PATH in locations:
         statuses.add(404)
     return statuses
+
+
+_REF = "#/components/schemas/{name}"
+
+
+@dataclass
+class LibrarySchema(BaseSchemaObject):
+    """A component schema as written by the library that validates the model."""
+
+    body: dict[str, Any]
+
+    def to_schema(self) -> dict[str, Any]:
+        return self.body
+
+
+def _models_of(app: Litestar) -> list[type[BaseModel] | type[msgspec.Struct]]:
+    """Every pydantic model and msgspec struct a route takes or returns, nested ones included."""
+    found: dict[Any, None] = {}
+
+    def visit(annotation: Any) -> None:
+        if annotation in found:
+            return
+        for argument in get_args(annotation):
+            visit(argument)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel | msgspec.Struct):
+            found[annotation] = None
+
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+                signature = handler.parsed_fn_signature
+                visit(signature.return_type.annotation)
+                for parameter in signature.parameters.values():
+                    visit(parameter.annotation)
+    return list(found)
+
+
+def _library_schemas(model: type[BaseModel] | type[msgspec.Struct]) -> dict[str, dict[str, Any]]:
+    """The model's schema and those of the models it nests, by component name."""
+    if issubclass(model, BaseModel):
+        schema = model.model_json_schema(ref_template=_REF.replace("{name}", "{model}"))
+    else:
+        (schema,), nested = msgspec.json.schema_components([model], ref_template=_REF)
+        schema = {**schema, "$defs": nested}
+    nested = schema.pop("$defs", {})
+    return {model.__name__: schema, **nested}
+
+
+def _tidy(schema: dict[str, Any]) -> dict[str, Any]:
+    """pydantic titles every property after its name (the docs page reads better without), and
+    writes `default: null` on fields that are merely optional: there the default is absence,
+    and `null` itself would be refused."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        nullable = any(option.get("type") == "null" for option in prop.get("anyOf", ()))
+        if "default" in prop and prop["default"] is None and not nullable:
+            del prop["default"]
+    return schema
+
+
+def use_library_schemas(app: Litestar) -> None:
+    """Replace Litestar's translation of each request and response model with the JSON Schema
+    of the library that validates it (pydantic, msgspec).
+
+    Litestar 2's translation loses constraints the server enforces (a `pattern` beside a
+    `description`, `minimum: 0`, bounds of optional fields, `additionalProperties: false`), so
+    generated clients and fuzzers were told less than the truth. Both libraries build the
+    schema from the same definition they validate with.
+    """
+    document = app.openapi_schema
+    components = document.components
+    if not isinstance(components, Components):
+        components = document.components = Components()
+    schemas: dict[str, Any] = dict(components.schemas or {})
+    for model in _models_of(app):
+        for name, schema in _library_schemas(model).items():
+            schemas[name] = LibrarySchema(_tidy(schema))
+    components.schemas = schemas
+
+
+def finish_document(app: Litestar) -> None:
+    """Complete what Litestar generates: exact model schemas and every error response."""
+    use_library_schemas(app)
+    declare_error_responses(app)
 
 
 def declare_error_responses(app: Litestar) -> None:

@@ -14,6 +14,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 T = TypeVar("T")
 
+MAX_PAGE = 1_000_000
+"""Keeps the row offset (page x per_page) far inside what every database accepts."""
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -26,7 +29,9 @@ class Page:
 
 
 def provide_page(
-    page: Annotated[int, QueryParameter(ge=1, description="Page number, from 1")] = 1,
+    page: Annotated[
+        int, QueryParameter(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE:,}")
+    ] = 1,
     per_page: Annotated[
         int, QueryParameter(ge=1, le=100, description="Items per page (max 100)")
     ] = 25,

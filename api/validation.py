@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import ValidationError
 
 from api.errors import ValidationFailed
@@ -22,3 +24,20 @@ def to_api_error(exc: ValidationError, prefix: str = "") -> ValidationFailed:
         field=first["field"],
         details={"errors": errors},
     )
+
+
+def parse_timestamp(value: str | None, *, field: str) -> datetime | None:
+    """An ISO 8601 date-time from a query parameter, naive values read as UTC.
+
+    Query parameters are declared as `format: date-time` strings and parsed here, because
+    Litestar's lax conversion would also take a bare number ("0.5") as a Unix time.
+    """
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            f"Invalid value for '{field}': expected an ISO 8601 date-time", field=field
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -7,22 +7,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from agent_worker.contracts import AgentSpec
 from agent_worker.settings import WorkerSettings
 from api.errors import Unavailable
 from api.ids import new_id
+from api.schemas import RequestBody
 from kb import KnowledgeStore
 
 _HISTORY_TTL_S = 3600
 _HISTORY_MAX_MESSAGES = 40
 
 
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChatRequest(RequestBody):
     message: str = Field(min_length=1, max_length=4000)
     session_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     """Continue an earlier chat (kept for an hour); omit to start a new one."""

@@ -4,34 +4,52 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
-from agent_worker.contracts import AgentSpec, ToolSpec
+from agent_worker.contracts import (
+    AgentSpec,
+    InterruptionConfig,
+    LlmConfig,
+    PrivacyConfig,
+    SilenceConfig,
+    SttConfig,
+    ToolSpec,
+    TtsConfig,
+    TurnDetectionConfig,
+)
+from api.schemas import RequestBody
 
 
 class AgentCreate(AgentSpec):
-    is_active: bool = True
+    is_active: bool = Field(default=True, description="Whether new calls may use this agent")
 
 
-class AgentUpdate(BaseModel):
-    """Partial update: nested objects merge into the stored config, then all is revalidated."""
+def _as_in_spec(name: str) -> Any:
+    """`AgentCreate`'s field `name` with all its constraints, but absent unless sent."""
+    partial = FieldInfo.merge_field_infos(AgentCreate.model_fields[name], default=None)
+    partial.default_factory = None
+    return partial
 
-    model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    instructions: str | None = None
-    first_message: str | None = None
-    language: str | None = None
-    stt: dict[str, Any] | None = None
-    llm: dict[str, Any] | None = None
-    tts: dict[str, Any] | None = None
-    turn_detection: dict[str, Any] | None = None
-    interruptions: dict[str, Any] | None = None
-    silence: dict[str, Any] | None = None
-    max_duration_s: int | None = None
-    knowledge_base_ids: list[str] | None = None
-    tools: list[dict[str, Any]] | None = None
-    privacy: dict[str, Any] | None = None
-    is_active: bool | None = None
+class AgentUpdate(RequestBody):
+    """Partial update: only the fields sent change; nested objects merge into the stored
+    configuration, then the whole is validated again. `null` only where the field allows it."""
+
+    name: str = _as_in_spec("name")
+    instructions: str = _as_in_spec("instructions")
+    first_message: str | None = _as_in_spec("first_message")
+    language: str = _as_in_spec("language")
+    stt: SttConfig = _as_in_spec("stt")
+    llm: LlmConfig = _as_in_spec("llm")
+    tts: TtsConfig = _as_in_spec("tts")
+    turn_detection: TurnDetectionConfig = _as_in_spec("turn_detection")
+    interruptions: InterruptionConfig = _as_in_spec("interruptions")
+    silence: SilenceConfig = _as_in_spec("silence")
+    max_duration_s: int = _as_in_spec("max_duration_s")
+    knowledge_base_ids: list[str] = _as_in_spec("knowledge_base_ids")
+    tools: list[ToolSpec] = _as_in_spec("tools")
+    privacy: PrivacyConfig = _as_in_spec("privacy")
+    is_active: bool = _as_in_spec("is_active")
 
 
 class AgentRead(AgentSpec):

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas import RequestBody
 
 
-class KnowledgeBaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class KnowledgeBaseCreate(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     chunk_size: int | None = Field(default=None, ge=100, le=8000)
@@ -49,16 +49,12 @@ class KnowledgeBaseList(BaseModel):
     total_pages: int
 
 
-class TextIngest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TextIngest(RequestBody):
     content: str = Field(min_length=1)
     source_name: str = Field(default="api_ingest", min_length=1, max_length=500)
 
 
-class UrlIngest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UrlIngest(RequestBody):
     url: str = Field(min_length=1, max_length=2000)
     refresh_interval: int | None = Field(
         default=None, ge=300, le=30 * 86400, description="Seconds between re-fetches"
@@ -115,9 +111,7 @@ class ChunkList(BaseModel):
     total_pages: int
 
 
-class ChunkUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChunkUpdate(RequestBody):
     content: str | None = Field(default=None, min_length=1, max_length=8000)
     is_active: bool | None = None
 
@@ -127,9 +121,7 @@ class ReindexResponse(BaseModel):
     chunks_reindexed: int
 
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SearchRequest(RequestBody):
     knowledge_base_id: str | None = Field(default=None, max_length=40)
     knowledge_base_ids: list[str] | None = Field(default=None, min_length=1, max_length=20)
     query: str = Field(min_length=1, max_length=2000)

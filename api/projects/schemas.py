@@ -6,6 +6,8 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import RequestBody
+
 
 class Scope(StrEnum):
     READ = "read"
@@ -24,11 +26,9 @@ class ProjectRead(BaseModel):
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(RequestBody):
     name: str = Field(default="", max_length=100)
-    scope: Scope = Scope.WRITE
+    scope: Scope = Field(default=Scope.WRITE, strict=False)
     """The highest scope: `admin` includes `write`, which includes `read`."""
 
 

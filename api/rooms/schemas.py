@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas import RequestBody
 
 ROOM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 IDENTITY_PATTERN = r"^[^\s/][^/]{0,127}$"
 
 
-class RoomCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoomCreate(RequestBody):
     name: str = Field(pattern=ROOM_NAME_PATTERN, description="Room name, without project prefix")
     empty_timeout: int = Field(default=300, ge=0, le=86_400)
     max_participants: int = Field(default=0, ge=0, le=1000)

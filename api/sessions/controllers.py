@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, MediaType, get, post
@@ -26,6 +25,7 @@ from api.sessions.schemas import (
 )
 from api.sessions.services import SessionService, session_read
 from api.usage.quota import quota
+from api.validation import parse_timestamp
 
 
 class SessionController(Controller):
@@ -42,8 +42,16 @@ class SessionController(Controller):
         status: Annotated[SessionStatus | None, QueryParameter()] = None,
         agent_config_id: Annotated[str | None, QueryParameter()] = None,
         session_type: Annotated[str | None, QueryParameter()] = None,
-        started_from: Annotated[datetime | None, QueryParameter(name="from")] = None,
-        started_to: Annotated[datetime | None, QueryParameter(name="to")] = None,
+        started_from: Annotated[
+            str | None,
+            QueryParameter(
+                name="from", format="date-time", description="Started at or after (ISO 8601)"
+            ),
+        ] = None,
+        started_to: Annotated[
+            str | None,
+            QueryParameter(name="to", format="date-time", description="Started before (ISO 8601)"),
+        ] = None,
     ) -> SessionList:
         sessions, total = await SessionService(db_session).list_sessions(
             principal.project_id,
@@ -51,8 +59,8 @@ class SessionController(Controller):
             status=status,
             agent_id=agent_config_id,
             session_type=session_type,
-            started_from=started_from,
-            started_to=started_to,
+            started_from=parse_timestamp(started_from, field="from"),
+            started_to=parse_timestamp(started_to, field="to"),
         )
         return SessionList(**page_body("sessions", sessions, total, paging))
 

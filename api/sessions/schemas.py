@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from api.schemas import RequestBody
 
 SessionStatus = Literal["active", "completed", "failed", "timeout"]
 EndReason = Literal["manual", "max_duration", "silence", "participant_left", "agent_error"]
@@ -44,9 +46,7 @@ class SessionList(BaseModel):
     total_pages: int
 
 
-class SessionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SessionCreate(RequestBody):
     room_name: str = Field(min_length=1, max_length=160)
     agent_config_id: str | None = Field(default=None, max_length=40)
     caller_identity: str | None = Field(default=None, max_length=256)
@@ -54,9 +54,7 @@ class SessionCreate(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class TranscriptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TranscriptCreate(RequestBody):
     speaker: Literal["agent", "user", "system"]
     content: str = Field(min_length=1, max_length=50_000)
     timestamp_ms: int | None = Field(default=None, ge=0)
@@ -78,9 +76,7 @@ class Transcript(BaseModel):
     transcripts: list[TranscriptLine]
 
 
-class SessionEnd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SessionEnd(RequestBody):
     summary: str | None = Field(default=None, max_length=10_000)
     duration: float | None = Field(default=None, ge=0)
 

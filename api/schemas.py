@@ -1,0 +1,29 @@
+"""The base of every request body the control plane accepts."""
+
+from __future__ import annotations
+
+from litestar.plugins.pydantic import PydanticInitPlugin
+from pydantic import BaseModel, ConfigDict
+
+
+class RequestBody(BaseModel):
+    """A JSON request body, checked exactly as the OpenAPI document describes it.
+
+    Unknown fields are refused (the document says `additionalProperties: false`), and types
+    are strict: `false` is not the integer 0 and `"5"` is not a number. Litestar hands pydantic
+    the decoded JSON as Python objects, where strict mode also wants enum members and
+    `datetime` objects: give such fields `Field(strict=False)`.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def body_validation_plugin() -> PydanticInitPlugin:
+    """Litestar's pydantic plugin, set to let each model's own `strict` setting decide.
+
+    Litestar calls `model_validate(value, strict=False)` by default, and a `strict` argument
+    overrides the model's configuration, so `RequestBody`'s strictness would never apply.
+    `None` is what pydantic takes as "as the model says" (Litestar types the option as bool);
+    tests/api/test_openapi_contract.py fails if an upgrade stops passing it through.
+    """
+    return PydanticInitPlugin(validate_strict=None)  # type: ignore[arg-type]
