@@ -29,6 +29,11 @@ WAKE_RELAY = "voxroom.wake_relay"
 """Key of the session factory's `info` holding the relay's wake-up callable."""
 
 
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as event bodies carry times."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """An event as subscribers and the monitor see it (a plain value, not a table row)."""
@@ -46,7 +51,7 @@ class EventRecord:
 
     @property
     def timestamp(self) -> str:
-        return self.created_at.isoformat().replace("+00:00", "Z")
+        return iso_utc(self.created_at)
 
     def body(self) -> dict[str, Any]:
         """The event's wire body, as webhooks deliver it (API.md)."""

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.events import catalogue, outbox
+from api.events.outbox import iso_utc
 from api.sessions.models import CallSession, TranscriptEntry
 
 
-def _iso(row_time: Any) -> str | None:
-    return row_time.isoformat().replace("+00:00", "Z") if row_time is not None else None
+def _iso(moment: datetime | None) -> str | None:
+    return iso_utc(moment) if moment is not None else None
 
 
 def session_data(row: CallSession) -> dict[str, Any]:
