@@ -87,6 +87,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         monitor_hub = MonitorHub(redis)
         app.state.monitor_hub = monitor_hub
         jobs.start("monitor-hub", monitor_hub.run_pass, 0)
+        jobs.start("event-purge", relay.purge, 600.0)
         jobs.start("webhook-delivery", webhooks.run_pass, 0)
         jobs.start("usage-meter", meter.flush, settings.usage.meter_flush_s)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)

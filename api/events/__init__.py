@@ -22,11 +22,17 @@ lifespan on the relay (`resources`-independent, built in `api/app.py`)::
     relay.subscribe(on_events)        # api/app.py, before the relay job starts
 
 The subscriber runs inside the transaction that marks the batch relayed: write with
-`session`, never commit or roll it back; raising makes the whole batch (for every subscriber)
-be relayed again later. So each event reaches each subscriber's rows at least once and
-exactly once per committed batch. Events go out in creation order per batch; with two relays
+`session`, never commit or roll it back. Raising rolls the batch back for every subscriber;
+the relay then retries its events one by one at once, and an event refused on its own backs
+off (2^n s, at most 5 min) while the others go on. So each event reaches each subscriber's
+rows at least once, and exactly once per committed batch (a subscriber may be called again
+with an event whose earlier batch rolled back: write idempotently, e.g. a unique key on
+(endpoint, event id)). Events go out in creation order per batch; with two relays
 (replicas) batches run concurrently, so order across batches is not guaranteed: use
 `created_at` or the monitor's per-channel `seq` where order matters.
+
+Relayed events are kept 7 days (`relay.RETENTION`) for the monitor's `since` replay, then
+purged: keep your own copy of what you need longer (webhook deliveries store their body).
 
 `catalogue.EVENT_TYPES` lists every event type (for endpoint filters); `catalogue.TEST` is the
 `test` event of `POST /webhooks/test` (record it like any other).

@@ -46,6 +46,10 @@ class Event(SQLModel, table=True):
     """Set for events that arrive from outside (LiveKit's event id): one row per delivery."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     relayed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    relay_attempts: int = 0
+    """Failed relays of this event on its own (a subscriber kept refusing it)."""
+    relay_after: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    """Set after a failure: the event waits until then, the others do not wait for it."""
 
 
 class EventChannel(SQLModel, table=True):

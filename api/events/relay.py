@@ -16,9 +16,10 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +36,18 @@ have the whole batch retried later."""
 
 MONITOR_PREFIX = "vx:events:"
 """Redis pub/sub channel prefix; one channel per project (`vx:events:<project_id>`)."""
+
+
+MAX_BACKOFF_S = 300.0
+"""Longest wait between relays of an event a subscriber keeps refusing."""
+RETENTION = timedelta(days=7)
+"""How long relayed events stay for the monitor's replay (API.md asks 15 minutes at least)."""
+
+
+class _BatchRefused(Exception):
+    def __init__(self, event_ids: list[str]) -> None:
+        super().__init__(f"a subscriber refused {len(event_ids)} events")
+        self.event_ids = event_ids
 
 
 def monitor_channel(project_id: str) -> str:
@@ -80,35 +93,91 @@ class EventRelay:
         self._wake.set()
 
     async def relay_batch(self) -> int:
-        """Relay one batch of pending events; returns how many were relayed."""
+        """Relay one batch of pending events; returns how many were relayed.
+
+        When a subscriber refuses the batch, its events are relayed one by one, so a single
+        event a subscriber keeps refusing backs off alone instead of holding up the rest.
+        """
+        try:
+            return len(await self._relay())
+        except _BatchRefused as refused:
+            logger.warning("event batch refused; relaying its events one by one", exc_info=True)
+            relayed = 0
+            for event_id in refused.event_ids:
+                try:
+                    relayed += len(await self._relay(event_id))
+                except _BatchRefused:
+                    logger.exception("event refused; retried later", extra={"event_id": event_id})
+                    await self._back_off(event_id)
+            return relayed
+
+    async def _relay(self, event_id: str | None = None) -> list[EventRecord]:
         table = Event.__table__  # type: ignore[attr-defined]
+        now = utcnow()
         pending = (
             select(table.c.id)
-            .where(table.c.relayed_at.is_(None))
+            .where(
+                table.c.relayed_at.is_(None),
+                or_(table.c.relay_after.is_(None), table.c.relay_after <= now),
+            )
             .order_by(table.c.created_at)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
+        if event_id is not None:
+            pending = pending.where(table.c.id == event_id)
         claim = (
             update(table)
             .where(table.c.id.in_(pending.scalar_subquery()))
-            .values(relayed_at=utcnow())
+            .values(relayed_at=now)
             .returning(*table.c)
         )
         async with self._sessions() as session:
             rows = (await session.exec(claim)).mappings().all()
             if not rows:
                 await session.rollback()
-                return 0
+                return []
             records = sorted((EventRecord.of(row) for row in rows), key=lambda r: r.created_at)
-            for subscriber in self._subscribers:
-                await subscriber(session, records)
+            try:
+                for subscriber in self._subscribers:
+                    await subscriber(session, records)
+            except Exception as exc:
+                raise _BatchRefused([record.id for record in records]) from exc
             await session.commit()
         async with self._redis.pipeline(transaction=False) as pipe:
             for record in records:
                 pipe.publish(monitor_channel(record.project_id), monitor_message(record))
             await pipe.execute()
-        return len(records)
+        return records
+
+    async def _back_off(self, event_id: str) -> None:
+        table = Event.__table__  # type: ignore[attr-defined]
+        async with self._sessions() as session:
+            attempts = (
+                await session.exec(
+                    update(table)
+                    .where(table.c.id == event_id)
+                    .values(relay_attempts=table.c.relay_attempts + 1)
+                    .returning(table.c.relay_attempts)
+                )
+            ).scalar_one()
+            delay_s = min(2.0**attempts, MAX_BACKOFF_S)
+            await session.exec(
+                update(table)
+                .where(table.c.id == event_id)
+                .values(relay_after=utcnow() + timedelta(seconds=delay_s))
+            )
+            await session.commit()
+
+    async def purge(self, older_than: timedelta = RETENTION) -> int:
+        """Delete events relayed longer ago than `older_than` (a periodic job)."""
+        table = Event.__table__  # type: ignore[attr-defined]
+        async with self._sessions() as session:
+            result = await session.exec(
+                delete(table).where(table.c.relayed_at < utcnow() - older_than)
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
 
     async def run_pass(self) -> None:
         """Relay until the outbox is empty, then wait for a wake-up (or poll after idle_s).

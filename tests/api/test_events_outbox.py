@@ -4,6 +4,7 @@ and the relay hands each to every subscriber once, inside the transaction that m
 import asyncio
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -119,25 +120,46 @@ async def test_relay_delivers_each_event_once_to_subscribers_and_redis(database_
         assert all(row.relayed_at for row in (await session.exec(select(Event))).all())
 
 
-async def test_a_failing_subscriber_leaves_the_batch_for_the_next_pass(database_url, db, redis):
+async def test_a_refused_event_backs_off_alone_while_the_others_go_on(database_url, db, redis):
     project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
-    calls = 0
+    delivered: list[int] = []
 
-    async def flaky(session: AsyncSession, events: Sequence[EventRecord]) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise RuntimeError("receiver table locked")
+    async def picky(session: AsyncSession, events: Sequence[EventRecord]) -> None:
+        if any(event.data["i"] == 1 for event in events):
+            raise RuntimeError("receiver refuses event 1")
+        delivered.extend(event.data["i"] for event in events)
 
     relay = EventRelay(db, redis)
-    relay.subscribe(flaky)
+    relay.subscribe(picky)
     async with db() as session:
-        await outbox.record(session, project_id, catalogue.TEST, {})
+        for i in range(3):
+            await outbox.record(session, project_id, catalogue.TEST, {"i": i})
         await session.commit()
-    with pytest.raises(RuntimeError):
-        await relay.relay_batch()
-    assert await relay.relay_batch() == 1
-    assert await relay.relay_batch() == 0
+    assert await relay.relay_batch() == 2
+    assert sorted(delivered) == [0, 2]
+    assert await relay.relay_batch() == 0  # event 1 waits for its back-off
+    async with db() as session:
+        refused = (await session.exec(select(Event).where(Event.relayed_at.is_(None)))).one()
+    assert refused.data == {"i": 1} and refused.relay_attempts == 1
+    assert refused.relay_after is not None
+
+
+async def test_relayed_events_are_purged_after_the_retention(database_url, db, redis):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    relay = EventRelay(db, redis)
+    async with db() as session:
+        for i in range(3):
+            await outbox.record(session, project_id, catalogue.TEST, {"i": i})
+        await session.commit()
+    assert await relay.relay_batch() == 3
+    async with db() as session:
+        await outbox.record(session, project_id, catalogue.TEST, {"i": "pending"})
+        await session.commit()
+    assert await relay.purge(timedelta(days=1)) == 0
+    assert await relay.purge(timedelta(seconds=-1)) == 3
+    async with db() as session:
+        left = (await session.exec(select(Event))).all()
+    assert [event.data for event in left] == [{"i": "pending"}]
 
 
 async def test_a_commit_wakes_the_relay_of_its_session_factory(database_url, db, redis):

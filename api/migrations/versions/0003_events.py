@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(length=160), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("relayed_at", UtcDateTime(), nullable=True),
+        sa.Column("relay_attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("relay_after", UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["project_id"], ["projects.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dedupe_key"),
