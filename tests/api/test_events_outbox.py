@@ -172,3 +172,19 @@ async def test_a_commit_wakes_the_relay_of_its_session_factory(database_url, db,
         await session.commit()
     await asyncio.wait_for(waiting, 5)
     assert await relay.relay_batch() == 1
+
+
+async def test_concurrent_writers_get_distinct_contiguous_sequence_numbers(database_url, db):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+
+    async def write(i: int) -> Event:
+        async with db() as session:
+            row = await outbox.record(
+                session, project_id, catalogue.TEST, {"i": i}, session_id="ses_1", room_name="r"
+            )
+            await session.commit()
+            return row
+
+    rows = await asyncio.gather(*(write(i) for i in range(20)))
+    assert sorted(row.session_seq for row in rows) == list(range(1, 21))
+    assert sorted(row.rooms_seq for row in rows) == list(range(1, 21))
