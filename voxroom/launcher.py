@@ -53,6 +53,8 @@ class Component:
     ready: Callable[[], bool] | None = None
     """Healthy once this returns True (for components without an HTTP endpoint)."""
     start_timeout_s: float = 60.0
+    stop_timeout_s: float = 15.0
+    """How long SIGTERM may take before SIGKILL."""
     restart: bool = False
     """`voxroom up` restarts it when it crashes; the others are essential and stop the platform."""
     inherit_env: bool = True
@@ -169,7 +171,7 @@ def wait_healthy(running: Running, cancelled: Callable[[], bool] = lambda: False
 
 
 def stop(running: Running, timeout_s: float = 15.0) -> None:
-    """SIGTERM (workers drain their calls), then SIGKILL after `timeout_s`."""
+    """SIGTERM, then SIGKILL after `timeout_s`."""
     process = running.process
     if process.poll() is None:
         process.terminate()
@@ -220,11 +222,10 @@ class Launcher:
         return fresh
 
     def stop_all(self) -> None:
+        """One at a time, last started first: workers drain their calls while LiveKit, the
+        API and Redis still serve them."""
         for running in reversed(self.running):
-            if running.process.poll() is None:
-                running.process.terminate()
-        for running in reversed(self.running):
-            stop(running)
+            stop(running, running.component.stop_timeout_s)
         self.running.clear()
 
     def __enter__(self) -> Launcher:
@@ -289,6 +290,8 @@ def agent_worker(
         health_url=f"http://127.0.0.1:{health_port}/",
         # The first start on a machine assembles the offline models; later ones take seconds.
         start_timeout_s=300.0,
+        # SIGTERM drains: calls in progress get this long to finish.
+        stop_timeout_s=30.0,
         restart=True,
         inherit_env=inherit_env,
     )
