@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
 """Messages a connection may fall behind before it is closed (it reconnects with `since`)."""
 REPLAY_PAGE = 500
+MAX_CHANNELS = 100
+"""Channels one connection may hold at once."""
 
 
 class ChannelError(ValueError):
@@ -164,6 +166,9 @@ class MonitorConnection:
             not isinstance(since, int) or isinstance(since, bool) or since < 0
         ):
             await self._error("since must be a non-negative integer")
+            return
+        if channel.name not in self.channels and len(self.channels) >= MAX_CHANNELS:
+            await self._error(f"at most {MAX_CHANNELS} channels per connection")
             return
         self.channels[channel.name] = channel
         current = await self._current_seq(channel)
