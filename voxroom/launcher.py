@@ -8,8 +8,11 @@ callable); adding one (livekit-sip, the media gateway) is one more `Component`.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +29,9 @@ AGENT_TARGET_LOAD = 1.0
 """livekit-server's `agents.target_load`: it offers a job only to workers whose load is below
 it. Workers report load = active calls / capacity, so 1.0 means "has a free slot" (LiveKit's
 default 0.7 would refuse a worker with 6 of 8 slots taken)."""
+
+_PR_SET_PDEATHSIG = 1
+"""prctl option: the signal a child gets when its parent dies (Linux)."""
 
 INSTALL_HINT = {
     "redis-server": "install Redis (Debian: apt-get install redis-server), or run `make deps`",
@@ -115,9 +121,18 @@ def spawn(
     """Start `component` with its output in `log_path`, without waiting for it.
 
     `own_session` puts the child in its own session, so a terminal's Ctrl-C reaches only the
-    launcher, which then stops children in order.
+    launcher, which then stops children in order; such a child also gets SIGTERM if the
+    launcher dies without stopping it (killed), instead of holding its ports as an orphan.
     """
     env = {**os.environ, **component.env} if component.inherit_env else dict(component.env)
+    # Linux delivers the death signal when the forking *thread* exits: only the supervisor's
+    # children ask for it (it starts them from its main thread).
+    die_with_parent = None
+    if own_session and sys.platform == "linux":
+        # Looked up here: the child, between fork and exec, only makes the call.
+        die_with_parent = functools.partial(
+            ctypes.CDLL(None).prctl, _PR_SET_PDEATHSIG, signal.SIGTERM
+        )
     with log_path.open("ab" if append_log else "wb") as log:
         process = subprocess.Popen(  # noqa: S603 - argv built from found binaries
             component.argv,
@@ -125,8 +140,10 @@ def spawn(
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=own_session,
+            preexec_fn=die_with_parent,
         )
     return Running(component, process, log_path)
+
 
 
 def start(

@@ -118,3 +118,14 @@ def test_sigterm_stops_every_component(up: Up) -> None:
     assert up.said("Voxroom: stopped.")
     _, alive = psutil.wait_procs(children, timeout=5)
     assert alive == []
+
+
+def test_children_do_not_outlive_a_killed_voxroom_up(up: Up) -> None:
+    children = psutil.Process(up.process.pid).children()
+
+    up.process.kill()
+    up.process.wait()
+
+    # SIGTERM from the kernel: workers drain, the others stop; nobody keeps the ports.
+    _, alive = psutil.wait_procs(children, timeout=45)
+    assert alive == []
