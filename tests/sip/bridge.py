@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sip import LiveKitEndpoint, SipSettings, render_bridge_config
+from tests import netns
 from tests.services import LiveKit, free_port, http_ok, require_binary, running
+
+SELF_ADDRESS = "192.0.2.1/32"
+"""livekit-sip's SIP stack (sipgo) looks up "its own" address and refuses to start unless
+some interface that is not loopback carries an IPv4 address outside 127.0.0.0/8 (127.0.0.2
+on the namespace's veth does not count). A documentation address (RFC 5737) on the veth
+satisfies it; both ends of the veth are in the namespace, so nothing can reach it or leave."""
+
+
+def give_namespace_a_self_address() -> None:
+    shown = subprocess.run(
+        ["ip", "-4", "addr", "show", "dev", "vxr1"], check=True, capture_output=True, text=True
+    )
+    if SELF_ADDRESS.split("/")[0] not in shown.stdout:
+        subprocess.run(["ip", "addr", "add", SELF_ADDRESS, "dev", "vxr1"], check=True)
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,9 @@ def livekit_sip(workdir: Path, livekit: LiveKit, settings: SipSettings) -> Itera
     with 0 on fatal startup errors, so only the health port tells that it runs)."""
     if livekit.redis_url is None:
         raise ValueError("livekit-sip needs a livekit-server that runs with Redis")
+    if not netns.inside():
+        raise RuntimeError("livekit-sip binds RTP on every interface: run it in the test namespace")
+    give_namespace_a_self_address()
     binary = require_binary("livekit-sip", "run `make livekit-sip` (built from sip/build)")
     endpoint = LiveKitEndpoint(
         ws_url=livekit.url.replace("http://", "ws://"),
