@@ -31,7 +31,7 @@ async def next_event(ws, within_s=5.0) -> dict:
 
 
 async def subscribe(ws, channel: str, since: int | None = None) -> dict:
-    request = {"action": "subscribe", "channel": channel}
+    request: dict[str, object] = {"action": "subscribe", "channel": channel}
     if since is not None:
         request["since"] = since
     await ws.send(json.dumps(request))

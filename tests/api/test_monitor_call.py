@@ -52,8 +52,8 @@ async def test_a_live_call_streams_its_transcript_over_the_monitor(
                 spoke_at = await caller.say_wav(question)
                 await caller.wait_until_quiet(since=spoke_at, limit_s=60)
                 for _ in range(100):
-                    lines = [m for _, m in received if m["type"] == "transcript.new"]
-                    if len(lines) >= 3:
+                    so_far = [m for _, m in received if m["type"] == "transcript.new"]
+                    if len(so_far) >= 3:
                         break
                     await asyncio.sleep(0.1)
                 left = time.monotonic()
