@@ -52,9 +52,7 @@ class Jobs:
 
 
 @asynccontextmanager
-async def worker(
-    lk: LiveKit, name: str, jobs: Jobs, capacity: int
-) -> AsyncIterator[AgentServer]:
+async def worker(lk: LiveKit, name: str, jobs: Jobs, capacity: int) -> AsyncIterator[AgentServer]:
     server = AgentServer(
         ws_url=lk.url.replace("http://", "ws://"),
         api_key=lk.api_key,
