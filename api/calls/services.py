@@ -9,6 +9,7 @@ from agent_worker.contracts import AgentSpec
 from api.agents.services import AgentService
 from api.calls.dispatch import send_dispatch
 from api.calls.reconciler import schedule_no_show_check
+from api.capacity import require_worker_room
 from api.errors import Conflict, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -42,12 +43,17 @@ class CallService:
     ) -> StartedCall:
         """Make sure the room exists and send each agent into it, one session per agent.
 
-        Agents are checked before anything is created, so a refused call leaves nothing
-        behind. A dispatch LiveKit refuses fails its session and the call.
+        Worker capacity and the agents are checked before anything is created, so a refused
+        call leaves nothing behind. A dispatch LiveKit refuses fails its session and the call.
         """
         rooms = RoomService(self.resources, self.principal)
         if not agent_ids:
             return StartedCall(room=await rooms.ensure(room_name), sessions=[])
+        if self.resources.settings.check_worker_capacity:
+            # Refused before anything is created: a call no worker can take never starts.
+            await require_worker_room(
+                self.resources.redis, self.resources.worker_room, len(agent_ids)
+            )
         project_id = self.principal.project_id
         async with self.resources.sessions() as db_session:
             agents = AgentService(db_session)

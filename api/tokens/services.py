@@ -6,7 +6,6 @@ import logging
 import time
 
 from api.calls.services import CallService
-from api.capacity import require_worker_room
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.tokens.schemas import DispatchedSession, TokenRequest, TokenResponse
@@ -54,10 +53,6 @@ class TokenService:
 
     async def issue(self, data: TokenRequest) -> TokenResponse:
         agent_ids = data.agent_ids()
-        if agent_ids and self.resources.settings.check_worker_capacity:
-            await require_worker_room(
-                self.resources.redis, self.resources.worker_room, len(agent_ids)
-            )
         # Rooms are never auto-created by a join, so the token's room must exist first; the
         # hot path (callers joining a room, no agent) needs no database at all.
         call = await CallService(self.resources, self.principal).start(
