@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from litestar import WebSocket, websocket
@@ -14,6 +15,8 @@ from api.auth import READ, authenticate, check_scope, extract_api_key
 from api.deps import resources_of
 from api.errors import ApiError
 from api.events.monitor import MonitorConnection, MonitorHub
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_FORBIDDEN = 4003
@@ -34,7 +37,12 @@ async def _read_client(
                 message = None
             await queue.put({"kind": "client", "message": message})
     except WebSocketDisconnect:
-        await queue.put({"kind": "closed"})
+        pass
+    except Exception:
+        # Whatever broke the read (a binary frame, a protocol error) ends the connection
+        # instead of leaving its writer waiting forever.
+        logger.warning("monitor connection read failed", exc_info=True)
+    await queue.put({"kind": "closed"})
 
 
 @websocket("/ws/monitor", name="monitor")

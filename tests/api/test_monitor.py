@@ -149,3 +149,13 @@ async def test_since_replays_what_a_subscriber_missed_in_order(settings, admin):
             assert (live["seq"], live["data"]["content"]) == (5, "live")
             await ws.send(json.dumps({"action": "unsubscribe", "channel": f"session:{session_id}"}))
             assert json.loads(await ws.recv())["type"] == "unsubscribed"
+
+
+async def test_a_frame_that_is_not_a_json_request_gets_an_error_reply(settings, admin):
+    async with served(create_app(settings)) as base, connect(ws_url(base, admin.api_key)) as ws:
+        for frame in (b"\x00\x01", "not json", json.dumps(["subscribe"])):
+            await ws.send(frame)
+            async with asyncio.timeout(5):
+                reply = json.loads(await ws.recv())
+            assert reply["type"] == "error" and reply["code"] == "INVALID_REQUEST"
+        assert (await subscribe(ws, "rooms"))["seq"] == 0  # still serving
