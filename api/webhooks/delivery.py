@@ -271,9 +271,25 @@ class DeliveryWorker:
 
     async def _record(self, batch: list[Outcome]) -> None:
         async with self.sessions() as session:
+            deliveries = {
+                row.id: row
+                for row in await session.exec(
+                    select(WebhookDelivery).where(
+                        col(WebhookDelivery.id).in_({outcome.delivery_id for outcome in batch})
+                    )
+                )
+            }
+            endpoints = {
+                row.id: row
+                for row in await session.exec(
+                    select(WebhookEndpoint).where(
+                        col(WebhookEndpoint.id).in_({outcome.endpoint_id for outcome in batch})
+                    )
+                )
+            }
             for outcome in batch:
-                delivery = await session.get(WebhookDelivery, outcome.delivery_id)
-                endpoint = await session.get(WebhookEndpoint, outcome.endpoint_id)
+                delivery = deliveries.get(outcome.delivery_id)
+                endpoint = endpoints.get(outcome.endpoint_id)
                 if delivery is None or endpoint is None:
                     continue  # the endpoint was deleted meanwhile
                 self._apply(session, delivery, endpoint, outcome)

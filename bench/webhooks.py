@@ -1,0 +1,263 @@
+"""Webhooks end to end: events/s through outbox -> relay -> signed delivery, event-to-delivery
+latency, nothing lost, while the control plane (its relay and delivery worker) is killed -9 and
+restarted during the run.
+
+Starts real Redis and the control plane (its own process, through the launcher), a receiver
+in this process that verifies every delivery with the Standard Webhooks reference library and
+deduplicates on `webhook-id`, and a producer acting as agent workers: it reports transcript
+turns to the control plane's worker-report endpoint at a fixed rate (batches of `--batch`
+turns per report, as a worker does), each turn committing one `transcript.new` event in the
+outbox. Reports refused while the control plane is down are retried, as a worker retries them
+(turn ids make them idempotent).
+
+Latency is from the event's outbox timestamp to its first arrival at the receiver (one
+machine, one clock). Throughput is delivered events over the time from the first event to the
+last delivery. Targets (issue 11): p50 < 100 ms, >= 500 events/s, 0 lost.
+
+    python -m bench.webhooks [--events 6000] [--rate 600] [--batch 10] [--kill-at 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from standardwebhooks.webhooks import Webhook
+
+from api.bootstrap import create_project_key
+from api.db import create_engine
+from api.migrate import upgrade
+from api.projects.schemas import Scope
+from api.sessions.tokens import issue_report_token
+from tests.services import free_port, redis_server, served
+from voxroom import launcher
+
+SECRET = secrets.token_urlsafe(32)
+SESSIONS = 10
+
+
+@dataclass
+class Receiver:
+    """Verifies each delivery's signature, keeps the first arrival of each event id."""
+
+    secret: str = ""
+    first_arrival: dict[str, float] = field(default_factory=dict)
+    created: dict[str, float] = field(default_factory=dict)
+    deliveries: int = 0
+    """Deliveries of `transcript.new` events, duplicates included."""
+    bad_signatures: int = 0
+    expected: int = 0
+    all_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                kind = (await receive())["type"].rsplit(".", 1)[-1]
+                await send({"type": f"lifespan.{kind}.complete"})
+                if kind == "shutdown":
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        arrived = time.time()
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        try:
+            event = Webhook(self.secret).verify(body, headers)
+        except Exception:
+            self.bad_signatures += 1
+            await _answer(send, 400)
+            return
+        if event["event_type"] != "transcript.new":
+            await _answer(send, 200)
+            return
+        self.deliveries += 1
+        if event["id"] not in self.first_arrival:
+            self.first_arrival[event["id"]] = arrived
+            self.created[event["id"]] = datetime.fromisoformat(event["timestamp"]).timestamp()
+            if self.expected and len(self.first_arrival) >= self.expected:
+                self.all_arrived.set()
+        await _answer(send, 200)
+
+
+async def _answer(send: Any, status: int) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def produce(
+    api: str, sessions: list[tuple[str, str]], events: int, rate: float, batch: int
+) -> float:
+    """Report `events` turns at `rate`/s in batches; returns when all were accepted."""
+    start = time.monotonic()
+    reports = [list(range(i, min(i + batch, events))) for i in range(0, events, batch)]
+
+    async def send(client: httpx.AsyncClient, index: int, turns: list[int]) -> None:
+        await asyncio.sleep(max(0.0, start + turns[0] / rate - time.monotonic()))
+        session_id, token = sessions[index % len(sessions)]
+        now = datetime.now().astimezone()
+        body = {
+            "events": [
+                {
+                    "type": "turn",
+                    "event_id": f"turn-{n}",
+                    "role": "user",
+                    "text": f"line {n}",
+                    "started_at": (now + timedelta(microseconds=n)).isoformat(),
+                }
+                for n in turns
+            ]
+        }
+        while True:  # a worker retries its report until the control plane takes it
+            try:
+                response = await client.post(
+                    f"{api}/internal/v1/sessions/{session_id}/events",
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if response.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+
+    limits = httpx.Limits(max_connections=50)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+        await asyncio.gather(*(send(client, i, turns) for i, turns in enumerate(reports)))
+    return time.monotonic() - start
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'voxroom.db'}"
+    await asyncio.to_thread(upgrade, database_url)  # Alembic runs its own event loop
+    project_id, api_key = await create_project_key(
+        database_url, "bench", Scope.ADMIN, plan="enterprise"
+    )
+    receiver = Receiver()
+    port = free_port()
+    api = f"http://127.0.0.1:{port}"
+    with redis_server(workdir) as redis_url:
+        env = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "LIVEKIT_URL": "http://127.0.0.1:9",
+            "LIVEKIT_API_SECRET": SECRET,
+            "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["127.0.0.1"]),
+            # A killed process's claimed deliveries are free again after this long.
+            "VOXROOM_WEBHOOK_LEASE_S": "2",
+        }
+        component = launcher.control_plane(port, env)
+        async with served(receiver) as receiver_url:  # type: ignore[arg-type]
+            running = await asyncio.to_thread(launcher.start, component, workdir / "api-1.log")
+            headers = {"X-API-Key": api_key}
+            async with httpx.AsyncClient(base_url=api, headers=headers) as http:
+                created = await http.post("/api/v1/webhooks", json={"url": receiver_url + "/in"})
+                created.raise_for_status()
+                receiver.secret = created.json()["webhook"]["secret"]
+                sessions = []
+                for i in range(SESSIONS):
+                    opened = await http.post("/api/v1/sessions", json={"room_name": f"bench-{i}"})
+                    opened.raise_for_status()
+                    session_id = opened.json()["session"]["id"]
+                    token = issue_report_token(SECRET, session_id, project_id, timedelta(hours=1))
+                    sessions.append((session_id, token))
+
+            async def kill_and_restart() -> float:
+                await asyncio.sleep(args.events / args.rate * args.kill_at)
+                running.process.kill()
+                await asyncio.to_thread(running.process.wait)
+                killed = time.monotonic()
+                restarted = await asyncio.to_thread(
+                    launcher.start, component, workdir / "api-2.log"
+                )
+                holder.append(restarted)
+                return time.monotonic() - killed
+
+            holder: list[launcher.Running] = []
+            started = time.time()
+            produced_s, downtime_s = await asyncio.gather(
+                produce(api, sessions, args.events, args.rate, args.batch), kill_and_restart()
+            )
+            receiver.expected = args.events
+            if len(receiver.first_arrival) < args.events:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(receiver.all_arrived.wait(), args.drain_timeout)
+            for process in holder:
+                await asyncio.to_thread(launcher.stop, process)
+    recorded = await outbox_count(database_url)
+    latencies = sorted(
+        (receiver.first_arrival[i] - receiver.created[i]) * 1000 for i in receiver.first_arrival
+    )
+    delivered = len(receiver.first_arrival)
+    span = max(receiver.first_arrival.values(), default=started) - min(
+        receiver.created.values(), default=started
+    )
+    return {
+        "events": args.events,
+        "offered_rate": args.rate,
+        "delivered_unique": delivered,
+        "lost": args.events - delivered,
+        "outbox_events": recorded,
+        "lost_after_outbox": recorded - delivered,
+        "deliveries_total": receiver.deliveries,
+        "duplicates": receiver.deliveries - delivered,
+        "bad_signatures": receiver.bad_signatures,
+        "events_per_s": round(delivered / span, 1) if span > 0 else None,
+        "latency_ms_p50": round(statistics.median(latencies), 1) if latencies else None,
+        "latency_ms_p99": round(latencies[int(0.99 * (len(latencies) - 1))], 1)
+        if latencies
+        else None,
+        "producer_s": round(produced_s, 2),
+        "api_down_s": round(downtime_s, 2),
+    }
+
+
+async def outbox_count(database_url: str) -> int:
+    """`transcript.new` events committed to the outbox: tells a loss before the outbox (the
+    report's transaction) from one after it (relay or delivery)."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text("SELECT count(*) FROM events WHERE event_type = 'transcript.new'")
+            )
+            return int(result.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=6000)
+    parser.add_argument("--rate", type=float, default=600.0, help="turns reported per second")
+    parser.add_argument("--batch", type=int, default=10, help="turns per worker report")
+    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run")
+    parser.add_argument("--drain-timeout", type=float, default=60.0)
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="vx-bench-webhooks-"))
+    result = asyncio.run(run(args, workdir))
+    print(json.dumps(result, indent=2))
+    if result["lost"]:
+        print(f"events were lost: logs and database kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
