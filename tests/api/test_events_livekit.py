@@ -90,6 +90,7 @@ async def test_forged_or_altered_webhooks_are_refused(client, admin, livekit, se
     body, headers = signed(livekit, payload)
     altered = body.replace(b"room_finished", b"room_started_")
     assert (await post(client, altered, headers)).status_code == 401
+    assert (await post(client, b"\xff\xfe" + body, headers)).status_code == 401
     events = await events_of(settings.database_url, admin.project_id)
     assert not [e for e in events if e.dedupe_key]
 
