@@ -22,6 +22,7 @@ from api.telephony.schemas import (
     TrunkUpdate,
 )
 from api.telephony.services import PhoneLineService, TrunkService, line_read, trunk_read
+from api.usage.quota import quota
 
 
 class SipTrunkController(Controller):
@@ -117,7 +118,7 @@ class SipPhoneLineController(Controller):
         operation_id="createSipConfig",
         summary="Create a phone line",
         description="Each call to the number gets its own room and the configured agent.",
-        opt=WRITE,
+        opt=WRITE | quota("sip_configs"),
     )
     async def create_line(
         self,

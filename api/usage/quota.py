@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.agents.models import AgentConfig
 from api.errors import QuotaExceeded
 from api.sessions.models import CallSession
+from api.telephony.models import SipPhoneLine
 from api.usage.schemas import QuotaItem, QuotaRead
 from api.usage.settings import QUOTA_KINDS, UsageSettings
 from api.webhooks.models import WebhookEndpoint
@@ -50,13 +51,14 @@ Counter = Callable[[AsyncSession, str], Awaitable[float]]
 COUNTERS: dict[str, Counter] = {
     "agents": lambda s, p: _count(s, AgentConfig, p),
     "knowledge_bases": lambda s, p: _count(s, KnowledgeBase, p),
+    "sip_configs": lambda s, p: _count(s, SipPhoneLine, p),
     "webhook_configs": lambda s, p: _count(s, WebhookEndpoint, p),
     "concurrent_sessions": lambda s, p: _count(
         s, CallSession, p, col(CallSession.status) == "active"
     ),
 }
-"""How much of each quota a project uses. Kinds without a counter yet (SIP configs,
-recording storage) report 0 until their domain adds one here."""
+"""How much of each quota a project uses (`sip_configs` are phone lines, `/sip/configs`).
+Kinds without a counter yet (recording storage) report 0 until their domain adds one here."""
 
 
 class QuotaService:
