@@ -24,7 +24,7 @@ from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
 from voxroom import launcher
-from voxroom.launcher import Component, Launcher, Running
+from voxroom.launcher import Component, Launcher, LaunchError, Running
 
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
@@ -54,6 +54,11 @@ def components(
     settings: ApiSettings, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT
 ) -> list[Component]:
     """The platform as `voxroom up` runs it, in start order."""
+    if not LIVEKIT_CONFIG.is_file():
+        raise LaunchError(
+            f"{LIVEKIT_CONFIG} was not found in {Path.cwd()}: run `voxroom up` where it is "
+            "(the repository's root) or copy it there."
+        )
     secret = settings.require_livekit_secret()
     shared_env = {
         "LIVEKIT_URL": settings.livekit_url,
@@ -117,9 +122,9 @@ class Supervisor:
         settings = ApiSettings()
         ensure_secrets(settings.state_dir)
         settings = ApiSettings()
+        platform = components(settings, workers=self.workers, worker_port=self.worker_port)
         print("Voxroom: migrating database ...", flush=True)
         upgrade(settings.database_url)
-        platform = components(settings, workers=self.workers, worker_port=self.worker_port)
         children = Launcher(
             settings.state_dir / "logs",
             append_logs=True,
