@@ -9,7 +9,8 @@ This module must stay importable without livekit-agents installed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,12 +22,48 @@ LlmProvider = Literal["auto", "kb_answerer", "local", "openai"]
 TtsProvider = Literal["auto", "piper", "flite", "openai", "cartesia", "elevenlabs"]
 
 
+class ConfigConflict(Exception):
+    """Fields of a configuration that contradict each other, a rule JSON Schema cannot state.
+
+    Deliberately not a ValueError: pydantic lets it through, so the control plane answers it
+    as a 409 CONFLICT naming the field instead of a 422 for a body its schema allows.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@cache
+def _integer_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if info.annotation is int or int in get_args(info.annotation)
+    )
+
+
 class Strict(BaseModel):
     """Base for wire models: unknown fields are an error, not silently dropped, and types are
     strict (`false` is not 0, `"5"` is not a number), as the API's OpenAPI document says.
     Strict mode on decoded JSON also wants `datetime` objects: such fields relax it."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers_are_integers(cls, data: Any) -> Any:
+        """JSON Schema counts `600.0` as an integer, and clients may send it; strict pydantic
+        alone would refuse it where the API's schema says `integer`."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: int(value)
+            if isinstance(value, float) and value.is_integer() and key in _integer_fields(cls)
+            else value
+            for key, value in data.items()
+        }
 
 
 class SttConfig(Strict):
@@ -56,7 +93,10 @@ class TurnDetectionConfig(Strict):
     @model_validator(mode="after")
     def _delays_ordered(self) -> TurnDetectionConfig:
         if self.max_endpointing_delay < self.min_endpointing_delay:
-            raise ValueError("max_endpointing_delay must be >= min_endpointing_delay")
+            raise ConfigConflict(
+                "turn_detection.max_endpointing_delay",
+                "max_endpointing_delay must be at least min_endpointing_delay",
+            )
         return self
 
 
@@ -107,7 +147,7 @@ class AgentSpec(Strict):
     def _tool_names_unique(self) -> AgentSpec:
         names = [tool.name for tool in self.tools]
         if len(names) != len(set(names)):
-            raise ValueError("tool names must be unique")
+            raise ConfigConflict("tools", "tool names must be unique")
         return self
 
 

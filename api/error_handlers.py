@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from agent_worker.contracts import ConfigConflict
 from api.errors import ApiError
 from kb import KbError
 
@@ -54,6 +55,10 @@ def error_response(
 
 def _api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+def _config_conflict(_: Request[Any, Any, Any], exc: ConfigConflict) -> Response[dict[str, Any]]:
+    return error_response(409, "CONFLICT", exc.message, {"field": exc.field})
 
 
 def _kb_error(_: Request[Any, Any, Any], exc: KbError) -> Response[dict[str, Any]]:
@@ -118,6 +123,7 @@ def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ApiError: _api_error,
     KbError: _kb_error,
+    ConfigConflict: _config_conflict,
     ValidationException: _validation_error,
     HTTPException: _http_error,
     Exception: _unexpected_error,

@@ -26,6 +26,7 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
     SecurityScheme,
     Tag,
@@ -100,6 +101,15 @@ def errors(*statuses: int) -> dict[str, tuple[int, ...]]:
     return {ERRORS_OPT: statuses}
 
 
+BODY_OPT = "decoded_body"
+
+
+def reads_body(model: type[msgspec.Struct]) -> dict[str, type[msgspec.Struct]]:
+    """A route's `opt` entry: the JSON body it decodes itself with `api.requests.decode_body`
+    (strictly, where Litestar's `data` conversion is lenient), documented as its request body."""
+    return {BODY_OPT: model}
+
+
 def _statuses_of(operation: Operation, raised: tuple[int, ...]) -> set[int]:
     statuses = set(raised)
     if operation.security:
@@ -113,6 +123,11 @@ def _statuses_of(operation: Operation, raised: tuple[int, ...]) -> set[int]:
         statuses.add(422)
     if ParamType.PATH in locations:
         statuses.add(404)
+    if any(
+        isinstance(param, Parameter) and param.name == "Idempotency-Key"
+        for param in operation.parameters or ()
+    ):
+        statuses.add(409)
     return statuses
 
 
@@ -145,6 +160,7 @@ def _models_of(app: Litestar) -> list[type[BaseModel] | type[msgspec.Struct]]:
         for handler in getattr(route, "route_handlers", ()):
             if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
                 signature = handler.parsed_fn_signature
+                visit(handler.opt.get(BODY_OPT))
                 visit(signature.return_type.annotation)
                 for parameter in signature.parameters.values():
                     visit(parameter.annotation)
@@ -156,8 +172,11 @@ def _library_schemas(model: type[BaseModel] | type[msgspec.Struct]) -> dict[str,
     if issubclass(model, BaseModel):
         schema = model.model_json_schema(ref_template=_REF.replace("{name}", "{model}"))
     else:
-        (schema,), nested = msgspec.json.schema_components([model], ref_template=_REF)
-        schema = {**schema, "$defs": nested}
+        # msgspec has no model-level schema option: a struct states its cross-field rules
+        # in a `json_schema_extra` class variable, as pydantic models do in their config.
+        _, nested = msgspec.json.schema_components([model], ref_template=_REF)
+        schema = {**nested.pop(model.__name__), **getattr(model, "json_schema_extra", {})}
+        schema["$defs"] = nested
     nested = schema.pop("$defs", {})
     return {model.__name__: schema, **nested}
 
@@ -208,8 +227,8 @@ def declare_error_responses(app: Litestar) -> None:
     parameters 404), plus what the route's `opt` lists with `errors(...)`. Call it on the built
     app, before the document is first served.
     """
-    raised = {
-        handler.operation_id: handler.opt.get(ERRORS_OPT, ())
+    handlers = {
+        handler.operation_id: handler
         for route in app.routes
         for handler in getattr(route, "route_handlers", ())
         if isinstance(handler, HTTPRouteHandler)
@@ -225,8 +244,18 @@ def declare_error_responses(app: Litestar) -> None:
             operation: Operation | None = getattr(path_item, method)
             if operation is None:
                 continue
+            opt = handlers[operation.operation_id].opt if operation.operation_id in handlers else {}
+            if (body := opt.get(BODY_OPT)) is not None:
+                operation.request_body = RequestBody(
+                    required=True,
+                    content={
+                        "application/json": OpenAPIMediaType(
+                            schema=Reference(ref=_REF.format(name=body.__name__))
+                        )
+                    },
+                )
             responses = dict(operation.responses or {})
-            for status in sorted(_statuses_of(operation, raised.get(operation.operation_id, ()))):
+            for status in sorted(_statuses_of(operation, opt.get(ERRORS_OPT, ()))):
                 responses[str(status)] = OpenAPIResponse(
                     description=_DESCRIPTIONS[status],
                     content={"application/json": OpenAPIMediaType(schema=error_ref)},
@@ -234,7 +263,7 @@ def declare_error_responses(app: Litestar) -> None:
             operation.responses = responses
 
 
-SECURITY = [{"BearerAuth": []}, {"ApiKeyAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}, {"ApiKeyAuth": []}]
 
 TAGS = [
     Tag(name="health", description="Liveness and readiness, no key needed"),

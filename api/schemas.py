@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from litestar.plugins.pydantic import PydanticInitPlugin
-from pydantic import BaseModel, ConfigDict
+
+from agent_worker.contracts import Strict
 
 
-class RequestBody(BaseModel):
+class RequestBody(Strict):
     """A JSON request body, checked exactly as the OpenAPI document describes it.
 
     Unknown fields are refused (the document says `additionalProperties: false`), and types
     are strict: `false` is not the integer 0 and `"5"` is not a number. Litestar hands pydantic
     the decoded JSON as Python objects, where strict mode also wants enum members and
-    `datetime` objects: give such fields `Field(strict=False)`.
+    `datetime` objects: give such fields `Field(strict=False)`. The same base as the
+    worker's wire models (`Strict`), which also reads `600.0` as the integer JSON says it is.
     """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def body_validation_plugin() -> PydanticInitPlugin:

@@ -9,7 +9,7 @@ get no overlap: each row already carries its column names.
 import re
 from dataclasses import dataclass
 
-from kb.errors import InvalidInput
+from kb.errors import ConflictingInput, InvalidInput
 from kb.extract import Block, ExtractedDocument
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -33,10 +33,11 @@ class ChunkDraft:
 def validate_chunking(chunk_size: int, chunk_overlap: int) -> None:
     if not 100 <= chunk_size <= 8000:
         raise InvalidInput("chunk_size must be between 100 and 8000", field="chunk_size")
-    if not 0 <= chunk_overlap < chunk_size // 2:
-        raise InvalidInput(
-            "chunk_overlap must be at least 0 and less than half of chunk_size",
-            field="chunk_overlap",
+    if chunk_overlap < 0:
+        raise InvalidInput("chunk_overlap must be at least 0", field="chunk_overlap")
+    if chunk_overlap >= chunk_size // 2:
+        raise ConflictingInput(
+            "chunk_overlap must be less than half of chunk_size", field="chunk_overlap"
         )
 
 

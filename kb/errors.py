@@ -39,6 +39,13 @@ class InvalidInput(KbError):
     status = 422
 
 
+class ConflictingInput(InvalidInput):
+    """Fields that contradict each other (a rule the API's JSON Schema cannot state)."""
+
+    code = "CONFLICT"
+    status = 409
+
+
 class UnsupportedContentType(KbError):
     """The content is not one of the accepted document types (checked from the bytes)."""
 

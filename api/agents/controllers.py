@@ -21,6 +21,7 @@ from api.agents.services import AgentService, agent_read
 from api.auth import READ, WRITE
 from api.knowledge.controllers import provide_knowledge
 from api.knowledge.services import KnowledgeService
+from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -48,7 +49,7 @@ class AgentController(Controller):
         )
         return AgentList(**page_body("agents", agents, total, paging))
 
-    @post(operation_id="createAgent", opt=WRITE | quota("agents"))
+    @post(operation_id="createAgent", opt=WRITE | quota("agents") | errors(404, 409))
     async def create_agent(
         self,
         data: JSONBody[AgentCreate],
@@ -67,7 +68,7 @@ class AgentController(Controller):
     ) -> AgentRead:
         return agent_read(await AgentService(db_session).get(principal.project_id, agent_id))
 
-    @patch("/{agent_id:str}", operation_id="updateAgent", opt=WRITE)
+    @patch("/{agent_id:str}", operation_id="updateAgent", opt=WRITE | errors(409))
     async def update_agent(
         self,
         agent_id: FromPath[str],

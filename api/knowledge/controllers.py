@@ -25,6 +25,7 @@ from api.knowledge.schemas import (
     UrlIngest,
 )
 from api.knowledge.services import KnowledgeService, chunk_read
+from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -51,7 +52,7 @@ class KnowledgeBaseController(Controller):
         "knowledge": Provide(provide_knowledge, sync_to_thread=False),
     }
 
-    @post(operation_id="createKnowledgeBase", opt=WRITE | quota("knowledge_bases"))
+    @post(operation_id="createKnowledgeBase", opt=WRITE | quota("knowledge_bases") | errors(409))
     async def create(
         self,
         data: JSONBody[KnowledgeBaseCreate],
@@ -231,7 +232,9 @@ class KnowledgeSearchController(Controller):
     tags = ["knowledge-bases"]
     dependencies = {"knowledge": Provide(provide_knowledge, sync_to_thread=False)}
 
-    @post("/knowledge/search", operation_id="searchKnowledge", opt=READ, status_code=200)
+    @post(
+        "/knowledge/search", operation_id="searchKnowledge", opt=READ | errors(404), status_code=200
+    )
     async def search(
         self,
         data: JSONBody[SearchRequest],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import RequestBody
 
@@ -50,7 +50,7 @@ class KnowledgeBaseList(BaseModel):
 
 
 class TextIngest(RequestBody):
-    content: str = Field(min_length=1)
+    content: str = Field(min_length=1, pattern=r"\S", description="Text to ingest (not blank)")
     source_name: str = Field(default="api_ingest", min_length=1, max_length=500)
 
 
@@ -112,7 +112,7 @@ class ChunkList(BaseModel):
 
 
 class ChunkUpdate(RequestBody):
-    content: str | None = Field(default=None, min_length=1, max_length=8000)
+    content: str | None = Field(default=None, min_length=1, max_length=8000, pattern=r"\S")
     is_active: bool | None = None
 
 
@@ -122,9 +122,27 @@ class ReindexResponse(BaseModel):
 
 
 class SearchRequest(RequestBody):
-    knowledge_base_id: str | None = Field(default=None, max_length=40)
+    """Search one knowledge base (`knowledge_base_id`) or several (`knowledge_base_ids`, which
+    wins when both are given)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["knowledge_base_id"],
+                    "properties": {"knowledge_base_id": {"type": "string"}},
+                },
+                {
+                    "required": ["knowledge_base_ids"],
+                    "properties": {"knowledge_base_ids": {"type": "array"}},
+                },
+            ]
+        }
+    )
+
+    knowledge_base_id: str | None = Field(default=None, min_length=1, max_length=40)
     knowledge_base_ids: list[str] | None = Field(default=None, min_length=1, max_length=20)
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1, max_length=2000, pattern=r"\S")
     top_k: int = Field(default=5, ge=1, le=50)
 
 

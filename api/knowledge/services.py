@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 
-from api.errors import ValidationFailed
+from api.errors import NotFound, ValidationFailed
 from api.knowledge.schemas import (
     ChunkRead,
     DocumentRead,
@@ -205,11 +205,12 @@ class KnowledgeService:
         return [search_result(hit) for hit in hits]
 
     async def require_existing(self, project_id: str, kb_ids: Sequence[str]) -> None:
-        """422 naming `knowledge_base_ids` when an agent points at a base the project lacks."""
+        """404 naming `knowledge_base_ids` when an agent points at a base the project lacks."""
         for index, kb_id in enumerate(kb_ids):
             try:
                 await self.store.get_knowledge_base(project_id, kb_id)
             except KbNotFound as exc:
-                raise ValidationFailed(
-                    f"Knowledge base {kb_id} not found", field=f"knowledge_base_ids.{index}"
+                raise NotFound(
+                    f"Knowledge base {kb_id} not found",
+                    details={"field": f"knowledge_base_ids.{index}"},
                 ) from exc

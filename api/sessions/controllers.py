@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
 from api.calls.services import CallService
+from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -64,7 +65,7 @@ class SessionController(Controller):
         )
         return SessionList(**page_body("sessions", sessions, total, paging))
 
-    @post(operation_id="createSession", opt=WRITE | quota("concurrent_sessions"))
+    @post(operation_id="createSession", opt=WRITE | quota("concurrent_sessions") | errors(404))
     async def create_session(
         self,
         data: JSONBody[SessionCreate],

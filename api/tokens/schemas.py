@@ -3,7 +3,7 @@ Litestar decodes and encodes msgspec structs natively (pydantic models take a se
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -18,7 +18,23 @@ Identity = Annotated[
 RoomName = Annotated[
     str, msgspec.Meta(pattern=ROOM_NAME_PATTERN, description="Room name, without prefix")
 ]
-Ttl = Annotated[int, msgspec.Meta(ge=60, le=3600, description="Seconds (default 600)")]
+# A number that is a multiple of 1 rather than an `int`: JSON Schema counts 600.0 as an
+# integer, and msgspec's strict decoding would refuse it as one.
+Ttl = Annotated[
+    float, msgspec.Meta(ge=60, le=3600, multiple_of=1, description="Seconds (default 600)")
+]
+
+
+_GIVEN = {
+    "agent_config_id": {"type": "string"},
+    "agent_config_ids": {"type": "array"},
+    "no_agent": {"const": True},
+}
+
+
+def _both_given(first: str, second: str) -> dict[str, Any]:
+    """JSON Schema for "`first` and `second` both given" (null and false count as not given)."""
+    return {"required": [first, second], "properties": {k: _GIVEN[k] for k in (first, second)}}
 
 
 class ClientGrants(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
@@ -33,11 +49,23 @@ class ClientGrants(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A caller's token for `room`, with the agents to dispatch into it (`agent_config_id`, or
+    up to five `agent_config_ids`, not both); `no_agent` asks for none."""
+
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "not": {
+            "anyOf": [
+                _both_given("agent_config_id", "agent_config_ids"),
+                _both_given("no_agent", "agent_config_id"),
+                _both_given("no_agent", "agent_config_ids"),
+            ]
+        }
+    }
     identity: Identity
     room: RoomName
     name: Annotated[str, msgspec.Meta(max_length=128)] | None = None
     metadata: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
-    agent_config_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    agent_config_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
     agent_config_ids: Annotated[list[str], msgspec.Meta(min_length=1, max_length=5)] | None = None
     no_agent: bool = False
     grants: ClientGrants = msgspec.field(default_factory=ClientGrants)

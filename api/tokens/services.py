@@ -62,7 +62,7 @@ class TokenService:
             DispatchedSession(agent_id=s.agent_id, session_id=s.session_id) for s in call.sessions
         ]
         ttl_s = min(
-            data.ttl or self.resources.settings.token_default_ttl_s,
+            int(data.ttl or self.resources.settings.token_default_ttl_s),
             self.resources.settings.token_max_ttl_s,
         )
         return TokenResponse(

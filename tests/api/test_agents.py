@@ -82,7 +82,9 @@ async def test_invalid_config_is_422_naming_the_field(client, admin, patch, fiel
     assert after["updated_at"] == agent["updated_at"]
 
 
-async def test_cross_field_rule_is_422(client, admin):
+async def test_fields_that_contradict_each_other_are_a_409_naming_the_field(client, admin):
+    # 422 is for a field that breaks its own documented schema; a rule between fields, which
+    # JSON Schema cannot state, is a conflict (the OpenAPI contract stays exact).
     response = await client.post(
         "/api/v1/agents",
         json={
@@ -91,8 +93,9 @@ async def test_cross_field_rule_is_422(client, admin):
         },
         headers=admin.headers,
     )
-    assert response.status_code == 422
-    assert response.json()["details"]["field"].startswith("turn_detection")
+    assert response.status_code == 409
+    assert response.json()["code"] == "CONFLICT"
+    assert response.json()["details"]["field"] == "turn_detection.max_endpointing_delay"
 
 
 async def test_patch_merges_nested_settings(client, admin):

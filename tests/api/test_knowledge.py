@@ -179,7 +179,7 @@ async def test_knowledge_bases_are_project_isolated(client, admin, make_key):
         json={"name": "a", "knowledge_base_ids": [kb["id"]]},
         headers=other.headers,
     )
-    assert agent.status_code == 422
+    assert agent.status_code == 404
     assert agent.json()["details"]["field"] == "knowledge_base_ids.0"
     mine = await client.post(
         "/api/v1/agents",
