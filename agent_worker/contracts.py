@@ -49,7 +49,7 @@ class Strict(BaseModel):
     strict (`false` is not 0, `"5"` is not a number), as the API's OpenAPI document says.
     Strict mode on decoded JSON also wants `datetime` objects: such fields relax it."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
 
     @model_validator(mode="before")
     @classmethod

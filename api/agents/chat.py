@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 from agent_worker.contracts import AgentSpec
@@ -22,6 +22,10 @@ _HISTORY_MAX_MESSAGES = 40
 
 
 class ChatRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"message": "When are you open on Saturday?"}]}
+    )
+
     message: str = Field(min_length=1, max_length=4000)
     session_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     """Continue an earlier chat (kept for an hour); omit to start a new one."""

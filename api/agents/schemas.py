@@ -21,6 +21,19 @@ from api.schemas import RequestBody
 
 
 class AgentCreate(AgentSpec):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Front desk",
+                    "first_message": "Hello, Riverside Clinic, how can I help?",
+                    "instructions": "We are open Monday to Friday from 9 am to 6 pm.",
+                    "llm": {"temperature": 0.4},
+                }
+            ]
+        }
+    )
+
     is_active: bool = Field(default=True, description="Whether new calls may use this agent")
 
 
@@ -34,6 +47,12 @@ def _as_in_spec(name: str) -> Any:
 class AgentUpdate(RequestBody):
     """Partial update: only the fields sent change; nested objects merge into the stored
     configuration, then the whole is validated again. `null` only where the field allows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"first_message": "Hello, Riverside Clinic, how can I help?"}]
+        }
+    )
 
     name: str = _as_in_spec("name")
     instructions: str = _as_in_spec("instructions")

@@ -8,6 +8,17 @@ from api.schemas import RequestBody
 
 
 class KnowledgeBaseCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Riverside Clinic FAQ",
+                    "description": "Opening hours, services and prices",
+                }
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     chunk_size: int | None = Field(default=None, ge=100, le=8000)
@@ -50,11 +61,28 @@ class KnowledgeBaseList(BaseModel):
 
 
 class TextIngest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content": "We are open Monday to Friday from 9 am to 6 pm.",
+                    "source_name": "hours.txt",
+                }
+            ]
+        }
+    )
+
     content: str = Field(min_length=1, pattern=r"\S", description="Text to ingest (not blank)")
     source_name: str = Field(default="api_ingest", min_length=1, max_length=500)
 
 
 class UrlIngest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"url": "https://example.com/faq", "refresh_interval": 86400}]
+        }
+    )
+
     url: str = Field(min_length=1, max_length=2000)
     refresh_interval: int | None = Field(
         default=None, ge=300, le=30 * 86400, description="Seconds between re-fetches"
@@ -112,6 +140,12 @@ class ChunkList(BaseModel):
 
 
 class ChunkUpdate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"content": "We are open Monday to Saturday from 9 am to 6 pm."}]
+        }
+    )
+
     content: str | None = Field(default=None, min_length=1, max_length=8000, pattern=r"\S")
     is_active: bool | None = None
 
@@ -127,6 +161,9 @@ class SearchRequest(RequestBody):
 
     model_config = ConfigDict(
         json_schema_extra={
+            "examples": [
+                {"knowledge_base_id": "kb_3c5022e012ba34e10813d071", "query": "saturday hours"}
+            ],
             "anyOf": [
                 {
                     "required": ["knowledge_base_id"],
@@ -136,7 +173,7 @@ class SearchRequest(RequestBody):
                     "required": ["knowledge_base_ids"],
                     "properties": {"knowledge_base_ids": {"type": "array"}},
                 },
-            ]
+            ],
         }
     )
 

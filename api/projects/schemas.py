@@ -27,6 +27,10 @@ class ProjectRead(BaseModel):
 
 
 class ApiKeyCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "backend", "scope": "write"}]}
+    )
+
     name: str = Field(default="", max_length=100)
     scope: Scope = Field(default=Scope.WRITE, strict=False)
     """The highest scope: `admin` includes `write`, which includes `read`."""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import RequestBody
 
@@ -9,6 +9,10 @@ IDENTITY_PATTERN = r"^[^\s/][^/]{0,127}$"
 
 
 class RoomCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "front-desk", "empty_timeout": 300}]}
+    )
+
     name: str = Field(pattern=ROOM_NAME_PATTERN, description="Room name, without project prefix")
     empty_timeout: int = Field(default=300, ge=0, le=86_400)
     max_participants: int = Field(default=0, ge=0, le=1000)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import RequestBody
 
@@ -47,6 +47,10 @@ class SessionList(BaseModel):
 
 
 class SessionCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"room_name": "front-desk", "caller_identity": "caller-1"}]}
+    )
+
     room_name: str = Field(min_length=1, max_length=160)
     agent_config_id: str | None = Field(default=None, max_length=40)
     caller_identity: str | None = Field(default=None, max_length=256)
@@ -55,6 +59,12 @@ class SessionCreate(RequestBody):
 
 
 class TranscriptCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"speaker": "user", "content": "When are you open on Saturday?"}]
+        }
+    )
+
     speaker: Literal["agent", "user", "system"]
     content: str = Field(min_length=1, max_length=50_000)
     timestamp_ms: int | None = Field(default=None, ge=0)
@@ -77,6 +87,10 @@ class Transcript(BaseModel):
 
 
 class SessionEnd(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"summary": "Caller asked about opening hours."}]}
+    )
+
     summary: str | None = Field(default=None, max_length=10_000)
     duration: float | None = Field(default=None, ge=0)
 

@@ -53,13 +53,20 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     up to five `agent_config_ids`, not both); `no_agent` asks for none."""
 
     json_schema_extra: ClassVar[dict[str, Any]] = {
+        "examples": [
+            {
+                "identity": "caller-1",
+                "room": "front-desk",
+                "agent_config_id": "agt_0c1d2e3f4a5b6c7d8e9f",
+            }
+        ],
         "not": {
             "anyOf": [
                 _both_given("agent_config_id", "agent_config_ids"),
                 _both_given("no_agent", "agent_config_id"),
                 _both_given("no_agent", "agent_config_ids"),
             ]
-        }
+        },
     }
     identity: Identity
     room: RoomName
