@@ -36,7 +36,11 @@ from api.sessions.controllers import SessionController
 from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
-from api.telephony.controllers import SipPhoneLineController, SipTrunkController
+from api.telephony.controllers import (
+    SipDialController,
+    SipPhoneLineController,
+    SipTrunkController,
+)
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
@@ -122,6 +126,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             KnowledgeSearchController,
             SipTrunkController,
             SipPhoneLineController,
+            SipDialController,
             WebhookController,
             UsageController,
         ],

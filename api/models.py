@@ -4,7 +4,7 @@ from api.agents.models import AgentConfig
 from api.events.models import Event, EventChannel
 from api.projects.models import ApiKey, Project
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
-from api.telephony.models import SipPhoneLine, SipTrunk
+from api.telephony.models import SipCall, SipDiallingPolicy, SipPhoneLine, SipTrunk
 from api.usage.models import ApiCallCount
 from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -17,6 +17,8 @@ __all__ = [
     "EventChannel",
     "Project",
     "SessionEvent",
+    "SipCall",
+    "SipDiallingPolicy",
     "SipPhoneLine",
     "SipTrunk",
     "TranscriptEntry",

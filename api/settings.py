@@ -11,6 +11,7 @@ from agent_worker.settings import WorkerSettings
 from api.usage.settings import UsageSettings
 from api.webhooks.settings import WebhookSettings
 from kb.settings import KbSettings
+from sip.settings import SipSettings
 
 STATE_DIR = Path(".voxroom")
 SECRETS_FILE = STATE_DIR / "secrets.env"
@@ -82,6 +83,8 @@ class ApiSettings(BaseSettings):
     agents: WorkerSettings = Field(default_factory=WorkerSettings)
     """Provider settings for text chat with agents (the same variables the worker reads)."""
     """Knowledge-base limits, read from `VOXROOM_KB_*`."""
+    sip: SipSettings = Field(default_factory=SipSettings)
+    """livekit-sip and the outbound dialling policy, read from `VOXROOM_SIP_*`."""
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     """Outgoing webhooks: retry schedule, timeouts, URL allowlist (`VOXROOM_WEBHOOK_*`)."""
     usage: UsageSettings = Field(default_factory=UsageSettings)

@@ -31,13 +31,12 @@ class SipSettings(BaseSettings):
     """0 = no limit."""
     log_level: str = "info"
 
-    dial_allowed_prefixes: list[str] = Field(default_factory=list)
-    """E.164 prefixes outbound calls may go to, e.g. ["+1", "+44"]; empty refuses every call."""
     dial_refused_prefixes: list[str] = Field(default_factory=lambda: list(HIGH_COST_PREFIXES))
+    """E.164 prefixes no project may call (on top of premium-rate and shared-cost numbers)."""
     max_concurrent_outbound_calls: int = Field(default=5, ge=0, le=10_000)
-    """Per project."""
+    """Per project: the default and the most a project may set."""
     max_daily_outbound_minutes: int = Field(default=600, ge=0, le=1_000_000)
-    """Per project, per UTC day."""
+    """Per project and UTC day: the default and the most a project may set."""
 
     @model_validator(mode="after")
     def _rtp_range(self) -> SipSettings:
@@ -45,10 +44,20 @@ class SipSettings(BaseSettings):
             raise ValueError("rtp_port_end must be greater than rtp_port_start")
         return self
 
-    def dialling_policy(self) -> DiallingPolicy:
+    def dialling_policy(
+        self,
+        allowed_prefixes: list[str],
+        max_concurrent_calls: int | None = None,
+        max_daily_minutes: int | None = None,
+    ) -> DiallingPolicy:
+        """A project's policy: its own allowlist and caps, bounded by this operator's."""
+        concurrent = self.max_concurrent_outbound_calls
+        daily = self.max_daily_outbound_minutes
         return DiallingPolicy.build(
-            self.dial_allowed_prefixes,
+            allowed_prefixes,
             self.dial_refused_prefixes,
-            max_concurrent_calls=self.max_concurrent_outbound_calls,
-            max_daily_minutes=self.max_daily_outbound_minutes,
+            max_concurrent_calls=concurrent
+            if max_concurrent_calls is None
+            else min(concurrent, max_concurrent_calls),
+            max_daily_minutes=daily if max_daily_minutes is None else min(daily, max_daily_minutes),
         )

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.auth import READ, WRITE
+from api.auth import ADMIN, READ, WRITE
+from api.deps import principal_of, resources_of
+from api.idempotency import IdempotentOperation, idempotency_key, run_once
+from api.openapi import errors, reads_body
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
+from api.requests import decode_body
 from api.resources import Resources
+from api.telephony.dial_schemas import DialRequest, DialResponse
+from api.telephony.dialing import DialService
 from api.telephony.schemas import (
+    DiallingPolicyEnvelope,
+    DiallingPolicyUpdate,
     PhoneLineCreate,
     PhoneLineEnvelope,
     PhoneLineList,
@@ -190,3 +200,63 @@ class SipPhoneLineController(Controller):
     ) -> None:
         service = PhoneLineService(db_session, resources.livekit, resources.settings)
         await service.delete(principal.project_id, config_id)
+
+
+class SipDialController(Controller):
+    tags = ["telephony"]
+
+    @post(
+        "/sip/dial",
+        operation_id="dialSip",
+        summary="Place an outbound phone call",
+        description="Checks the dialling policy (allowed countries, premium and high-cost "
+        "numbers refused: 422; concurrent calls and daily minutes: 429) before any INVITE, "
+        "then starts the call's room and agent and rings the number through the outbound trunk.",
+        operation_class=IdempotentOperation,
+        opt={**WRITE, **errors(404, 409, 422, 429, 503), **reads_body(DialRequest)},
+        status_code=201,
+    )
+    async def dial(self, request: Request[Any, Any, Any]) -> DialResponse:
+        resources, principal = resources_of(request), principal_of(request)
+        data = decode_body(await request.body(), DialRequest)
+        service = DialService(resources, principal)
+        return await run_once(
+            resources.redis,
+            project_id=principal.project_id,
+            operation="sip-dial",
+            key=idempotency_key(request.scope),
+            body=data,
+            ttl_s=resources.settings.idempotency_ttl_s,
+            response_type=DialResponse,
+            action=lambda: service.dial(data),
+        )
+
+    @get(
+        "/sip/policy",
+        operation_id="getSipDiallingPolicy",
+        summary="The project's dialling policy and outbound usage",
+        opt=READ,
+    )
+    async def get_policy(
+        self, resources: NamedDependency[Resources], principal: NamedDependency[Principal]
+    ) -> DiallingPolicyEnvelope:
+        policy = await DialService(resources, principal).read_policy()
+        return DiallingPolicyEnvelope(policy=policy)
+
+    @put(
+        "/sip/policy",
+        operation_id="setSipDiallingPolicy",
+        summary="Set the project's dialling policy",
+        description="Countries (E.164 prefixes) the project may call and its caps; without a "
+        "policy a project calls nowhere. Premium-rate, shared-cost and high-cost numbers stay "
+        "refused, and caps above the operator's are lowered to them.",
+        opt=ADMIN,
+    )
+    async def set_policy(
+        self,
+        data: JSONBody[DiallingPolicyUpdate],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> DiallingPolicyEnvelope:
+        policy = await DialService(resources, principal).set_policy(data)
+        return DiallingPolicyEnvelope(policy=policy)

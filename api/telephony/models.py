@@ -50,3 +50,37 @@ class SipPhoneLine(SQLModel, table=True):
     dispatch_rule_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class SipCall(SQLModel, table=True):
+    """An outbound call placed with `POST /sip/dial`: what the dialling policy counts."""
+
+    __tablename__ = "sip_calls"
+
+    id: str = Field(primary_key=True, max_length=40)
+    project_id: str = Field(foreign_key="projects.id", index=True, max_length=40)
+    trunk_id: str = Field(max_length=40)
+    """No foreign key: a trunk may be deleted while its past calls stay counted."""
+    session_id: str | None = Field(default=None, max_length=40)
+    room_name: str = Field(max_length=160)
+    phone_number: str = Field(max_length=20)
+    caller_id: str = Field(max_length=20)
+    participant_identity: str = Field(max_length=128)
+    sip_participant_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="initiating", max_length=16)
+    max_duration_s: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+
+
+class SipDiallingPolicy(SQLModel, table=True):
+    """A project's dialling policy; a project without a row may call nowhere."""
+
+    __tablename__ = "sip_dialling_policies"
+
+    project_id: str = Field(foreign_key="projects.id", primary_key=True, max_length=40)
+    allowed_prefixes: list[str] = Field(sa_type=JSON)
+    max_concurrent_calls: int | None = None
+    """None: the operator's cap (`VOXROOM_SIP_MAX_CONCURRENT_OUTBOUND_CALLS`)."""
+    max_daily_minutes: int | None = None
+    """None: the operator's cap (`VOXROOM_SIP_MAX_DAILY_OUTBOUND_MINUTES`)."""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -201,3 +201,31 @@ class PhoneLineList(BaseModel):
     page: int
     per_page: int
     total_pages: int
+
+
+Prefix = Annotated[
+    str,
+    Field(pattern=r"^\+[0-9]{1,15}$", description="An E.164 prefix, e.g. +1 or +4420"),
+]
+
+
+class DiallingPolicyUpdate(Strict):
+    """The project's outbound rules. Premium-rate, shared-cost and high-cost numbers stay
+    refused whatever the allowlist says, and the caps cannot exceed the operator's."""
+
+    allowed_prefixes: list[Prefix] = Field(max_length=300)
+    max_concurrent_calls: int | None = Field(default=None, ge=0, le=10_000)
+    max_daily_minutes: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class DiallingPolicyRead(BaseModel):
+    allowed_prefixes: list[str]
+    max_concurrent_calls: int
+    """In effect: the project's own cap bounded by the operator's."""
+    max_daily_minutes: int
+    active_calls: int
+    minutes_today: float
+
+
+class DiallingPolicyEnvelope(BaseModel):
+    policy: DiallingPolicyRead

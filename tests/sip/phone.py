@@ -8,6 +8,8 @@ import shutil
 import struct
 import subprocess
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,17 @@ def ulaw_wav(source: Path, target: Path, *, before_s: float = 0.0, after_s: floa
             str(before_s),
             str(after_s),
         ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def silent_ulaw_wav(target: Path, seconds: float) -> Path:
+    """A caller or callee who listens: silence, as RTP, for `seconds`."""
+    ulaw = ["-r", str(RATE), "-c", "1", "-e", "u-law"]
+    subprocess.run(
+        ["sox", "-n", *ulaw, str(target), "trim", "0", str(seconds)],
         check=True,
         capture_output=True,
     )
@@ -113,6 +126,47 @@ class SippResult:
     errors: str
 
 
+async def _start_sipp(
+    workdir: Path, scenario: str, audio: Path, rtp_port: int, args: list[str]
+) -> asyncio.subprocess.Process:
+    binary = shutil.which("sipp")
+    if binary is None:
+        raise RuntimeError("sipp is missing: apt-get install sip-tester (or `make deps`)")
+    template = (SCENARIOS / scenario).read_text()
+    scenario_file = workdir / scenario
+    scenario_file.write_text(template.replace("@AUDIO@", str(audio)))
+    argv = [
+        binary,
+        *args,
+        "-sf", str(scenario_file),
+        "-key", "rtp_port", str(rtp_port),
+        "-m", "1",
+        "-l", "1",
+        "-t", "u1",
+        "-i", "127.0.0.1",
+        "-mi", "127.0.0.1",
+        "-mp", str(free_port()),
+        "-nostdin",
+        "-trace_msg", "-message_file", str(workdir / f"{scenario}-messages.log"),
+        "-trace_err", "-error_file", str(workdir / f"{scenario}-errors.log"),
+    ]  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=workdir,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def _result(workdir: Path, scenario: str, returncode: int) -> SippResult:
+    return SippResult(
+        returncode,
+        _text(workdir / f"{scenario}-messages.log"),
+        _text(workdir / f"{scenario}-errors.log"),
+    )
+
+
 async def sipp_call(
     workdir: Path,
     bridge_port: int,
@@ -126,43 +180,47 @@ async def sipp_call(
 ) -> SippResult:
     """One call with SIPp over UDP on loopback, sending `audio` (see `ulaw_wav`); returns when
     SIPp exits."""
-    binary = shutil.which("sipp")
-    if binary is None:
-        raise RuntimeError("sipp is missing: apt-get install sip-tester (or `make deps`)")
-    messages, errors = workdir / "sipp-messages.log", workdir / "sipp-errors.log"
-    template = (SCENARIOS / scenario).read_text()
-    scenario_file = workdir / scenario
-    scenario_file.write_text(template.replace("@AUDIO@", str(audio)))
-    argv = [
-        binary,
-        f"127.0.0.1:{bridge_port}",
-        "-sf", str(scenario_file),
-        "-s", called,
-        "-key", "caller", caller,
-        "-key", "rtp_port", str(rtp_port),
-        "-d", str(hold_ms),
-        "-m", "1",
-        "-l", "1",
-        "-t", "u1",
-        "-i", "127.0.0.1",
-        "-p", str(free_port()),
-        "-mi", "127.0.0.1",
-        "-mp", str(free_port()),
-        "-timeout", str(hold_ms // 1000 + 60),
-        "-timeout_error",
-        "-nostdin",
-        "-trace_msg", "-message_file", str(messages),
-        "-trace_err", "-error_file", str(errors),
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=workdir,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    target = [f"127.0.0.1:{bridge_port}", "-s", called, "-key", "caller", caller]
+    timing = ["-d", str(hold_ms), "-timeout", str(hold_ms // 1000 + 60), "-timeout_error"]
+    process = await _start_sipp(
+        workdir, scenario, audio, rtp_port, [*target, *timing, "-p", str(free_port())]
     )
-    returncode = await process.wait()
-    return SippResult(returncode, _text(messages), _text(errors))
+    return _result(workdir, scenario, await process.wait())
+
+
+@dataclass
+class AnsweringPhone:
+    """A SIPp phone waiting for one call on `port`; `result()` waits until it hung up."""
+
+    port: int
+    process: asyncio.subprocess.Process
+    workdir: Path
+    scenario: str
+
+    async def result(self, timeout_s: float = 30.0) -> SippResult:
+        try:
+            returncode = await asyncio.wait_for(self.process.wait(), timeout_s)
+        except TimeoutError:
+            self.process.kill()
+            returncode = await self.process.wait()
+        return _result(self.workdir, self.scenario, returncode)
+
+
+@asynccontextmanager
+async def answering_phone(
+    workdir: Path, *, audio: Path, rtp_port: int, scenario: str = "answer.xml"
+) -> AsyncIterator[AnsweringPhone]:
+    port = free_port()
+    process = await _start_sipp(
+        workdir, scenario, audio, rtp_port, ["-p", str(port), "-timeout", "120", "-timeout_error"]
+    )
+    phone = AnsweringPhone(port, process, workdir, scenario)
+    try:
+        yield phone
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def _text(path: Path) -> str:

@@ -32,10 +32,18 @@ def test_config_keeps_livekit_sip_on_loopback_with_our_ports() -> None:
 
 def test_settings_come_from_voxroom_sip_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOXROOM_SIP_PORT", "5999")
-    monkeypatch.setenv("VOXROOM_SIP_DIAL_ALLOWED_PREFIXES", '["+44"]')
+    monkeypatch.setenv("VOXROOM_SIP_MAX_CONCURRENT_OUTBOUND_CALLS", "3")
     settings = SipSettings()
     assert settings.port == 5999
-    assert settings.dialling_policy().allowed_prefixes == ("+44",)
+    assert settings.max_concurrent_outbound_calls == 3
+
+
+def test_a_projects_caps_are_bounded_by_the_operators() -> None:
+    settings = SipSettings(max_concurrent_outbound_calls=3, max_daily_outbound_minutes=100)
+    policy = settings.dialling_policy(["+44"], max_concurrent_calls=10, max_daily_minutes=50)
+    assert policy.allowed_prefixes == ("+44",)
+    assert (policy.max_concurrent_calls, policy.max_daily_minutes) == (3, 50)
+    assert settings.dialling_policy([]).max_concurrent_calls == 3
 
 
 def test_default_sip_port_is_5060() -> None:

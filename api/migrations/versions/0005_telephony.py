@@ -1,4 +1,4 @@
-"""SIP trunks and phone lines (the telephony work).
+"""SIP trunks, phone lines, outbound calls and dialling policies (the telephony work).
 
 Revision ID: 0005_telephony
 Revises: 0004_webhooks
@@ -55,8 +55,39 @@ def upgrade() -> None:
     )
     for column in ("project_id", "trunk_id", "agent_id"):
         op.create_index(f"ix_sip_phone_lines_{column}", "sip_phone_lines", [column])
+    op.create_table(
+        "sip_calls",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("project_id", sa.String(length=40), nullable=False),
+        sa.Column("trunk_id", sa.String(length=40), nullable=False),
+        sa.Column("session_id", sa.String(length=40), nullable=True),
+        sa.Column("room_name", sa.String(length=160), nullable=False),
+        sa.Column("phone_number", sa.String(length=20), nullable=False),
+        sa.Column("caller_id", sa.String(length=20), nullable=False),
+        sa.Column("participant_identity", sa.String(length=128), nullable=False),
+        sa.Column("sip_participant_id", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("max_duration_s", sa.Integer(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_sip_calls_project_id", "sip_calls", ["project_id"])
+    op.create_index("ix_sip_calls_created_at", "sip_calls", ["created_at"])
+    op.create_table(
+        "sip_dialling_policies",
+        sa.Column("project_id", sa.String(length=40), nullable=False),
+        sa.Column("allowed_prefixes", sa.JSON(), nullable=False),
+        sa.Column("max_concurrent_calls", sa.Integer(), nullable=True),
+        sa.Column("max_daily_minutes", sa.Integer(), nullable=True),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"]),
+        sa.PrimaryKeyConstraint("project_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sip_dialling_policies")
+    op.drop_table("sip_calls")
     op.drop_table("sip_phone_lines")
     op.drop_table("sip_trunks")

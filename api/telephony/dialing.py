@@ -1,0 +1,225 @@
+"""Outbound calls (`POST /sip/dial`): the dialling policy first, then the call's room and agent
+through the call-lifecycle domain, then LiveKit's INVITE to the callee.
+
+Usage for the policy is counted from our own rows: a call is in progress until its session
+ends (or, with no agent, until its maximum duration has passed), and today's minutes are the
+time each of today's calls lasted so far.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.calls.services import CallService
+from api.db import get_owned, scoped, utcnow
+from api.errors import ApiError, ValidationFailed
+from api.ids import new_id
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.sessions.models import CallSession
+from api.telephony.dial_schemas import DialedCall, DialRequest, DialResponse
+from api.telephony.livekit_sip import api_error, sip_call
+from api.telephony.models import SipCall, SipDiallingPolicy, SipTrunk
+from api.telephony.schemas import DiallingPolicyRead, DiallingPolicyUpdate
+from api.tokens.schemas import TokenRequest
+from api.tokens.services import TokenService
+from sip import CallLimitReached, DiallingPolicy, OutboundUsage, SipError, parse_e164
+from sip.livekit_requests import OutboundCall, participant_request
+
+RINGING_TIMEOUT_S = 30
+SUPERVISOR_TOKEN_TTL_S = 600
+_LOCK_TIMEOUT_S = 15
+
+
+def _start_of_day(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class DialService:
+    def __init__(self, resources: Resources, principal: Principal) -> None:
+        self.resources = resources
+        self.principal = principal
+
+    async def policy(self, db: AsyncSession) -> DiallingPolicy:
+        row = await db.get(SipDiallingPolicy, self.principal.project_id)
+        settings = self.resources.settings.sip
+        if row is None:
+            return settings.dialling_policy([])
+        return settings.dialling_policy(
+            row.allowed_prefixes, row.max_concurrent_calls, row.max_daily_minutes
+        )
+
+    async def read_policy(self) -> DiallingPolicyRead:
+        async with self.resources.sessions() as db:
+            policy, usage = await self.policy(db), await self.usage(db)
+        return DiallingPolicyRead(
+            allowed_prefixes=list(policy.allowed_prefixes),
+            max_concurrent_calls=policy.max_concurrent_calls,
+            max_daily_minutes=policy.max_daily_minutes,
+            active_calls=usage.active_calls,
+            minutes_today=round(usage.minutes_today, 2),
+        )
+
+    async def set_policy(self, data: DiallingPolicyUpdate) -> DiallingPolicyRead:
+        async with self.resources.sessions() as db:
+            row = await db.get(SipDiallingPolicy, self.principal.project_id)
+            if row is None:
+                row = SipDiallingPolicy(project_id=self.principal.project_id, allowed_prefixes=[])
+            row.allowed_prefixes = list(dict.fromkeys(data.allowed_prefixes))
+            row.max_concurrent_calls = data.max_concurrent_calls
+            row.max_daily_minutes = data.max_daily_minutes
+            row.updated_at = utcnow()
+            db.add(row)
+            await db.commit()
+        return await self.read_policy()
+
+    async def usage(self, db: AsyncSession) -> OutboundUsage:
+        now = utcnow()
+        today = _start_of_day(now)
+        # No call lasts longer than the longest max_duration (3600 s) plus ringing.
+        since = min(today, now - timedelta(seconds=3600 + 2 * RINGING_TIMEOUT_S))
+        session = aliased(CallSession)
+        statement = (
+            select(SipCall, session)
+            .join(session, session.id == SipCall.session_id, isouter=True)  # type: ignore[arg-type]
+            .where(SipCall.project_id == self.principal.project_id, SipCall.created_at >= since)
+        )
+        active, seconds = 0, 0.0
+        for call, call_session in (await db.exec(statement)).all():
+            if call.status == "failed":
+                continue
+            deadline = call.created_at + timedelta(seconds=call.max_duration_s + RINGING_TIMEOUT_S)
+            ended = call_session.ended_at if call_session is not None else None
+            if call_session is not None and call_session.status != "active" and ended is None:
+                ended = call_session.started_at
+            if ended is None and now < deadline:
+                active += 1
+            if call.created_at >= today:
+                seconds += ((ended or min(now, deadline)) - call.created_at).total_seconds()
+        return OutboundUsage(active_calls=active, minutes_today=seconds / 60)
+
+    async def _trunk(self, db: AsyncSession, data: DialRequest) -> SipTrunk:
+        project_id = self.principal.project_id
+        if data.trunk_id is not None:
+            trunk = await get_owned(db, SipTrunk, data.trunk_id, project_id, "Trunk")
+            if trunk.outbound_trunk_id is None:
+                raise ValidationFailed("The trunk places no outbound calls", field="trunk_id")
+            return trunk
+        trunks = [
+            t for t in (await db.exec(scoped(SipTrunk, project_id))).all() if t.outbound_trunk_id
+        ]
+        if len(trunks) != 1:
+            message = (
+                "The project has no outbound trunk"
+                if not trunks
+                else "The project has several outbound trunks: name one with trunk_id"
+            )
+            raise ValidationFailed(message, field="trunk_id")
+        return trunks[0]
+
+    async def dial(self, data: DialRequest) -> DialResponse:
+        project_id = self.principal.project_id
+        call_id = new_id("call")
+        identity = f"phone-{call_id}"
+        async with self.resources.sessions() as db:
+            policy = await self.policy(db)
+            try:
+                number = parse_e164(data.phone_number)
+                policy.check_destination(number)
+            except SipError as exc:
+                raise api_error(exc) from exc
+            trunk = await self._trunk(db, data)
+            caller_id = data.caller_id or trunk.numbers[0]
+            if caller_id not in trunk.numbers:
+                raise ValidationFailed(
+                    "caller_id must be one of the trunk's numbers", field="caller_id"
+                )
+            # One dial at a time per project between counting and recording the call, so that
+            # concurrent requests cannot all pass the same last free slot.
+            async with self.resources.redis.lock(
+                f"vx:sipdial:{project_id}",
+                timeout=_LOCK_TIMEOUT_S,
+                blocking_timeout=_LOCK_TIMEOUT_S,
+            ):
+                usage = await self.usage(db)
+                try:
+                    policy.check_capacity(usage)
+                    max_duration = min(data.max_duration, policy.remaining_seconds(usage))
+                    if max_duration < 10:
+                        raise CallLimitReached(
+                            "Daily outbound minutes used up",
+                            details={"reason": "daily_minutes", "limit": policy.max_daily_minutes},
+                        )
+                except SipError as exc:
+                    raise api_error(exc) from exc
+                room = data.room_name or f"call-{call_id.removeprefix('call_')}"
+                agents = [data.agent_config_id] if data.agent_config_id else []
+                started = await CallService(self.resources, self.principal).start(
+                    room, identity, agents
+                )
+                row = SipCall(
+                    id=call_id,
+                    project_id=project_id,
+                    trunk_id=trunk.id,
+                    session_id=started.sessions[0].session_id if started.sessions else None,
+                    room_name=started.room,
+                    phone_number=number.e164,
+                    caller_id=caller_id,
+                    participant_identity=identity,
+                    max_duration_s=max_duration,
+                )
+                db.add(row)
+                await db.commit()
+            await self._invite(db, row, trunk)
+        return self._response(row, room)
+
+    async def _invite(self, db: AsyncSession, row: SipCall, trunk: SipTrunk) -> None:
+        request = participant_request(
+            OutboundCall(
+                trunk_id=trunk.outbound_trunk_id or "",
+                to_number=row.phone_number,
+                from_number=row.caller_id,
+                room_name=row.room_name,
+                participant_identity=row.participant_identity,
+                ringing_timeout_s=RINGING_TIMEOUT_S,
+                max_call_duration_s=row.max_duration_s,
+            )
+        )
+        try:
+            async with sip_call("Call"):
+                info = await self.resources.livekit.sip.create_sip_participant(request)
+        except ApiError:
+            row.status = "failed"
+            db.add(row)
+            await db.commit()
+            raise
+        row.sip_participant_id = info.participant_id
+        db.add(row)
+        await db.commit()
+
+    def _response(self, row: SipCall, room: str) -> DialResponse:
+        tokens = TokenService(self.resources, self.principal)
+        token = tokens.mint(
+            TokenRequest(identity=f"supervisor-{row.id}", room=room, no_agent=True),
+            row.room_name,
+            SUPERVISOR_TOKEN_TTL_S,
+        )
+        return DialResponse(
+            call=DialedCall(
+                id=row.id,
+                room_name=room,
+                full_room_name=row.room_name,
+                phone_number=row.phone_number,
+                caller_id=row.caller_id,
+                trunk_id=row.trunk_id,
+                session_id=row.session_id,
+                sip_participant_id=row.sip_participant_id,
+                status=row.status,
+            ),
+            token=token,
+            ws_url=self.resources.settings.client_ws_url,
+        )

@@ -1,0 +1,114 @@
+"""`POST /sip/dial` through the real livekit-sip: a SIPp phone rings, answers and hears the
+agent's greeting; the call is a session with the agent's turns; hanging up ends it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from livekit import api as lk
+
+from tests.media import normalized, transcribe
+from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
+from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav
+from tests.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+CALLEE = "+14155550123"
+CALLER_ID = "+14155550100"
+GREETING = "Hello, this is Bluebird Bakery calling about your order."
+
+
+@pytest.fixture(scope="module")
+def bridge(stack: Stack) -> Iterator[SipBridge]:
+    with livekit_sip(stack.workdir, stack.livekit, bridge_settings()) as running:
+        yield running
+
+
+async def wait_for_speech_then_quiet(recorder: RtpRecorder, limit_s: float) -> bool:
+    """True once the phone heard speech followed by 4 s of quiet (the agent's TTS may render
+    a first clause alone and pause before the rest)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        spans = recorder.speech_spans()
+        if spans and loop.time() - spans[-1][1] > 4.0:
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    # The callee listens (a callee who talks at once would barge into the greeting).
+    listening = silent_ulaw_wav(tmp_path / "silence.wav", 60)
+    loop = asyncio.get_running_loop()
+    transport, recorder = await loop.create_datagram_endpoint(
+        RtpRecorder, local_addr=("127.0.0.1", 0)
+    )
+    rtp_port = transport.get_extra_info("sockname")[1]
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
+        answering_phone(tmp_path, audio=listening, rtp_port=rtp_port) as phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents",
+            json={"name": "Bluebird caller", "first_message": GREETING},
+        )
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": "test carrier",
+                "numbers": [CALLER_ID],
+                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+
+        dialed = await api.post(
+            "/api/v1/sip/dial",
+            json={"phone_number": CALLEE, "agent_config_id": agent.json()["id"]},
+            headers={"Idempotency-Key": "dial-out-e2e"},
+        )
+        assert dialed.status_code == 201, dialed.text
+        call = dialed.json()["call"]
+        assert (call["phone_number"], call["caller_id"]) == (CALLEE, CALLER_ID)
+        assert call["session_id"] and call["sip_participant_id"]
+        again = await api.post(
+            "/api/v1/sip/dial",
+            json={"phone_number": CALLEE, "agent_config_id": agent.json()["id"]},
+            headers={"Idempotency-Key": "dial-out-e2e"},
+        )
+        assert again.json()["call"]["id"] == call["id"]  # replayed, not dialled twice
+
+        heard_greeting = await wait_for_speech_then_quiet(recorder, limit_s=60)
+        usage = (await api.get("/api/v1/sip/policy")).json()["policy"]
+        # The phone hangs up: LiveKit removes the room, livekit-sip sends the BYE.
+        livekit = lk.LiveKitAPI(stack.livekit.url, stack.livekit.api_key, stack.livekit.api_secret)
+        await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
+        await livekit.aclose()
+        result = await phone.result()
+        transport.close()
+
+        assert heard_greeting, "the phone heard no agent"
+        heard = normalized(transcribe(recorder.samples(), RATE))
+        assert "bluebird" in heard or "bakery" in heard, heard
+        assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+        assert usage["active_calls"] == 1
+
+        for _ in range(100):
+            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
+            if session["session"]["status"] != "active":
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    assert session["session"]["status"] != "active", session
+    agent_lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "agent"]
+    assert agent_lines and "Bluebird" in agent_lines[0], transcript
