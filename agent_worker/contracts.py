@@ -206,8 +206,27 @@ class SessionEndedEvent(Strict):
     error: str | None = Field(default=None, max_length=1000)
 
 
+class ToolEvent(Strict):
+    """A tool call the agent's LLM made during the conversation, and how it went."""
+
+    type: Literal["tool"] = "tool"
+    """Event kind."""
+    event_id: str = Field(min_length=1, max_length=100)
+    """Unique per event: a retried report applies it once."""
+    name: str = Field(min_length=1, max_length=100)
+    """The tool's name as the LLM sees it."""
+    call_id: str = Field(default="", max_length=200)
+    """The LLM's id for this call."""
+    arguments: str = Field(default="", max_length=4000)
+    """The arguments as the LLM wrote them (JSON text, cut to 4000 characters)."""
+    is_error: bool = False
+    """Whether the tool failed (its error is what the LLM was told)."""
+    output: str = Field(default="", max_length=4000)
+    """What the tool answered (cut to 4000 characters)."""
+
+
 WorkerEvent = Annotated[
-    TurnEvent | UsageEvent | SessionStartedEvent | SessionEndedEvent,
+    TurnEvent | UsageEvent | SessionStartedEvent | SessionEndedEvent | ToolEvent,
     Field(discriminator="type"),
 ]
 

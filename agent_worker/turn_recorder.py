@@ -1,4 +1,5 @@
-"""Turns each finished conversation item and the usage counters into report events."""
+"""Turns each finished conversation item, tool call and the usage counters into report
+events."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from typing import TYPE_CHECKING, Literal
 from livekit.agents.llm import ChatMessage
 from livekit.agents.metrics import LLMModelUsage, STTModelUsage, TTSModelUsage
 
-from .contracts import TurnEvent, TurnLatency, UsageEvent
+from .contracts import ToolEvent, TurnEvent, TurnLatency, UsageEvent
 from .reporter import new_event_id
 
 if TYPE_CHECKING:
-    from livekit.agents import AgentSession, ConversationItemAddedEvent
+    from livekit.agents import (
+        AgentSession,
+        ConversationItemAddedEvent,
+        FunctionToolsExecutedEvent,
+    )
     from livekit.agents.llm.chat_context import MetricsReport
 
     from .reporter import SessionReporter
@@ -78,6 +83,20 @@ class TurnRecorder:
         self._last_user_latency: TurnLatency | None = None
         self.turns: list[TurnEvent] = []
         session.on("conversation_item_added", self._on_item_added)
+        session.on("function_tools_executed", self._on_tools_executed)
+
+    def _on_tools_executed(self, event: FunctionToolsExecutedEvent) -> None:
+        for call, output in zip(event.function_calls, event.function_call_outputs, strict=False):
+            self._reporter.submit(
+                ToolEvent(
+                    event_id=new_event_id(),
+                    name=call.name[:100],
+                    call_id=call.call_id[:200],
+                    arguments=call.arguments[:4000],
+                    is_error=bool(output is not None and output.is_error),
+                    output=(output.output if output is not None else "")[:4000],
+                )
+            )
 
     def _on_item_added(self, event: ConversationItemAddedEvent) -> None:
         item = event.item

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent_worker.contracts import ToolEvent
 from api.events import catalogue, outbox
 from api.events.outbox import iso_utc
 from api.sessions.models import CallSession, TranscriptEntry
@@ -60,6 +61,24 @@ async def record_transcript(db: AsyncSession, row: CallSession, entry: Transcrip
         row.project_id,
         catalogue.TRANSCRIPT_NEW,
         transcript_data(row, entry),
+        session_id=row.id,
+        room_name=row.room_name,
+    )
+
+
+async def record_tool(db: AsyncSession, row: CallSession, tool: ToolEvent) -> None:
+    await outbox.record(
+        db,
+        row.project_id,
+        catalogue.TOOL_FAILED if tool.is_error else catalogue.TOOL_EXECUTED,
+        {
+            "session_id": row.id,
+            "room_name": row.room_name,
+            "tool": tool.name,
+            "call_id": tool.call_id,
+            "arguments": tool.arguments,
+            "output": tool.output,
+        },
         session_id=row.id,
         room_name=row.room_name,
     )

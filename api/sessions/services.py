@@ -13,6 +13,7 @@ from agent_worker.contracts import (
     AgentSpec,
     SessionEndedEvent,
     SessionStartedEvent,
+    ToolEvent,
     TurnEvent,
     UsageEvent,
     WorkerEvent,
@@ -296,6 +297,8 @@ class SessionService:
             row.llm_prompt_tokens += event.llm_prompt_tokens
             row.llm_completion_tokens += event.llm_completion_tokens
             row.tts_characters += event.tts_characters
+        elif isinstance(event, ToolEvent):
+            await session_events.record_tool(self.session, row, event)
         elif isinstance(event, SessionStartedEvent):
             if event.caller_identity:
                 row.caller_identity = event.caller_identity
