@@ -45,10 +45,6 @@ class OutboundTrunk:
     auth_password: str = ""
 
 
-def sip_transport(transport: Transport) -> lk.SIPTransport.ValueType:
-    return _TRANSPORTS[transport]
-
-
 def normalize_cidr(text: str, *, field: str = "allowed_addresses") -> str:
     try:
         return str(ipaddress.ip_network(text.strip(), strict=False))
@@ -78,7 +74,7 @@ def outbound_trunk_request(trunk: OutboundTrunk) -> lk.CreateSIPOutboundTrunkReq
             name=trunk.name,
             numbers=list(trunk.numbers),
             address=trunk.address,
-            transport=sip_transport(trunk.transport),
+            transport=_TRANSPORTS[trunk.transport],
             auth_username=trunk.auth_username,
             auth_password=trunk.auth_password,
         )

@@ -8,15 +8,18 @@ time each of today's calls lasted so far.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import LockError
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.calls.services import CallService
 from api.db import get_owned, scoped, utcnow
-from api.errors import ApiError, ValidationFailed
+from api.errors import ApiError, Unavailable, ValidationFailed
 from api.ids import new_id
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -140,11 +143,7 @@ class DialService:
                 )
             # One dial at a time per project between counting and recording the call, so that
             # concurrent requests cannot all pass the same last free slot.
-            async with self.resources.redis.lock(
-                f"vx:sipdial:{project_id}",
-                timeout=_LOCK_TIMEOUT_S,
-                blocking_timeout=_LOCK_TIMEOUT_S,
-            ):
+            async with self._one_dial_at_a_time(project_id):
                 usage = await self.usage(db)
                 try:
                     policy.check_capacity(usage)
@@ -176,6 +175,17 @@ class DialService:
                 await db.commit()
             await self._invite(db, row, trunk)
         return self._response(row, room)
+
+    @asynccontextmanager
+    async def _one_dial_at_a_time(self, project_id: str) -> AsyncIterator[None]:
+        lock = self.resources.redis.lock(
+            f"vx:sipdial:{project_id}", timeout=_LOCK_TIMEOUT_S, blocking_timeout=_LOCK_TIMEOUT_S
+        )
+        try:
+            async with lock:
+                yield
+        except LockError as exc:
+            raise Unavailable("Too many calls are being dialled at once; retry shortly") from exc
 
     async def _invite(self, db: AsyncSession, row: SipCall, trunk: SipTrunk) -> None:
         request = participant_request(

@@ -13,7 +13,14 @@ from livekit import api as lk
 
 from tests.media import flite_wav, normalized, transcribe
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
-from tests.sip.phone import RATE, RtpRecorder, sipp_call, ulaw_wav, wav_seconds
+from tests.sip.phone import (
+    RATE,
+    RtpRecorder,
+    silent_ulaw_wav,
+    sipp_call,
+    ulaw_wav,
+    wav_seconds,
+)
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -137,3 +144,35 @@ async def test_caller_dials_a_phone_line_and_the_agent_answers(
     heard = normalized(transcribe(recorder.samples(), RATE))
     assert "bluebird" in heard or "bakery" in heard, heard
     assert "harbour" in heard or "harbor" in heard or "library" in heard, heard
+
+
+async def test_an_inbound_trunk_refuses_calls_from_other_source_addresses(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    created = await phone_line(stack, ["192.0.2.99/32"])  # the caller sends from 127.0.0.1
+    loop = asyncio.get_running_loop()
+    transport, recorder = await loop.create_datagram_endpoint(
+        RtpRecorder, local_addr=("127.0.0.1", 0)
+    )
+    seen: dict[str, set[int]] = {}
+    watcher = asyncio.create_task(participants_seen(stack, seen))
+    try:
+        result = await sipp_call(
+            tmp_path,
+            bridge.sip_port,
+            called=LINE_NUMBER,
+            caller=CALLER_NUMBER,
+            audio=silent_ulaw_wav(tmp_path / "silence.wav", 5),
+            rtp_port=transport.get_extra_info("sockname")[1],
+            hold_ms=1000,
+            timeout_s=20,
+        )
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+        transport.close()
+        await remove(stack, created)
+    assert result.returncode != 0
+    assert "SIP/2.0 200" not in result.messages
+    assert not [name for name in seen if "_sip_" in name], seen
+    assert not recorder.packets

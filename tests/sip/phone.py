@@ -177,11 +177,13 @@ async def sipp_call(
     rtp_port: int,
     hold_ms: int,
     scenario: str = "dial_in.xml",
+    timeout_s: int | None = None,
 ) -> SippResult:
     """One call with SIPp over UDP on loopback, sending `audio` (see `ulaw_wav`); returns when
     SIPp exits."""
     target = [f"127.0.0.1:{bridge_port}", "-s", called, "-key", "caller", caller]
-    timing = ["-d", str(hold_ms), "-timeout", str(hold_ms // 1000 + 60), "-timeout_error"]
+    timeout = timeout_s if timeout_s is not None else hold_ms // 1000 + 60
+    timing = ["-d", str(hold_ms), "-timeout", str(timeout), "-timeout_error"]
     process = await _start_sipp(
         workdir, scenario, audio, rtp_port, [*target, *timing, "-p", str(free_port())]
     )
