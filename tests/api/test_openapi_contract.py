@@ -141,6 +141,7 @@ def schemathesis_command(target: FuzzTarget, *extra: str) -> list[str]:
     ]
 
 
+@pytest.mark.timeout(900)
 def test_every_operation_keeps_its_contract(fuzz_target: FuzzTarget, tmp_path: Path) -> None:
     # Schemathesis' pytest plugin cannot load a schema from a fixture under pytest 9 (its lazy
     # loader sets `Function._nodeid`, which pytest 9 removed), so the test drives the same
@@ -256,3 +257,28 @@ def test_another_projects_key_gets_404_on_every_object_of_the_first(
     assert not leaks, "\n".join(leaks)
     # Parameters no example could reach are checked by the fuzzer only; keep the list short.
     assert set(unreached) <= {"identity", "delivery_id"}, unreached
+
+
+def _undescribed(document: dict[str, Any]) -> list[str]:
+    missing = [
+        f"{name}.{field}"
+        for name, schema in document["components"]["schemas"].items()
+        for field, prop in schema.get("properties", {}).items()
+        if not prop.get("description")
+    ]
+    for path, item in document["paths"].items():
+        for method in _METHODS:
+            operation = item.get(method, {})
+            missing += [
+                f"{method.upper()} {path} ?{parameter['name']}"
+                for parameter in operation.get("parameters", ())
+                if not parameter.get("description")
+            ]
+            if operation and not operation.get("description") and not operation.get("summary"):
+                missing.append(f"{method.upper()} {path}")
+    return missing
+
+
+def test_every_field_and_parameter_is_described(fuzz_target: FuzzTarget) -> None:
+    document = httpx.get(f"{fuzz_target.url}/schema/openapi.json").json()
+    assert _undescribed(document) == []
