@@ -2,7 +2,8 @@
 
 Each mapped webhook is written once (its LiveKit id is the event's dedupe key), so a
 redelivery is recognised by the same insert that would record it: there is no window where
-an event is marked seen but not stored.
+an event is marked seen but not stored. A `room_finished` webhook LiveKit dropped is made up
+for by the reconciler (`finish_vanished_room`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from livekit import api as lk
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.errors import ApiError
 from api.events import catalogue, outbox
+from api.events.models import Event
 from api.projects.models import Project
 from api.resources import Resources
 from api.rooms.naming import room_prefix_of
+from api.rooms.services import livekit_call
 from api.sessions.models import CallSession
 
 _WEBHOOK_SEEN_TTL_S = 24 * 3600
@@ -102,6 +106,53 @@ async def record_livekit_event(resources: Resources, event: lk.WebhookEvent) -> 
             dedupe_key=f"lk:{event.id}",
             session_id=session_id,
             room_name=event.room.name,
+        )
+        await db.commit()
+    return row is not None
+
+
+async def _room_exists(resources: Resources, room_name: str) -> bool | None:
+    """Whether LiveKit has the room now; None when LiveKit cannot say."""
+    try:
+        async with livekit_call("Room"):
+            response = await resources.livekit.room.list_rooms(
+                lk.ListRoomsRequest(names=[room_name])
+            )
+    except ApiError:
+        return None
+    return any(room.name == room_name for room in response.rooms)
+
+
+async def finish_vanished_room(resources: Resources, room_name: str) -> bool:
+    """Record `room.finished` for a room LiveKit no longer has, when its `room_finished`
+    webhook never came (the last room event we hold is `room.started`)."""
+    if await _room_exists(resources, room_name) is not False:
+        return False
+    async with resources.sessions() as db:
+        project_id = await _project_of(db, room_name)
+        if project_id is None:
+            return False
+        last = (
+            await db.exec(
+                select(Event)
+                .where(
+                    Event.project_id == project_id,
+                    Event.room_name == room_name,
+                    col(Event.event_type).in_([catalogue.ROOM_STARTED, catalogue.ROOM_FINISHED]),
+                )
+                .order_by(col(Event.created_at).desc())
+            )
+        ).first()
+        if last is None or last.event_type != catalogue.ROOM_STARTED:
+            return False
+        # Keyed by the start it closes: replicas reconciling the same room record it once.
+        row = await outbox.record_once(
+            db,
+            project_id,
+            catalogue.ROOM_FINISHED,
+            {"room_name": room_name, "room_sid": last.data.get("room_sid", ""), "reconciled": True},
+            dedupe_key=f"finished:{last.id}",
+            room_name=room_name,
         )
         await db.commit()
     return row is not None

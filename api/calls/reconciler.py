@@ -15,6 +15,7 @@ from livekit import api as lk
 from sqlmodel import col, select
 
 from api.calls.dispatch import check_due_dispatches
+from api.calls.livekit_events import finish_vanished_room
 from api.errors import ApiError
 from api.resources import Resources
 from api.rooms.services import agent_in_room, livekit_call
@@ -46,6 +47,7 @@ async def check_due_rooms(resources: Resources) -> int:
             continue
         async with resources.sessions() as session:
             closed += await SessionService(session).close_abandoned(room_name, "agent_error")
+        await finish_vanished_room(resources, room_name)
     return closed
 
 

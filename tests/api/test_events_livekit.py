@@ -1,5 +1,6 @@
 """LiveKit webhooks in: verified, stored once per LiveKit event id, mapped to our events."""
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -101,3 +102,31 @@ async def test_webhooks_for_rooms_of_no_project_are_acknowledged(client, livekit
     )
     assert (await post(client, body, headers)).json() == {"duplicate": False}
     assert (await post(client, body, headers)).json() == {"duplicate": True}
+
+
+async def test_a_dropped_room_finished_is_made_up_by_the_reconciler(
+    client, admin, livekit, settings
+):
+    token = await start_call(client, admin.headers)
+    prefix = token["room"].split("_", 1)[0] + "_"
+    gone = {"name": prefix + "gone", "sid": "RM_gone"}  # LiveKit never had (or no longer has) it
+    started, headers = signed(livekit, {"event": "room_started", "id": "EV_s", "room": gone})
+    assert (await post(client, started, headers)).status_code == 200
+    # The agent's participant_left arrives, room_finished does not: the room check catches it.
+    agent = {"identity": "agent-1", "kind": "AGENT"}
+    left, headers = signed(
+        livekit, {"event": "participant_left", "id": "EV_a", "room": gone, "participant": agent}
+    )
+    assert (await post(client, left, headers)).status_code == 200
+    for _ in range(60):
+        events = await events_of(settings.database_url, admin.project_id)
+        finished = [e for e in events if e.event_type == "room.finished"]
+        if finished:
+            break
+        await asyncio.sleep(0.25)
+    assert len(finished) == 1
+    assert finished[0].data == {
+        "room_name": gone["name"],
+        "room_sid": "RM_gone",
+        "reconciled": True,
+    }
