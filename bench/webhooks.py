@@ -157,7 +157,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "REDIS_URL": redis_url,
             "LIVEKIT_URL": "http://127.0.0.1:9",
             "LIVEKIT_API_SECRET": SECRET,
-            "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["127.0.0.1"]),
+            "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["localhost"]),
             # A killed process's claimed deliveries are free again after this long.
             "VOXROOM_WEBHOOK_LEASE_S": "2",
         }
@@ -166,7 +166,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             running = await asyncio.to_thread(launcher.start, component, workdir / "api-1.log")
             headers = {"X-API-Key": api_key}
             async with httpx.AsyncClient(base_url=api, headers=headers) as http:
-                created = await http.post("/api/v1/webhooks", json={"url": receiver_url + "/in"})
+                created = await http.post(
+                    "/api/v1/webhooks",
+                    json={"url": receiver_url.replace("127.0.0.1", "localhost") + "/in"},
+                )
                 created.raise_for_status()
                 receiver.secret = created.json()["webhook"]["secret"]
                 sessions = []

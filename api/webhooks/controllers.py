@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -76,7 +77,17 @@ class WebhookController(Controller):
         items, total = await webhooks.list_webhooks(principal.project_id, paging)
         return WebhookList(**page_body("webhooks", items, total, paging))
 
-    @put(operation_id="setDefaultWebhook", opt=WRITE, status_code=200)
+    @put(
+        operation_id="setDefaultWebhook",
+        opt=WRITE,
+        status_code=200,
+        responses={
+            201: ResponseSpec(
+                data_container=WebhookCreated,
+                description="The default endpoint was created; its secret is shown this once",
+            )
+        },
+    )
     async def set_default(
         self,
         data: JSONBody[DefaultWebhookPut],

@@ -36,7 +36,7 @@ def control_plane(settings: ApiSettings, port: int) -> launcher.Component:
             "LIVEKIT_URL": settings.livekit_url,
             "LIVEKIT_API_KEY": settings.livekit_api_key,
             "LIVEKIT_API_SECRET": settings.livekit_api_secret.get_secret_value(),
-            "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["127.0.0.1"]),
+            "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["localhost"]),
             "VOXROOM_WEBHOOK_RETRY_SCALE": "0.002",
             "VOXROOM_WEBHOOK_POLL_INTERVAL_S": "0.05",
             # A killed replica's claims are free again after this long.
@@ -66,7 +66,10 @@ async def test_kill_9_during_deliveries_loses_nothing(settings, admin, tmp_path)
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", headers=admin.headers
             ) as http:
-                created = await http.post("/api/v1/webhooks", json={"url": receiver_url + "/in"})
+                created = await http.post(
+                    "/api/v1/webhooks",
+                    json={"url": receiver_url.replace("127.0.0.1", "localhost") + "/in"},
+                )
                 assert created.status_code == 201, created.text
             await record_events(settings, admin.project_id)
             await receiver.wait_for(EVENTS // 4, timeout_s=60)
