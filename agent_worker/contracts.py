@@ -67,28 +67,57 @@ class Strict(BaseModel):
 
 
 class SttConfig(Strict):
+    """Speech-to-text: how the caller's speech becomes text."""
+
     provider: SttProvider = "auto"
+    """`auto` picks Deepgram, then OpenAI, by the keys the worker has, else offline Whisper."""
     model: str | None = Field(default=None, max_length=100)
+    """The provider's model name; null for its default (Whisper `base`, Deepgram `nova-3`,
+    OpenAI `gpt-4o-mini-transcribe`)."""
     language: str | None = Field(default=None, max_length=16)
+    """Language to transcribe (e.g. `en`, `de-DE`); null uses the agent's `language`."""
 
 
 class LlmConfig(Strict):
+    """The language model that writes the agent's replies."""
+
     provider: LlmProvider = "auto"
+    """`openai` is any OpenAI-compatible server; `kb_answerer` answers offline from the
+    instructions and knowledge bases without a model; `local` is a small packaged model (no
+    tool calls). `auto` is `openai` when an endpoint or key is configured, else `kb_answerer`."""
     model: str | None = Field(default=None, max_length=100)
+    """The model name for `openai`; null uses the worker's configured default."""
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    """Sampling temperature: lower is more predictable."""
     base_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    """An OpenAI-compatible endpoint of this agent's own (Ollama, vLLM, ...); it never
+    receives the platform's API key. Null uses the worker's endpoint."""
 
 
 class TtsConfig(Strict):
+    """Text-to-speech: the agent's voice."""
+
     provider: TtsProvider = "auto"
+    """`auto` picks Cartesia, ElevenLabs, then OpenAI, by the keys the worker has, else the
+    offline Piper (or Flite) voice."""
     voice: str | None = Field(default=None, max_length=100)
+    """The provider's voice id or name; null for its default (OpenAI `alloy`, Flite `slt`)."""
     speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    """Speaking rate, 1.0 is normal (not used by ElevenLabs and Flite)."""
 
 
 class TurnDetectionConfig(Strict):
+    """When the caller has finished speaking and the agent may answer."""
+
     mode: Literal["model", "vad", "stt"] = "model"
+    """`model`: a turn-detector model judges from the words whether the caller is done;
+    `vad`: a pause in voice activity ends the turn; `stt`: the speech recognizer's end of
+    utterance does."""
     min_endpointing_delay: float = Field(default=0.4, ge=0.0, le=10.0)
+    """Seconds of silence before a turn may end."""
     max_endpointing_delay: float = Field(default=3.0, ge=0.0, le=30.0)
+    """Seconds of silence after which a turn ends even if the caller seems unfinished; at
+    least `min_endpointing_delay`."""
 
     @model_validator(mode="after")
     def _delays_ordered(self) -> TurnDetectionConfig:
@@ -101,47 +130,83 @@ class TurnDetectionConfig(Strict):
 
 
 class InterruptionConfig(Strict):
+    """Whether and when the caller's speech stops the agent mid-sentence (barge-in)."""
+
     enabled: bool = True
+    """Whether the caller can interrupt the agent (the first message included)."""
     min_words: int = Field(default=0, ge=0, le=20)
+    """Words the caller must say before the agent stops; 0 counts voice activity alone."""
     min_duration: float = Field(default=0.5, ge=0.0, le=10.0)
+    """Seconds of caller speech before the agent stops."""
 
 
 class SilenceConfig(Strict):
+    """What the agent does when nobody speaks."""
+
     end_call_after_s: float | None = Field(default=None, ge=5.0, le=3600.0)
+    """End the call after this many seconds in which neither side speaks (end reason
+    `silence`); null never ends a call for silence."""
 
 
 class PrivacyConfig(Strict):
+    """Recording and retention of this agent's calls."""
+
     retention_days: int | None = Field(default=None, ge=1, le=3650)
+    """Days to keep the calls' recordings and transcripts; null keeps them."""
     record_audio: bool = False
+    """Record the audio of each call."""
 
 
 class ToolSpec(Strict):
     """A custom tool the LLM may call; `http` tools POST their arguments to `url`."""
 
     type: Literal["http"] = "http"
+    """The only kind of custom tool so far."""
     name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
+    """The function name the LLM calls; unique among the agent's tools."""
     description: str = Field(min_length=1, max_length=1000)
+    """Tells the LLM what the tool does and when to call it."""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    """JSON Schema of the arguments the LLM passes."""
     url: str = Field(max_length=2000, pattern=r"^https?://")
+    """Receives a POST of `{"tool", "arguments", "session_id", "agent_id"}`; the text of the
+    reply (first 4,000 characters) goes back to the LLM, an error status tells it the tool
+    failed."""
 
 
 class AgentSpec(Strict):
     """Everything that defines how an agent behaves in a conversation."""
 
     name: str = Field(min_length=1, max_length=100)
+    """A name for people; shown on the agent's sessions."""
     instructions: str = Field(default="You are a helpful voice assistant.", max_length=20_000)
+    """The system prompt: who the agent is, what it knows, how it speaks."""
     first_message: str | None = Field(default=None, max_length=2000)
+    """What the agent says as soon as the caller joins; null waits for the caller."""
     language: str = Field(default="en", min_length=2, max_length=16)
+    """Language of the conversation (e.g. `en`, `de-DE`), heard by the speech recognizer
+    unless `stt.language` says otherwise."""
     stt: SttConfig = Field(default_factory=SttConfig)
+    """Speech-to-text."""
     llm: LlmConfig = Field(default_factory=LlmConfig)
+    """The language model."""
     tts: TtsConfig = Field(default_factory=TtsConfig)
+    """Text-to-speech."""
     turn_detection: TurnDetectionConfig = Field(default_factory=TurnDetectionConfig)
+    """When the caller's turn ends."""
     interruptions: InterruptionConfig = Field(default_factory=InterruptionConfig)
+    """When the caller may interrupt the agent."""
     silence: SilenceConfig = Field(default_factory=SilenceConfig)
+    """What happens when nobody speaks."""
     max_duration_s: int = Field(default=1800, ge=10, le=3600)
+    """Seconds after which the call ends (end reason `max_duration`, status `timeout`)."""
     knowledge_base_ids: list[str] = Field(default_factory=list, max_length=20)
+    """Knowledge bases (`kb_...`) of this project the agent searches for answers; with any,
+    the LLM gets a `search_knowledge_base` tool."""
     tools: list[ToolSpec] = Field(default_factory=list, max_length=32)
+    """Custom HTTP tools the LLM may call, besides the built-in `end_call`."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    """Recording and retention."""
 
     @model_validator(mode="after")
     def _tool_names_unique(self) -> AgentSpec:
@@ -167,43 +232,79 @@ class DispatchMetadata(Strict):
 
 
 class TurnLatency(Strict):
+    """How long each stage of an agent turn took, in milliseconds (null: not measured)."""
+
     end_of_turn_ms: float | None = None
+    """From the caller falling silent to the decision that their turn is over."""
     stt_ms: float | None = None
+    """From the caller falling silent to the final transcript of their words."""
     llm_first_token_ms: float | None = None
+    """From the request to the LLM to its first token."""
     tts_first_audio_ms: float | None = None
+    """From the request to text-to-speech to its first audio."""
 
 
 class TurnEvent(Strict):
+    """One finished turn of the conversation: a transcript line."""
+
     type: Literal["turn"] = "turn"
+    """Event kind."""
     event_id: str = Field(min_length=1, max_length=100)
+    """Unique per event: a retried report applies it once."""
     role: Literal["user", "agent", "system"]
+    """Who spoke."""
     text: str = Field(max_length=50_000)
+    """What was said."""
     started_at: datetime = Field(strict=False)
+    """When the speaker started (ISO 8601)."""
     ended_at: datetime | None = Field(default=None, strict=False)
+    """When the speaker stopped; null if unknown."""
     interrupted: bool = False
+    """Whether the caller cut the agent off."""
     latency: TurnLatency | None = None
+    """Stage latencies of the turn, where measured."""
 
 
 class UsageEvent(Strict):
+    """Usage since the previous report; the session adds it up."""
+
     type: Literal["usage"] = "usage"
+    """Event kind."""
     event_id: str = Field(min_length=1, max_length=100)
+    """Unique per event: a retried report applies it once."""
     stt_audio_seconds: float = Field(default=0.0, ge=0)
+    """Seconds of audio sent to speech-to-text."""
     llm_prompt_tokens: int = Field(default=0, ge=0)
+    """LLM input tokens."""
     llm_completion_tokens: int = Field(default=0, ge=0)
+    """LLM output tokens."""
     tts_characters: int = Field(default=0, ge=0)
+    """Characters sent to text-to-speech."""
 
 
 class SessionStartedEvent(Strict):
+    """The caller joined and the agent starts the conversation."""
+
     type: Literal["session_started"] = "session_started"
+    """Event kind."""
     event_id: str = Field(min_length=1, max_length=100)
+    """Unique per event: a retried report applies it once."""
     caller_identity: str | None = Field(default=None, max_length=256)
+    """The LiveKit identity of the participant the agent talks to, when known."""
 
 
 class SessionEndedEvent(Strict):
+    """The conversation is over; the session closes with a status that follows `reason`."""
+
     type: Literal["session_ended"] = "session_ended"
+    """Event kind."""
     event_id: str = Field(min_length=1, max_length=100)
+    """Unique per event: a retried report applies it once."""
     reason: Literal["manual", "max_duration", "silence", "participant_left", "agent_error"]
+    """Why it ended: `max_duration` closes it as `timeout`, `agent_error` as `failed`, the
+    others as `completed`."""
     error: str | None = Field(default=None, max_length=1000)
+    """What went wrong, for `agent_error`."""
 
 
 class ToolEvent(Strict):
@@ -235,3 +336,4 @@ class WorkerReport(Strict):
     """Body of POST {report_url}/sessions/{session_id}/events."""
 
     events: list[WorkerEvent] = Field(min_length=1, max_length=100)
+    """Events in the order they happened, each told apart by its `type`."""

@@ -12,6 +12,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from api.schemas import ResponseBody
+
 T = TypeVar("T")
 
 MAX_PAGE = 1_000_000
@@ -37,6 +39,20 @@ def provide_page(
     ] = 25,
 ) -> Page:
     return Page(page=page, per_page=per_page)
+
+
+class Paginated(ResponseBody):
+    """The page fields of every paginated list; each list adds its items field, named for what
+    it holds (`agents`, `sessions`, ...)."""
+
+    total: int
+    """Items across all pages."""
+    page: int
+    """This page's number, from 1."""
+    per_page: int
+    """Items per page, as requested (max 100)."""
+    total_pages: int
+    """Pages in all (0 when there are no items); a `page` past it comes back empty."""
 
 
 async def paginate(

@@ -1,8 +1,9 @@
-"""The base of every request body the control plane accepts."""
+"""The bases of every request body the control plane accepts and every JSON body it returns."""
 
 from __future__ import annotations
 
 from litestar.plugins.pydantic import PydanticInitPlugin
+from pydantic import BaseModel, ConfigDict
 
 from agent_worker.contracts import Strict
 
@@ -16,6 +17,13 @@ class RequestBody(Strict):
     `datetime` objects: give such fields `Field(strict=False)`. The same base as the
     worker's wire models (`Strict`), which also reads `600.0` as the integer JSON says it is.
     """
+
+
+class ResponseBody(BaseModel):
+    """A JSON response body: each field's docstring is its description in the OpenAPI
+    document, as for request bodies."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
 
 def body_validation_plugin() -> PydanticInitPlugin:

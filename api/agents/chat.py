@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from redis.asyncio import Redis
 
 from agent_worker.contracts import AgentSpec
 from agent_worker.settings import WorkerSettings
 from api.errors import Unavailable
 from api.ids import new_id
-from api.schemas import RequestBody
+from api.schemas import RequestBody, ResponseBody
 from kb import KnowledgeStore
 
 _HISTORY_TTL_S = 3600
@@ -27,17 +27,22 @@ class ChatRequest(RequestBody):
     )
 
     message: str = Field(min_length=1, max_length=4000)
+    """What the user says to the agent."""
     session_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     """Continue an earlier chat (kept for an hour); omit to start a new one."""
     context: dict[str, str] = Field(default_factory=dict, max_length=20)
     """Facts about the user added to the agent's instructions for this chat."""
 
 
-class ChatResponse(BaseModel):
+class ChatResponse(ResponseBody):
     success: bool = True
+    """Always true; failures are error responses."""
     response: str
+    """The agent's reply."""
     session_id: str
+    """The chat's id (`chat_...`): send it back to continue this conversation."""
     tools_used: list[str]
+    """Names of the tools the agent called for this reply, in order."""
 
 
 class StoreKnowledge:

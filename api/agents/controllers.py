@@ -4,13 +4,14 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
 from api.agents.chat import ChatRequest, ChatResponse, ChatService
 from api.agents.schemas import (
     AgentCreate,
+    AgentId,
     AgentList,
     AgentRead,
     AgentUpdate,
@@ -42,7 +43,9 @@ class AgentController(Controller):
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
-        is_active: Annotated[bool | None, QueryParameter()] = None,
+        is_active: Annotated[
+            bool | None, QueryParameter(description="Only active (true) or inactive (false)")
+        ] = None,
     ) -> AgentList:
         agents, total = await AgentService(db_session).list_agents(
             principal.project_id, paging, is_active
@@ -62,7 +65,7 @@ class AgentController(Controller):
     @get("/{agent_id:str}", operation_id="getAgent", opt=READ)
     async def get_agent(
         self,
-        agent_id: FromPath[str],
+        agent_id: AgentId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> AgentRead:
@@ -71,7 +74,7 @@ class AgentController(Controller):
     @patch("/{agent_id:str}", operation_id="updateAgent", opt=WRITE | errors(409))
     async def update_agent(
         self,
-        agent_id: FromPath[str],
+        agent_id: AgentId,
         data: JSONBody[AgentUpdate],
         db_session: NamedDependency[AsyncSession],
         knowledge: NamedDependency[KnowledgeService],
@@ -84,7 +87,7 @@ class AgentController(Controller):
     @delete("/{agent_id:str}", operation_id="deleteAgent", opt=WRITE)
     async def delete_agent(
         self,
-        agent_id: FromPath[str],
+        agent_id: AgentId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> None:
@@ -93,7 +96,7 @@ class AgentController(Controller):
     @post("/{agent_id:str}/chat", operation_id="chatWithAgent", opt=WRITE, status_code=200)
     async def chat(
         self,
-        agent_id: FromPath[str],
+        agent_id: AgentId,
         data: JSONBody[ChatRequest],
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
@@ -107,7 +110,7 @@ class AgentController(Controller):
     @get("/{agent_id:str}/tools", operation_id="listAgentTools", opt=READ)
     async def agent_tools(
         self,
-        agent_id: FromPath[str],
+        agent_id: AgentId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> ToolList:

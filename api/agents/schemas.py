@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from litestar.params import PathParameter
+from pydantic import ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from agent_worker.contracts import (
@@ -17,7 +18,10 @@ from agent_worker.contracts import (
     TtsConfig,
     TurnDetectionConfig,
 )
-from api.schemas import RequestBody
+from api.pagination import Paginated
+from api.schemas import RequestBody, ResponseBody
+
+AgentId = Annotated[str, PathParameter(description="The agent's id (`agt_...`)")]
 
 
 class AgentCreate(AgentSpec):
@@ -72,31 +76,41 @@ class AgentUpdate(RequestBody):
 
 
 class AgentRead(AgentSpec):
+    """An agent's whole configuration, defaults filled in."""
+
     model_config = ConfigDict(extra="ignore")
 
     id: str
+    """The agent's id (`agt_...`), the `agent_config_id` of tokens and sessions."""
     is_active: bool
+    """Whether new calls may use this agent."""
     created_at: datetime
+    """When it was created (ISO 8601, UTC)."""
     updated_at: datetime
+    """When its configuration last changed (ISO 8601, UTC)."""
 
 
-class AgentList(BaseModel):
+class AgentList(Paginated):
     agents: list[AgentRead]
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
+    """This page of the project's agents."""
 
 
-class ToolDescription(BaseModel):
+class ToolDescription(ResponseBody):
+    """A tool as the agent's LLM is offered it."""
+
     name: str
+    """The function name the LLM calls."""
     description: str
+    """What the LLM is told the tool does."""
     type: str = Field(description="builtin or http")
     parameters: dict[str, Any]
+    """JSON Schema of the tool's arguments."""
 
 
-class ToolList(BaseModel):
+class ToolList(ResponseBody):
     tools: list[ToolDescription]
+    """Built-in tools first (`end_call`, and `search_knowledge_base` when the agent has
+    knowledge bases), then the agent's own."""
 
 
 def describe_tools(spec: AgentSpec) -> list[ToolDescription]:

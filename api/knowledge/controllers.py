@@ -1,22 +1,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, MultipartBody
+from litestar.params import BodyKwarg, JSONBody, MultipartBody
 
 from api.auth import READ, WRITE
 from api.knowledge.schemas import (
+    ChunkId,
     ChunkList,
     ChunkRead,
     ChunkUpdate,
     Deleted,
+    DocumentId,
     DocumentList,
     IngestResponse,
     KnowledgeBaseCreate,
     KnowledgeBaseEnvelope,
+    KnowledgeBaseId,
     KnowledgeBaseList,
     ReindexResponse,
     SearchRequest,
@@ -41,7 +45,13 @@ def provide_knowledge(resources: NamedDependency[Resources]) -> KnowledgeService
 
 @dataclass
 class DocumentUpload:
-    file: UploadFile
+    file: Annotated[
+        UploadFile,
+        BodyKwarg(
+            description="The document (text, Markdown, CSV, JSON, HTML, PDF or DOCX; at most "
+            "10 MB by default); its file name names the document"
+        ),
+    ]
 
 
 class KnowledgeBaseController(Controller):
@@ -76,7 +86,7 @@ class KnowledgeBaseController(Controller):
     @get("/{kb_id:str}", operation_id="getKnowledgeBase", opt=READ)
     async def get_base(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> KnowledgeBaseEnvelope:
@@ -87,7 +97,7 @@ class KnowledgeBaseController(Controller):
     @delete("/{kb_id:str}", operation_id="deleteKnowledgeBase", opt=WRITE, status_code=200)
     async def delete_base(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> Deleted:
@@ -102,7 +112,7 @@ class KnowledgeBaseController(Controller):
     )
     async def upload(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         data: MultipartBody[DocumentUpload],
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
@@ -115,7 +125,7 @@ class KnowledgeBaseController(Controller):
     @get("/{kb_id:str}/documents", operation_id="listKnowledgeDocuments", opt=READ)
     async def documents(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
@@ -133,8 +143,8 @@ class KnowledgeBaseController(Controller):
     )
     async def delete_document(
         self,
-        kb_id: FromPath[str],
-        document_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
+        document_id: DocumentId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> Deleted:
@@ -149,7 +159,7 @@ class KnowledgeBaseController(Controller):
     )
     async def ingest(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         data: JSONBody[TextIngest],
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
@@ -161,7 +171,7 @@ class KnowledgeBaseController(Controller):
     @post("/{kb_id:str}/urls", operation_id="ingestKnowledgeUrl", opt=WRITE)
     async def ingest_url(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         data: JSONBody[UrlIngest],
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
@@ -178,7 +188,7 @@ class KnowledgeBaseController(Controller):
     )
     async def reindex(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> ReindexResponse:
@@ -189,7 +199,7 @@ class KnowledgeBaseController(Controller):
     @get("/{kb_id:str}/chunks", operation_id="listKnowledgeChunks", opt=READ)
     async def chunks(
         self,
-        kb_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
@@ -200,8 +210,8 @@ class KnowledgeBaseController(Controller):
     @put("/{kb_id:str}/chunks/{chunk_id:str}", operation_id="updateKnowledgeChunk", opt=WRITE)
     async def update_chunk(
         self,
-        kb_id: FromPath[str],
-        chunk_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
+        chunk_id: ChunkId,
         data: JSONBody[ChunkUpdate],
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
@@ -219,8 +229,8 @@ class KnowledgeBaseController(Controller):
     )
     async def delete_chunk(
         self,
-        kb_id: FromPath[str],
-        chunk_id: FromPath[str],
+        kb_id: KnowledgeBaseId,
+        chunk_id: ChunkId,
         knowledge: NamedDependency[KnowledgeService],
         principal: NamedDependency[Principal],
     ) -> Deleted:

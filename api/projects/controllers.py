@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import ADMIN, READ
 from api.projects.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
+    ApiKeyId,
     ApiKeyList,
     ApiKeyRead,
     Principal,
@@ -64,7 +65,7 @@ class ApiKeyController(Controller):
     @delete("/{key_id:str}", operation_id="revokeApiKey", status_code=200)
     async def revoke_key(
         self,
-        key_id: FromPath[str],
+        key_id: ApiKeyId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         resources: NamedDependency[Resources],

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter
 
 from api.auth import READ, WRITE
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.schemas import (
     ActionResult,
+    ParticipantIdentity,
     ParticipantList,
     RoomCreate,
     RoomDetailEnvelope,
@@ -20,7 +21,11 @@ from api.rooms.schemas import (
 from api.rooms.services import RoomService
 
 RoomName = Annotated[
-    str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Room name")
+    str,
+    PathParameter(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+        description="The room's name, with or without the project prefix",
+    ),
 ]
 
 
@@ -81,7 +86,7 @@ class RoomController(Controller):
     )
     async def kick(
         self,
-        identity: FromPath[str],
+        identity: ParticipantIdentity,
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
         room: RoomName,

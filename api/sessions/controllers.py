@@ -4,7 +4,7 @@ from typing import Annotated
 
 from litestar import Controller, MediaType, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
@@ -14,10 +14,12 @@ from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.sessions.schemas import (
+    ActiveSessionRoom,
     SessionCreate,
     SessionDetail,
     SessionEnd,
     SessionEnvelope,
+    SessionId,
     SessionList,
     SessionStatus,
     Transcript,
@@ -40,9 +42,15 @@ class SessionController(Controller):
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
-        status: Annotated[SessionStatus | None, QueryParameter()] = None,
-        agent_config_id: Annotated[str | None, QueryParameter()] = None,
-        session_type: Annotated[str | None, QueryParameter()] = None,
+        status: Annotated[
+            SessionStatus | None, QueryParameter(description="Only sessions in this status")
+        ] = None,
+        agent_config_id: Annotated[
+            str | None, QueryParameter(description="Only this agent's sessions (`agt_...`)")
+        ] = None,
+        session_type: Annotated[
+            str | None, QueryParameter(description="Only this type: `voice`, `sip` or `web`")
+        ] = None,
         started_from: Annotated[
             str | None,
             QueryParameter(
@@ -78,7 +86,7 @@ class SessionController(Controller):
     @get("/{session_id:str}", operation_id="getSession", opt=READ)
     async def get_session(
         self,
-        session_id: FromPath[str],
+        session_id: SessionId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> SessionEnvelope:
@@ -88,7 +96,7 @@ class SessionController(Controller):
     @get("/{session_id:str}/detail", operation_id="getSessionDetail", opt=READ)
     async def detail(
         self,
-        session_id: FromPath[str],
+        session_id: SessionId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> SessionDetail:
@@ -97,7 +105,7 @@ class SessionController(Controller):
     @get("/{ref:str}/transcript", operation_id="getSessionTranscript", opt=READ)
     async def transcript(
         self,
-        ref: FromPath[str],
+        ref: SessionId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> Transcript:
@@ -111,7 +119,7 @@ class SessionController(Controller):
     )
     async def transcript_text(
         self,
-        session_id: FromPath[str],
+        session_id: SessionId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> str:
@@ -120,7 +128,7 @@ class SessionController(Controller):
     @post("/{ref:str}/transcript", operation_id="addSessionTranscript", opt=WRITE)
     async def add_transcript(
         self,
-        ref: FromPath[str],
+        ref: ActiveSessionRoom,
         data: JSONBody[TranscriptCreate],
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
@@ -133,7 +141,7 @@ class SessionController(Controller):
     @post("/{room:str}/end", operation_id="endSession", opt=WRITE, status_code=200)
     async def end_session(
         self,
-        room: FromPath[str],
+        room: ActiveSessionRoom,
         data: JSONBody[SessionEnd],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],

@@ -13,10 +13,19 @@ TrackSourceName = Literal["microphone", "camera", "screen_share", "screen_share_
 
 
 Identity = Annotated[
-    str, msgspec.Meta(pattern=IDENTITY_PATTERN, description="Participant identity")
+    str,
+    msgspec.Meta(
+        pattern=IDENTITY_PATTERN,
+        description="Participant identity, unique in the room (a second join with it replaces "
+        "the first)",
+    ),
 ]
 RoomName = Annotated[
-    str, msgspec.Meta(pattern=ROOM_NAME_PATTERN, description="Room name, without prefix")
+    str,
+    msgspec.Meta(
+        pattern=ROOM_NAME_PATTERN,
+        description="Room name, without prefix; the room is created if it does not exist",
+    ),
 ]
 # A number that is a multiple of 1 rather than an `int`: JSON Schema counts 600.0 as an
 # integer, and msgspec's strict decoding would refuse it as one.
@@ -40,12 +49,17 @@ def _both_given(first: str, second: str) -> dict[str, Any]:
 class ClientGrants(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     """The only grants a client token may carry; anything else is refused as an unknown field."""
 
-    can_publish: bool = True
-    can_subscribe: bool = True
-    can_publish_data: bool = True
-    can_publish_sources: list[TrackSourceName] | None = None
-    can_update_own_metadata: bool = False
-    hidden: bool = False
+    can_publish: Annotated[bool, msgspec.Meta(description="May publish audio and video")] = True
+    can_subscribe: Annotated[bool, msgspec.Meta(description="May receive others' tracks")] = True
+    can_publish_data: Annotated[bool, msgspec.Meta(description="May send data messages")] = True
+    can_publish_sources: Annotated[
+        list[TrackSourceName] | None,
+        msgspec.Meta(description="Only these track sources may be published; null: any"),
+    ] = None
+    can_update_own_metadata: Annotated[
+        bool, msgspec.Meta(description="May change its own name and metadata")
+    ] = False
+    hidden: Annotated[bool, msgspec.Meta(description="Invisible to the other participants")] = False
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -70,13 +84,33 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     }
     identity: Identity
     room: RoomName
-    name: Annotated[str, msgspec.Meta(max_length=128)] | None = None
-    metadata: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
-    agent_config_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None = None
-    agent_config_ids: Annotated[list[str], msgspec.Meta(min_length=1, max_length=5)] | None = None
-    no_agent: bool = False
-    grants: ClientGrants = msgspec.field(default_factory=ClientGrants)
-    ttl: Ttl | None = None
+    name: Annotated[
+        Annotated[str, msgspec.Meta(max_length=128)] | None,
+        msgspec.Meta(description="Display name of the participant"),
+    ] = None
+    metadata: Annotated[
+        Annotated[str, msgspec.Meta(max_length=4096)] | None,
+        msgspec.Meta(description="The participant's metadata (free text), readable by all"),
+    ] = None
+    agent_config_id: Annotated[
+        Annotated[str, msgspec.Meta(min_length=1, max_length=40)] | None,
+        msgspec.Meta(description="The agent (`agt_...`) to dispatch into the room"),
+    ] = None
+    agent_config_ids: Annotated[
+        Annotated[list[str], msgspec.Meta(min_length=1, max_length=5)] | None,
+        msgspec.Meta(description="Several agents to dispatch, one session each"),
+    ] = None
+    no_agent: Annotated[
+        bool,
+        msgspec.Meta(description="Dispatch no agent (as when no agent id is given)"),
+    ] = False
+    grants: Annotated[
+        ClientGrants,
+        msgspec.Meta(description="What the participant may do; safe defaults if omitted"),
+    ] = msgspec.field(default_factory=ClientGrants)
+    ttl: Annotated[
+        Ttl | None, msgspec.Meta(description="Token lifetime in seconds (default 600)")
+    ] = None
 
     def __post_init__(self) -> None:
         if self.agent_config_id and self.agent_config_ids:
@@ -91,15 +125,23 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DispatchedSession(msgspec.Struct):
-    agent_id: str
-    session_id: str
+    """An agent sent into the room, and the session that records its conversation."""
+
+    agent_id: Annotated[str, msgspec.Meta(description="The agent (`agt_...`)")]
+    session_id: Annotated[str, msgspec.Meta(description="Its session (`ses_...`)")]
 
 
 class TokenResponse(msgspec.Struct):
-    token: str
-    room: str
-    wsUrl: str
-    identity: str
-    expires_in: int
-    agents_dispatched: list[str]
-    sessions: list[DispatchedSession]
+    token: Annotated[
+        str, msgspec.Meta(description="The LiveKit access token (a JWT) to connect with")
+    ]
+    room: Annotated[str, msgspec.Meta(description="The room's full name, with project prefix")]
+    wsUrl: Annotated[str, msgspec.Meta(description="The LiveKit server URL to connect to")]
+    identity: Annotated[str, msgspec.Meta(description="The participant identity, as sent")]
+    expires_in: Annotated[int, msgspec.Meta(description="Seconds until the token expires")]
+    agents_dispatched: Annotated[
+        list[str], msgspec.Meta(description="The agents sent into the room (`agt_...`)")
+    ]
+    sessions: Annotated[
+        list[DispatchedSession], msgspec.Meta(description="One session per agent dispatched")
+    ]
