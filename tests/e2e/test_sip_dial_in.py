@@ -39,7 +39,7 @@ def bridge(stack: Stack) -> Iterator[SipBridge]:
         yield running
 
 
-async def phone_line(stack: Stack, allowed_addresses: list[str]) -> dict:
+async def phone_line(stack: Stack, inbound: dict) -> dict:
     async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
         agent = await api.post(
             "/api/v1/agents",
@@ -51,7 +51,7 @@ async def phone_line(stack: Stack, allowed_addresses: list[str]) -> dict:
             json={
                 "name": "test carrier",
                 "numbers": [LINE_NUMBER],
-                "inbound": {"allowed_addresses": allowed_addresses},
+                "inbound": inbound,
             },
         )
         assert trunk.status_code == 201, trunk.text
@@ -103,7 +103,7 @@ async def test_caller_dials_a_phone_line_and_the_agent_answers(
     stack: Stack, bridge: SipBridge, tmp_path: Path
 ) -> None:
     require_room_auto_create(stack)
-    created = await phone_line(stack, ["127.0.0.1/32"])
+    created = await phone_line(stack, {"allowed_addresses": ["127.0.0.1/32"]})
     # The caller is silent while the agent greets, asks, then listens to the answer.
     question = ulaw_wav(
         flite_wav("Where is the bakery located?", tmp_path / "question16k.wav"),
@@ -146,10 +146,26 @@ async def test_caller_dials_a_phone_line_and_the_agent_answers(
     assert "harbour" in heard or "harbor" in heard or "library" in heard, heard
 
 
-async def test_an_inbound_trunk_refuses_calls_from_other_source_addresses(
-    stack: Stack, bridge: SipBridge, tmp_path: Path
+@pytest.mark.parametrize(
+    ("inbound", "answer"),
+    [
+        # The caller sends from 127.0.0.1: livekit-sip rings and never answers.
+        pytest.param(
+            {"allowed_addresses": ["192.0.2.99/32"]}, "SIP/2.0 180", id="other-source-address"
+        ),
+        # The caller sends no credentials: challenged, never let in.
+        pytest.param(
+            {"allowed_addresses": ["127.0.0.1/32"], "auth_username": "carrier",
+             "auth_password": "digest-secret"},
+            "SIP/2.0 407",
+            id="digest-credentials-missing",
+        ),
+    ],
+)  # fmt: skip
+async def test_an_inbound_trunk_refuses_callers_it_does_not_know(
+    stack: Stack, bridge: SipBridge, tmp_path: Path, inbound: dict, answer: str
 ) -> None:
-    created = await phone_line(stack, ["192.0.2.99/32"])  # the caller sends from 127.0.0.1
+    created = await phone_line(stack, inbound)
     loop = asyncio.get_running_loop()
     transport, recorder = await loop.create_datagram_endpoint(
         RtpRecorder, local_addr=("127.0.0.1", 0)
@@ -173,6 +189,7 @@ async def test_an_inbound_trunk_refuses_calls_from_other_source_addresses(
         transport.close()
         await remove(stack, created)
     assert result.returncode != 0
+    assert answer in result.messages
     assert "SIP/2.0 200" not in result.messages
     assert not [name for name in seen if "_sip_" in name], seen
     assert not recorder.packets
