@@ -19,8 +19,8 @@ from email.utils import parsedate_to_datetime
 
 import httpcore
 import httpx
+from sqlalchemy import delete, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -102,6 +102,7 @@ class DeliveryWorker:
         )
         self._wake = asyncio.Event()
         self._recorder: asyncio.Task[None] | None = None
+        self._next_cleanup = 0.0
         self._in_flight: set[asyncio.Task[None]] = set()
         self._outcomes: asyncio.Queue[Outcome] = asyncio.Queue()
 
@@ -123,6 +124,9 @@ class DeliveryWorker:
         the poll interval. Run as a periodic job with interval 0: the waiting happens here."""
         if self._recorder is None:
             self._recorder = asyncio.create_task(self._record_loop(), name="webhook-recorder")
+        if time.monotonic() >= self._next_cleanup:
+            self._next_cleanup = time.monotonic() + self.settings.cleanup_interval_s
+            await self.delete_expired()
         self._wake.clear()
         while True:
             room = min(self.settings.max_in_flight - len(self._in_flight), self.settings.batch_size)
@@ -130,6 +134,23 @@ class DeliveryWorker:
                 break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+
+    async def delete_expired(self) -> int:
+        """Delete finished deliveries older than the retention period, with their attempts
+        (pending ones stay, however old: they may still be delivered)."""
+        cutoff = utcnow() - timedelta(seconds=self.settings.retention_s)
+        expired = select(WebhookDelivery.id).where(
+            col(WebhookDelivery.status) != "pending", col(WebhookDelivery.created_at) < cutoff
+        )
+        async with self.sessions() as session:
+            await session.exec(
+                delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(expired))
+            )
+            result = await session.exec(
+                delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(expired))
+            )
+            await session.commit()
+        return int(result.rowcount)
 
     async def aclose(self) -> None:
         """After the job stopped: let attempts in flight finish and be recorded, then close."""

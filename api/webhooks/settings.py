@@ -32,3 +32,6 @@ class WebhookSettings(BaseSettings):
     lease_s: float = Field(default=60.0, gt=0)
     """A claimed delivery is another replica's again after this long (its claimer died)."""
     max_in_flight: int = Field(default=200, gt=0)
+    retention_s: float = Field(default=30 * 24 * 3600.0, gt=0)
+    """Finished deliveries (and their attempts) are deleted this long after they were queued."""
+    cleanup_interval_s: float = Field(default=3600.0, gt=0)

@@ -449,3 +449,19 @@ async def test_two_workers_send_each_delivery_once(settings, admin, receiver):
         await engine.dispose()
     ids = [headers["webhook-id"] for headers, _ in receiver.requests]
     assert len(ids) == 30 and len(set(ids)) == 30
+
+
+async def test_finished_deliveries_are_deleted_after_the_retention_period(
+    settings, admin, receiver
+):
+    quick = fast(settings, retention_s=0.5, cleanup_interval_s=0.2)
+    async with AsyncTestClient(app=create_app(quick)) as client:
+        endpoint = await create_endpoint(client, admin.headers, receiver.url)
+        await client.post("/api/v1/webhooks/test", json={}, headers=admin.headers)
+        assert len(await settled(client, admin.headers, endpoint["id"])) == 1
+        async with asyncio.timeout(10):
+            while True:
+                if not await deliveries(client, admin.headers, endpoint["id"]):
+                    break
+                await asyncio.sleep(0.1)
+    assert len(receiver.requests) == 1
