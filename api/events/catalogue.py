@@ -66,17 +66,18 @@ def session_channel(session_id: str) -> str:
     return f"session:{session_id}"
 
 
-def channels_of(room_name: str | None, session_id: str | None) -> list[str]:
-    """The monitor channels an event belongs to (internal names: full room names).
+def counted_on_write(room_name: str | None, session_id: str | None) -> list[str]:
+    """The monitor channels whose number an event gets in its own transaction (internal
+    names: full room names): its room's and its session's.
 
-    Every event that concerns a room is on `rooms` and on its room's channel; one that
-    concerns a session is also on the session's channel. Listed in the order transactions
-    take the channels' counters: the project's `rooms` first, so two transactions of one
-    project queue there before holding any other counter, and never deadlock.
+    Every event that concerns a room is also on `rooms`, numbered by the relay instead (one
+    counter bump per project and batch), so that a project's writers never queue on one
+    counter row. A transaction writes the events of one room, so its counters are always
+    taken in the same order (room, then session) and writers never deadlock.
     """
     channels: list[str] = []
     if room_name:
-        channels += [ROOMS_CHANNEL, room_channel(room_name)]
+        channels.append(room_channel(room_name))
     if session_id:
         channels.append(session_channel(session_id))
     return channels

@@ -17,7 +17,9 @@ class Event(SQLModel, table=True):
     `relayed_at` is the relay state: NULL until a relay has handed the event to every
     subscriber (in the transaction that sets it) and to Redis. The three `*_seq` columns are
     the event's place in the monitor channels it belongs to (`rooms`, `room:<name>`,
-    `session:<id>`), so that a channel's replay is one indexed range read.
+    `session:<id>`), so that a channel's replay is one indexed range read. The room and
+    session numbers are given in the event's transaction, the `rooms` number when the event
+    is relayed (see `catalogue.counted_on_write`).
     """
 
     __tablename__ = "events"

@@ -3,8 +3,9 @@
 Every replica's relay publishes each event on Redis (`vx:events:<project_id>`); one
 `MonitorHub` per process listens there and hands each event to this process's connections of
 that project. A connection numbers nothing itself: `seq` is the event's place in the channel,
-given in the event's own transaction (see `outbox`), so a subscriber can ask for what it
-missed (`since`) and a gap (two relays publishing out of order) is filled from the database.
+given in the event's own transaction or, for `rooms`, by the relay (see `outbox`), so a
+subscriber can ask for what it missed (`since`) and a gap (two relays publishing out of
+order) is filled from the database.
 """
 
 from __future__ import annotations

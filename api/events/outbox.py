@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from api.db import utcnow
-from api.events.catalogue import ROOMS_CHANNEL, channels_of
+from api.events.catalogue import counted_on_write
 from api.events.models import Event, EventChannel
 from api.ids import new_id
 
@@ -69,16 +69,20 @@ class EventRecord:
         return cls(**{name: values[name] for name in cls.__dataclass_fields__})
 
 
-async def _next_seq(session: AsyncSession, project_id: str, channel: str) -> int:
-    # One statement that creates or bumps the counter and returns it. On Postgres the row
-    # stays locked until commit, so a channel's numbers commit in the order they are given.
+async def next_seq(session: AsyncSession, project_id: str, channel: str, count: int = 1) -> int:
+    """Take `count` numbers of a channel; returns the last of them.
+
+    One statement that creates or bumps the counter. On Postgres the row stays locked until
+    commit, so a channel's numbers commit in the order they are given: whoever sees number N
+    committed can read every number below it.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(EventChannel)
-        .values(project_id=project_id, channel=channel, last_seq=1)
+        .values(project_id=project_id, channel=channel, last_seq=count)
         .on_conflict_do_update(
             index_elements=["project_id", "channel"],
-            set_={"last_seq": col(EventChannel.last_seq) + 1},
+            set_={"last_seq": col(EventChannel.last_seq) + count},
         )
         .returning(col(EventChannel.last_seq))
     )
@@ -109,11 +113,9 @@ async def record(
         dedupe_key=dedupe_key,
         created_at=utcnow(),
     )
-    for channel in channels_of(room_name, session_id):
-        seq = await _next_seq(session, project_id, channel)
-        if channel == ROOMS_CHANNEL:
-            row.rooms_seq = seq
-        elif channel.startswith("room:"):
+    for channel in counted_on_write(room_name, session_id):
+        seq = await next_seq(session, project_id, channel)
+        if channel.startswith("room:"):
             row.room_seq = seq
         else:
             row.session_seq = seq

@@ -2,8 +2,9 @@
 
 For a batch of unrelayed events it, in one transaction: claims them (Postgres: `FOR UPDATE
 SKIP LOCKED`, so replicas split the backlog instead of waiting on each other; SQLite: the
-claiming UPDATE takes the database's single write lock), calls every subscriber with the
-batch and the transaction, and marks them relayed. Subscribers therefore write their own rows
+claiming UPDATE takes the database's single write lock), numbers the room events in the
+project's `rooms` channel, calls every subscriber with the batch and the transaction, and
+marks them relayed. Subscribers therefore write their own rows
 (webhook deliveries, usage) atomically with the mark: a crash before the commit leaves the
 events unrelayed for the next pass, so nothing is lost and nothing is half-done. After the
 commit it publishes the batch to Redis for the monitor WebSockets of every replica.
@@ -16,16 +17,18 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import utcnow
+from api.events.catalogue import ROOMS_CHANNEL
 from api.events.models import Event
-from api.events.outbox import WAKE_RELAY, EventRecord
+from api.events.outbox import WAKE_RELAY, EventRecord, next_seq
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,36 @@ MAX_BACKOFF_S = 300.0
 """Longest wait between relays of an event a subscriber keeps refusing."""
 RETENTION = timedelta(days=7)
 """How long relayed events stay for the monitor's replay (API.md asks 15 minutes at least)."""
+
+
+async def _number_rooms_channel(
+    session: AsyncSession, records: list[EventRecord]
+) -> list[EventRecord]:
+    """Give the batch's room events their `rooms` numbers, in creation order: one counter
+    bump per project (held until this transaction commits, so relays of two replicas number
+    a project's batches one after the other)."""
+    by_project: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        if record.room_name:
+            by_project.setdefault(record.project_id, []).append(index)
+    numbered = list(records)
+    updates: list[dict[str, object]] = []
+    for project_id in sorted(by_project):
+        indexes = by_project[project_id]
+        last = await next_seq(session, project_id, ROOMS_CHANNEL, len(indexes))
+        for seq, index in enumerate(indexes, start=last - len(indexes) + 1):
+            numbered[index] = replace(records[index], rooms_seq=seq)
+            updates.append({"event_id": records[index].id, "seq": seq})
+    if updates:
+        table = Event.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("event_id"))
+            .values(rooms_seq=bindparam("seq"))
+        )
+        connection = await session.connection()
+        await connection.execute(statement, updates)
+    return numbered
 
 
 class _BatchRefused(Exception):
@@ -138,6 +171,7 @@ class EventRelay:
                 await session.rollback()
                 return []
             records = sorted((EventRecord.of(row) for row in rows), key=lambda r: r.created_at)
+            records = await _number_rooms_channel(session, records)
             try:
                 for subscriber in self._subscribers:
                     await subscriber(session, records)

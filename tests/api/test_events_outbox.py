@@ -48,7 +48,7 @@ async def test_events_exist_only_if_their_transaction_commits(database_url, db):
     assert rows[0].id.startswith("evt_") and rows[0].relayed_at is None
 
 
-async def test_sequence_numbers_count_per_channel_and_project(database_url, db):
+async def test_sequence_numbers_count_per_channel_and_project(database_url, db, redis):
     acme, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
     other, _ = await create_project_key(database_url, "other", Scope.ADMIN)
     async with db() as session:
@@ -62,11 +62,22 @@ async def test_sequence_numbers_count_per_channel_and_project(database_url, db):
         elsewhere = await outbox.record(session, other, catalogue.ROOM_STARTED, {}, room_name="x")
         untracked = await outbox.record(session, acme, catalogue.AGENT_DELETED, {})
         await session.commit()
-    assert (first.rooms_seq, first.room_seq, first.session_seq) == (1, 1, 1)
-    assert (second.rooms_seq, second.room_seq, second.session_seq) == (2, 2, 2)
-    assert (third.rooms_seq, third.room_seq, third.session_seq) == (3, 1, None)
-    assert (elsewhere.rooms_seq, elsewhere.room_seq) == (1, 1)
-    assert (untracked.rooms_seq, untracked.room_seq, untracked.session_seq) == (None, None, None)
+    assert (first.room_seq, first.session_seq) == (1, 1)
+    assert (second.room_seq, second.session_seq) == (2, 2)
+    assert (third.room_seq, third.session_seq) == (1, None)
+    assert elsewhere.room_seq == 1
+    assert (untracked.room_seq, untracked.session_seq) == (None, None)
+    # The project-wide `rooms` channel is numbered by the relay, in creation order.
+    assert await EventRelay(db, redis).relay_batch() == 5
+    async with db() as session:
+        rooms = {e.id: e.rooms_seq for e in (await session.exec(select(Event))).all()}
+    assert [rooms[e.id] for e in (first, second, third, elsewhere, untracked)] == [
+        1,
+        2,
+        3,
+        1,
+        None,
+    ]
 
 
 async def test_a_dedupe_key_records_an_outside_event_once(database_url, db):
@@ -81,7 +92,7 @@ async def test_a_dedupe_key_records_an_outside_event_once(database_url, db):
         await session.commit()
         rows = (await session.exec(select(Event))).all()
     assert kept is not None and again is None
-    assert len(rows) == 1 and rows[0].rooms_seq == 1
+    assert len(rows) == 1 and rows[0].room_seq == 1
 
 
 async def test_relay_delivers_each_event_once_to_subscribers_and_redis(database_url, db, redis):
@@ -117,7 +128,11 @@ async def test_relay_delivers_each_event_once_to_subscribers_and_redis(database_
     assert sorted(m["id"] for m in published) == sorted(ids)
     assert set(published[0]) >= {"id", "event_type", "project_id", "timestamp", "data"}
     async with db() as session:
-        assert all(row.relayed_at for row in (await session.exec(select(Event))).all())
+        rows = (await session.exec(select(Event))).all()
+    assert all(row.relayed_at for row in rows)
+    # Both relays numbered the project's `rooms` channel without a gap or a repeat.
+    assert sorted(row.rooms_seq or 0 for row in rows) == list(range(1, 41))
+    assert sorted(m["rooms_seq"] for m in published) == list(range(1, 41))
 
 
 async def test_a_refused_event_backs_off_alone_while_the_others_go_on(database_url, db, redis):
@@ -187,4 +202,4 @@ async def test_concurrent_writers_get_distinct_contiguous_sequence_numbers(datab
 
     rows = await asyncio.gather(*(write(i) for i in range(20)))
     assert sorted(row.session_seq or 0 for row in rows) == list(range(1, 21))
-    assert sorted(row.rooms_seq or 0 for row in rows) == list(range(1, 21))
+    assert sorted(row.room_seq or 0 for row in rows) == list(range(1, 21))
