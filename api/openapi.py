@@ -145,7 +145,8 @@ class LibrarySchema(BaseSchemaObject):
 
 
 def _models_of(app: Litestar) -> list[type[BaseModel] | type[msgspec.Struct]]:
-    """Every pydantic model and msgspec struct a route takes or returns, nested ones included."""
+    """Every pydantic model and msgspec struct a route takes as its body or returns, nested
+    ones included (not injected dependencies such as the caller's `Principal`)."""
     found: dict[Any, None] = {}
 
     def visit(annotation: Any) -> None:
@@ -162,8 +163,8 @@ def _models_of(app: Litestar) -> list[type[BaseModel] | type[msgspec.Struct]]:
                 signature = handler.parsed_fn_signature
                 visit(handler.opt.get(BODY_OPT))
                 visit(signature.return_type.annotation)
-                for parameter in signature.parameters.values():
-                    visit(parameter.annotation)
+                if (body := signature.parameters.get("data")) is not None:
+                    visit(body.annotation)
     return list(found)
 
 
