@@ -191,5 +191,6 @@ async def test_an_inbound_trunk_refuses_callers_it_does_not_know(
     assert result.returncode != 0
     assert answer in result.messages
     assert "SIP/2.0 200" not in result.messages
-    assert not [name for name in seen if "_sip_" in name], seen
+    # No phone participant joined any room (an earlier call's empty room may still be listed).
+    assert not any(lk.ParticipantInfo.Kind.SIP in kinds for kinds in seen.values()), seen
     assert not recorder.packets
