@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import ADMIN, READ, WRITE
@@ -24,10 +24,12 @@ from api.telephony.schemas import (
     DiallingPolicyUpdate,
     PhoneLineCreate,
     PhoneLineEnvelope,
+    PhoneLineId,
     PhoneLineList,
     PhoneLineUpdate,
     TrunkCreate,
     TrunkEnvelope,
+    TrunkId,
     TrunkList,
     TrunkUpdate,
 )
@@ -73,7 +75,7 @@ class SipTrunkController(Controller):
     @get("/{trunk_id:str}", operation_id="getSipTrunk", summary="Get a SIP trunk", opt=READ)
     async def get_trunk(
         self,
-        trunk_id: FromPath[str],
+        trunk_id: TrunkId,
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
@@ -91,7 +93,7 @@ class SipTrunkController(Controller):
     )
     async def update_trunk(
         self,
-        trunk_id: FromPath[str],
+        trunk_id: TrunkId,
         data: JSONBody[TrunkUpdate],
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
@@ -111,7 +113,7 @@ class SipTrunkController(Controller):
     )
     async def delete_trunk(
         self,
-        trunk_id: FromPath[str],
+        trunk_id: TrunkId,
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
@@ -156,7 +158,7 @@ class SipPhoneLineController(Controller):
     @get("/{config_id:str}", operation_id="getSipConfig", summary="Get a phone line", opt=READ)
     async def get_line(
         self,
-        config_id: FromPath[str],
+        config_id: PhoneLineId,
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
@@ -175,7 +177,7 @@ class SipPhoneLineController(Controller):
     )
     async def update_line(
         self,
-        config_id: FromPath[str],
+        config_id: PhoneLineId,
         data: JSONBody[PhoneLineUpdate],
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
@@ -193,7 +195,7 @@ class SipPhoneLineController(Controller):
     )
     async def delete_line(
         self,
-        config_id: FromPath[str],
+        config_id: PhoneLineId,
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],

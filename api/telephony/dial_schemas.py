@@ -3,49 +3,80 @@ msgspec responses)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 
 from api.rooms.schemas import ROOM_NAME_PATTERN
 
-E164 = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=r"^\+[1-9][0-9]{1,14}$",
-        description="A phone number in E.164 form, e.g. +14155550123",
-        examples=["+14155550123"],
-    ),
-]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+_E164 = r"^\+[1-9][0-9]{1,14}$"
+_Id = msgspec.Meta(min_length=1, max_length=40)
 
 
-class DialRequest(msgspec.Struct, forbid_unknown_fields=True):
-    phone_number: E164
-    agent_config_id: Id | None = None
-    """The agent that talks to the callee; none: the room only (e.g. for a human)."""
-    trunk_id: Id | None = None
-    """Needed only when the project has several outbound trunks."""
-    caller_id: E164 | None = None
-    """One of the trunk's numbers; its first number by default."""
-    room_name: Annotated[str, msgspec.Meta(pattern=ROOM_NAME_PATTERN)] | None = None
-    max_duration: Annotated[int, msgspec.Meta(ge=10, le=3600, description="Seconds")] = 1800
+class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A phone number to call, and the agent that talks to whoever answers."""
+
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "examples": [
+            {"phone_number": "+14155550123", "agent_config_id": "agt_0c1d2e3f4a5b6c7d8e9f"}
+        ]
+    }
+    phone_number: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=_E164,
+            description="The number to call, in E.164 form",
+            examples=["+14155550123"],
+        ),
+    ]
+    agent_config_id: Annotated[
+        Annotated[str, _Id] | None,
+        msgspec.Meta(description="The agent (`agt_...`) that talks; none: the room only"),
+    ] = None
+    trunk_id: Annotated[
+        Annotated[str, _Id] | None,
+        msgspec.Meta(description="The outbound trunk; needed only if the project has several"),
+    ] = None
+    caller_id: Annotated[
+        Annotated[str, msgspec.Meta(pattern=_E164)] | None,
+        msgspec.Meta(description="The number shown: one of the trunk's (its first by default)"),
+    ] = None
+    room_name: Annotated[
+        Annotated[str, msgspec.Meta(pattern=ROOM_NAME_PATTERN)] | None,
+        msgspec.Meta(description="The call's room, without prefix (default: `call-<id>`)"),
+    ] = None
+    max_duration: Annotated[
+        int,
+        msgspec.Meta(ge=10, le=3600, description="Seconds before the call is hung up"),
+    ] = 1800
 
 
 class DialedCall(msgspec.Struct):
-    id: str
-    room_name: str
-    full_room_name: str
-    phone_number: str
-    caller_id: str
-    trunk_id: str
-    session_id: str | None
-    sip_participant_id: str | None
-    status: str
+    """The call being placed."""
+
+    id: Annotated[str, msgspec.Meta(description="The call's id (`call_...`)")]
+    room_name: Annotated[str, msgspec.Meta(description="The call's room, without prefix")]
+    full_room_name: Annotated[str, msgspec.Meta(description="The room's name in LiveKit")]
+    phone_number: Annotated[str, msgspec.Meta(description="The number called")]
+    caller_id: Annotated[str, msgspec.Meta(description="The number shown to the callee")]
+    trunk_id: Annotated[str, msgspec.Meta(description="The outbound trunk used")]
+    session_id: Annotated[
+        str | None, msgspec.Meta(description="The agent's session, if an agent talks")
+    ]
+    sip_participant_id: Annotated[
+        str | None, msgspec.Meta(description="LiveKit's participant id of the phone")
+    ]
+    status: Annotated[
+        str, msgspec.Meta(description="initiating, or failed if LiveKit refused the call")
+    ]
 
 
 class DialResponse(msgspec.Struct, rename={"ws_url": "wsUrl"}):
-    call: DialedCall
-    token: str
-    """A 10-minute token to join the call's room (listen and speak), e.g. for a supervisor."""
-    ws_url: str
+    """The call, and a way to join its room."""
+
+    call: Annotated[DialedCall, msgspec.Meta(description="The call being placed")]
+    token: Annotated[
+        str,
+        msgspec.Meta(description="A 10-minute token to join the call's room (listen and speak)"),
+    ]
+    ws_url: Annotated[str, msgspec.Meta(description="LiveKit's URL for that token")]

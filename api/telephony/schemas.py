@@ -1,14 +1,21 @@
-"""Wire models of the telephony API: trunks and phone lines (`/sip/configs`)."""
+"""Wire models of the telephony API: trunks, phone lines (`/sip/configs`) and the dialling
+policy. Field docstrings are their descriptions in the OpenAPI document."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from litestar.params import PathParameter
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, model_validator
 
+from api.pagination import Paginated
+from api.schemas import RequestBody, ResponseBody
 from sip import SipError, normalize_e164
 from sip.livekit_requests import normalize_cidr
+
+TrunkId = Annotated[str, PathParameter(description="The trunk's id (`trk_...`)")]
+PhoneLineId = Annotated[str, PathParameter(description="The phone line's id (`sipl_...`)")]
 
 
 # Validators raise ValueError so that a bad value is a field error (422) like any other.
@@ -49,22 +56,17 @@ SipAddress = Annotated[
         min_length=1,
         max_length=255,
         pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$",
-        description="The carrier's SIP host[:port]",
         examples=["sip.carrier.example:5060"],
     ),
 ]
-MaxCallDuration = Annotated[
-    int, Field(ge=10, le=3600, description="Seconds; caps the agent's own maximum duration")
-]
+MaxCallDuration = Annotated[int, Field(ge=10, le=3600)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Credentials(Strict):
+class _Credentials(RequestBody):
     auth_username: Username | None = None
+    """Digest username; set together with `auth_password`."""
     auth_password: Password | None = None
+    """Digest password; sent to LiveKit, never stored or returned."""
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> _Credentials:
@@ -81,18 +83,40 @@ class InboundSpec(_Credentials):
     when set, only with these digest credentials."""
 
     allowed_addresses: list[Cidr] = Field(default_factory=list, max_length=50)
+    """Source addresses or CIDR ranges the carrier calls from; empty accepts any."""
 
 
 class OutboundSpec(_Credentials):
+    """Calls to the carrier."""
+
     address: SipAddress
+    """The carrier's SIP host[:port]."""
     transport: Literal["udp", "tcp", "tls"] = "udp"
+    """SIP transport towards the carrier."""
 
 
-class TrunkCreate(Strict):
+class TrunkCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Carrier",
+                    "numbers": ["+442079460958"],
+                    "inbound": {"allowed_addresses": ["203.0.113.0/24"]},
+                    "outbound": {"address": "sip.carrier.example:5060", "transport": "udp"},
+                }
+            ]
+        }
+    )
+
     name: Name
+    """A name for people."""
     numbers: list[E164] = Field(min_length=1, max_length=50)
+    """The numbers the carrier routes to this trunk, and that calls out may show."""
     inbound: InboundSpec | None = None
+    """Take calls from the carrier."""
     outbound: OutboundSpec | None = None
+    """Place calls through the carrier."""
 
     @model_validator(mode="after")
     def _one_direction(self) -> TrunkCreate:
@@ -103,14 +127,20 @@ class TrunkCreate(Strict):
         return self
 
 
-class TrunkUpdate(Strict):
+class TrunkUpdate(RequestBody):
     """Partial update. `inbound` / `outbound`, when given, replace that side whole
     (credentials left out are removed); a side the trunk lacks is added."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Main carrier"}]})
+
     name: Name | None = None
+    """A name for people."""
     numbers: list[E164] | None = Field(default=None, min_length=1, max_length=50)
+    """The trunk's numbers; refused (409) while a phone line uses one that would go."""
     inbound: InboundSpec | None = None
+    """The inbound side, replaced whole."""
     outbound: OutboundSpec | None = None
+    """The outbound side, replaced whole."""
 
     @model_validator(mode="after")
     def _unique_numbers(self) -> TrunkUpdate:
@@ -119,88 +149,130 @@ class TrunkUpdate(Strict):
         return self
 
 
-class InboundRead(BaseModel):
+class InboundRead(ResponseBody):
     allowed_addresses: list[str]
+    """Source addresses or CIDR ranges calls are taken from; empty: any."""
     auth_username: str | None = None
+    """Digest username callers must present (the password is never returned)."""
 
 
-class OutboundRead(BaseModel):
+class OutboundRead(ResponseBody):
     address: str
+    """The carrier's SIP host[:port]."""
     transport: str
+    """udp, tcp or tls."""
     auth_username: str | None = None
+    """Digest username sent to the carrier (the password is never returned)."""
 
 
-class TrunkRead(BaseModel):
+class TrunkRead(ResponseBody):
     id: str
+    """The trunk's id."""
     name: str
+    """A name for people."""
     numbers: list[str]
+    """The trunk's E.164 numbers."""
     inbound: InboundRead | None
+    """The inbound side, if the trunk takes calls."""
     outbound: OutboundRead | None
+    """The outbound side, if the trunk places calls."""
     inbound_trunk_id: str | None
+    """LiveKit's inbound trunk id."""
     outbound_trunk_id: str | None
+    """LiveKit's outbound trunk id."""
     created_at: datetime
+    """When the trunk was created."""
     updated_at: datetime
+    """When the trunk last changed."""
 
 
-class TrunkEnvelope(BaseModel):
+class TrunkEnvelope(ResponseBody):
     trunk: TrunkRead
+    """The trunk."""
 
 
-class TrunkList(BaseModel):
+class TrunkList(Paginated):
     trunks: list[TrunkRead]
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
+    """This page's trunks, oldest first."""
 
 
-class PhoneLineCreate(Strict):
-    name: Name
-    phone_number: E164
-    trunk_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=40,
-        description="Needed only when several of the project's trunks carry the number",
+class PhoneLineCreate(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Front desk",
+                    "phone_number": "+442079460958",
+                    "agent_config_id": "agt_0c1d2e3f4a5b6c7d8e9f",
+                }
+            ]
+        }
     )
+
+    name: Name
+    """A name for people."""
+    phone_number: E164
+    """One of an inbound trunk's numbers."""
+    trunk_id: str | None = Field(default=None, min_length=1, max_length=40)
+    """Needed only when several of the project's trunks carry the number."""
     agent_config_id: str = Field(min_length=1, max_length=40)
+    """The agent that answers each call."""
     dtmf_enabled: bool = True
+    """Whether keypad digits reach the agent."""
     max_call_duration: MaxCallDuration = 1800
+    """Seconds; caps the agent's own maximum duration for calls on this line."""
     record: bool = False
+    """Record calls on this line even if the agent does not."""
 
 
-class PhoneLineUpdate(Strict):
+class PhoneLineUpdate(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"max_call_duration": 600}]})
+
     name: Name | None = None
+    """A name for people."""
     agent_config_id: str | None = Field(default=None, min_length=1, max_length=40)
+    """The agent that answers each call; its configuration is snapshotted again."""
     dtmf_enabled: bool | None = None
+    """Whether keypad digits reach the agent."""
     max_call_duration: MaxCallDuration | None = None
+    """Seconds; caps the agent's own maximum duration."""
     record: bool | None = None
+    """Record calls on this line."""
 
 
-class PhoneLineRead(BaseModel):
+class PhoneLineRead(ResponseBody):
     id: str
+    """The phone line's id."""
     name: str
+    """A name for people."""
     phone_number: str
+    """The E.164 number callers dial."""
     trunk_id: str
+    """The inbound trunk carrying the number."""
     agent_config_id: str
+    """The agent that answers."""
     dtmf_enabled: bool
+    """Whether keypad digits reach the agent."""
     max_call_duration: int
+    """Seconds."""
     record: bool
+    """Whether calls are recorded."""
     dispatch_rule_id: str | None
+    """LiveKit's dispatch rule for the number."""
     created_at: datetime
+    """When the line was created."""
     updated_at: datetime
+    """When the line last changed."""
 
 
-class PhoneLineEnvelope(BaseModel):
+class PhoneLineEnvelope(ResponseBody):
     config: PhoneLineRead
+    """The phone line."""
 
 
-class PhoneLineList(BaseModel):
+class PhoneLineList(Paginated):
     configs: list[PhoneLineRead]
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
+    """This page's phone lines, oldest first."""
 
 
 Prefix = Annotated[
@@ -209,23 +281,39 @@ Prefix = Annotated[
 ]
 
 
-class DiallingPolicyUpdate(Strict):
+class DiallingPolicyUpdate(RequestBody):
     """The project's outbound rules. Premium-rate, shared-cost and high-cost numbers stay
     refused whatever the allowlist says, and the caps cannot exceed the operator's."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"allowed_prefixes": ["+44"], "max_concurrent_calls": 2, "max_daily_minutes": 60}
+            ]
+        }
+    )
+
     allowed_prefixes: list[Prefix] = Field(max_length=300)
+    """E.164 prefixes (countries or areas) the project may call; empty: none."""
     max_concurrent_calls: int | None = Field(default=None, ge=0, le=10_000)
+    """Outbound calls at once; null: the operator's cap."""
     max_daily_minutes: int | None = Field(default=None, ge=0, le=1_000_000)
+    """Outbound minutes per UTC day; null: the operator's cap."""
 
 
-class DiallingPolicyRead(BaseModel):
+class DiallingPolicyRead(ResponseBody):
     allowed_prefixes: list[str]
+    """E.164 prefixes the project may call."""
     max_concurrent_calls: int
     """In effect: the project's own cap bounded by the operator's."""
     max_daily_minutes: int
+    """In effect: the project's own cap bounded by the operator's."""
     active_calls: int
+    """Outbound calls in progress now."""
     minutes_today: float
+    """Outbound minutes used this UTC day."""
 
 
-class DiallingPolicyEnvelope(BaseModel):
+class DiallingPolicyEnvelope(ResponseBody):
     policy: DiallingPolicyRead
+    """The project's dialling policy."""
