@@ -81,7 +81,6 @@ class TurnRecorder:
         self._reporter = reporter
         self._reported_usage = UsageTotals()
         self._last_user_latency: TurnLatency | None = None
-        self.turns: list[TurnEvent] = []
         session.on("conversation_item_added", self._on_item_added)
         session.on("function_tools_executed", self._on_tools_executed)
 
@@ -125,7 +124,6 @@ class TurnRecorder:
             interrupted=item.interrupted,
             latency=latency,
         )
-        self.turns.append(turn)
         self._reporter.submit(turn)
         if role == "agent":
             self.flush_usage()

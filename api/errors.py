@@ -57,16 +57,6 @@ class Conflict(ApiError):
     code = "CONFLICT"
 
 
-class PayloadTooLarge(ApiError):
-    status_code = 413
-    code = "PAYLOAD_TOO_LARGE"
-
-
-class UnsupportedMediaType(ApiError):
-    status_code = 415
-    code = "UNSUPPORTED_MEDIA_TYPE"
-
-
 class QuotaExceeded(ApiError):
     status_code = 429
     code = "QUOTA_EXCEEDED"

@@ -52,11 +52,6 @@ def chunk_document(
     return chunks
 
 
-def chunk_text(text: str, *, chunk_size: int, chunk_overlap: int) -> list[str]:
-    """Pack plain text (already one section) into chunks; used for edited chunk content."""
-    return _pack([Block("paragraph", text)], chunk_size, chunk_overlap)
-
-
 def _sections(doc: ExtractedDocument) -> list[tuple[str | None, list[Block]]]:
     """Group blocks by heading path, e.g. 'Clinic FAQ > Appointments'."""
     sections: list[tuple[str | None, list[Block]]] = []

@@ -79,10 +79,6 @@ class ChunkMethods(StoreCore):
             ).all()
         return Page([ChunkInfo.of(c, preview_chars) for c in chunks], total or 0, page, per_page)
 
-    async def get_chunk(self, project_id: str, kb_id: str, chunk_id: str) -> ChunkInfo:
-        async with self._sessions() as session:
-            return ChunkInfo.of(await self._chunk(session, project_id, kb_id, chunk_id), None)
-
     async def update_chunk(
         self,
         project_id: str,
