@@ -34,9 +34,10 @@ class InvalidPhoneNumber(SipError):
 
 class DestinationRefused(SipError):
     """The dialling policy refuses the destination (country not allowed, premium, high cost);
-    `details.reason` says which."""
+    `details.reason` says which. A conflict with the project's policy, not a malformed field."""
 
-    status = 422
+    code = "CONFLICT"
+    status = 409
 
 
 class CallLimitReached(SipError):

@@ -47,7 +47,7 @@ class SipTrunkController(Controller):
         summary="Create a SIP trunk",
         description="Creates LiveKit's inbound and/or outbound trunk for a carrier; "
         "passwords go to LiveKit and are never returned.",
-        opt=WRITE,
+        opt={**WRITE, **errors(409, 503)},
     )
     async def create_trunk(
         self,
@@ -72,7 +72,12 @@ class SipTrunkController(Controller):
         )
         return TrunkList(**page_body("trunks", trunks, total, paging))
 
-    @get("/{trunk_id:str}", operation_id="getSipTrunk", summary="Get a SIP trunk", opt=READ)
+    @get(
+        "/{trunk_id:str}",
+        operation_id="getSipTrunk",
+        summary="Get a SIP trunk",
+        opt={**READ, **errors(404)},
+    )
     async def get_trunk(
         self,
         trunk_id: TrunkId,
@@ -89,7 +94,7 @@ class SipTrunkController(Controller):
         summary="Update a SIP trunk",
         description="Name and numbers change in place; `inbound` or `outbound`, when given, "
         "replace that side whole (credentials left out are removed).",
-        opt=WRITE,
+        opt={**WRITE, **errors(404, 409, 503)},
     )
     async def update_trunk(
         self,
@@ -109,7 +114,7 @@ class SipTrunkController(Controller):
         operation_id="deleteSipTrunk",
         summary="Delete a SIP trunk",
         description="Refused (409) while phone lines use it.",
-        opt=WRITE,
+        opt={**WRITE, **errors(404, 409)},
     )
     async def delete_trunk(
         self,
@@ -130,7 +135,7 @@ class SipPhoneLineController(Controller):
         operation_id="createSipConfig",
         summary="Create a phone line",
         description="Each call to the number gets its own room and the configured agent.",
-        opt=WRITE | quota("sip_configs"),
+        opt={**WRITE, **errors(404, 409, 503)} | quota("sip_configs"),
     )
     async def create_line(
         self,
@@ -155,7 +160,12 @@ class SipPhoneLineController(Controller):
         lines, total = await service.list_lines(principal.project_id, paging)
         return PhoneLineList(**page_body("configs", lines, total, paging))
 
-    @get("/{config_id:str}", operation_id="getSipConfig", summary="Get a phone line", opt=READ)
+    @get(
+        "/{config_id:str}",
+        operation_id="getSipConfig",
+        summary="Get a phone line",
+        opt={**READ, **errors(404)},
+    )
     async def get_line(
         self,
         config_id: PhoneLineId,
@@ -173,7 +183,7 @@ class SipPhoneLineController(Controller):
         operation_id="updateSipConfig",
         summary="Update a phone line",
         description="Re-snapshots the agent's config into the line's dispatch rule.",
-        opt=WRITE,
+        opt={**WRITE, **errors(404, 409, 503)},
     )
     async def update_line(
         self,
@@ -191,7 +201,7 @@ class SipPhoneLineController(Controller):
         "/{config_id:str}",
         operation_id="deleteSipConfig",
         summary="Delete a phone line",
-        opt=WRITE,
+        opt={**WRITE, **errors(404)},
     )
     async def delete_line(
         self,

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.calls.services import CallService
 from api.db import get_owned, scoped, utcnow
-from api.errors import ApiError, Unavailable, ValidationFailed
+from api.errors import ApiError, Conflict, NotFound, Unavailable
 from api.ids import new_id
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -30,7 +30,15 @@ from api.telephony.models import SipCall, SipDiallingPolicy, SipTrunk
 from api.telephony.schemas import DiallingPolicyRead, DiallingPolicyUpdate
 from api.tokens.schemas import TokenRequest
 from api.tokens.services import TokenService
-from sip import CallLimitReached, DiallingPolicy, OutboundUsage, SipError, parse_e164
+from sip import (
+    CallLimitReached,
+    DestinationRefused,
+    DiallingPolicy,
+    InvalidPhoneNumber,
+    OutboundUsage,
+    SipError,
+    parse_e164,
+)
 from sip.livekit_requests import OutboundCall, participant_request
 
 RINGING_TIMEOUT_S = 30
@@ -110,18 +118,18 @@ class DialService:
         if data.trunk_id is not None:
             trunk = await get_owned(db, SipTrunk, data.trunk_id, project_id, "Trunk")
             if trunk.outbound_trunk_id is None:
-                raise ValidationFailed("The trunk places no outbound calls", field="trunk_id")
+                raise Conflict("The trunk places no outbound calls", details={"field": "trunk_id"})
             return trunk
         trunks = [
             t for t in (await db.exec(scoped(SipTrunk, project_id))).all() if t.outbound_trunk_id
         ]
-        if len(trunks) != 1:
-            message = (
-                "The project has no outbound trunk"
-                if not trunks
-                else "The project has several outbound trunks: name one with trunk_id"
+        if not trunks:
+            raise NotFound("The project has no outbound trunk", details={"field": "trunk_id"})
+        if len(trunks) > 1:
+            raise Conflict(
+                "The project has several outbound trunks: name one with trunk_id",
+                details={"field": "trunk_id"},
             )
-            raise ValidationFailed(message, field="trunk_id")
         return trunks[0]
 
     async def dial(self, data: DialRequest) -> DialResponse:
@@ -132,14 +140,22 @@ class DialService:
             policy = await self.policy(db)
             try:
                 number = parse_e164(data.phone_number)
+            except InvalidPhoneNumber as exc:
+                raise api_error(
+                    DestinationRefused(
+                        "Not a number that can be called",
+                        details={"field": "phone_number", "reason": "invalid_number"},
+                    )
+                ) from exc
+            try:
                 policy.check_destination(number)
             except SipError as exc:
                 raise api_error(exc) from exc
             trunk = await self._trunk(db, data)
             caller_id = data.caller_id or trunk.numbers[0]
             if caller_id not in trunk.numbers:
-                raise ValidationFailed(
-                    "caller_id must be one of the trunk's numbers", field="caller_id"
+                raise Conflict(
+                    "caller_id must be one of the trunk's numbers", details={"field": "caller_id"}
                 )
             # One dial at a time per project between counting and recording the call, so that
             # concurrent requests cannot all pass the same last free slot.

@@ -55,6 +55,7 @@ async def delete_quietly(what: str, deletion: Awaitable[object]) -> None:
 def api_error(exc: SipError) -> ApiError:
     """The API's error for a telephony library error (same status, code and details)."""
     error_type: type[ApiError] = {
+        409: Conflict,
         422: InvalidRequest,
         429: QuotaExceeded,
     }.get(exc.status, ApiError)

@@ -4,47 +4,46 @@ policy. Field docstrings are their descriptions in the OpenAPI document."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from litestar.params import PathParameter
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr, model_validator
 
 from api.pagination import Paginated
 from api.schemas import RequestBody, ResponseBody
-from sip import SipError, normalize_e164
+from sip import SipError
 from sip.livekit_requests import normalize_cidr
 
 TrunkId = Annotated[str, PathParameter(description="The trunk's id (`trk_...`)")]
 PhoneLineId = Annotated[str, PathParameter(description="The phone line's id (`sipl_...`)")]
 
 
-# Validators raise ValueError so that a bad value is a field error (422) like any other.
-def _e164(value: str) -> str:
-    try:
-        return normalize_e164(value)
-    except SipError as exc:
-        raise ValueError(exc.message) from exc
-
-
 def _cidr(value: str) -> str:
+    # The pattern admits only what `normalize_cidr` accepts; this only canonicalizes.
     try:
         return normalize_cidr(value)
     except SipError as exc:
         raise ValueError(exc.message) from exc
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# Numbers are checked by their documented pattern only: whether a carrier's number is
+# "valid" is the carrier's business; the dialling policy judges numbers it calls.
 E164 = Annotated[
     str,
     Field(
         pattern=r"^\+[1-9][0-9]{1,14}$",
-        description="A valid phone number in E.164 form, e.g. +14155550123",
+        description="A phone number in E.164 form, e.g. +14155550123",
         examples=["+14155550123"],
     ),
-    AfterValidator(_e164),
 ]
 Cidr = Annotated[
     str,
-    Field(min_length=1, max_length=64, description="An IP address or CIDR range"),
+    Field(
+        pattern=rf"^{_OCTET}(\.{_OCTET}){{3}}(/([0-9]|[12][0-9]|3[0-2]))?$",
+        description="An IPv4 address or CIDR range, e.g. 203.0.113.0/24",
+        examples=["203.0.113.0/24"],
+    ),
     AfterValidator(_cidr),
 ]
 Username = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[!-~]+$")]
@@ -59,10 +58,27 @@ SipAddress = Annotated[
         examples=["sip.carrier.example:5060"],
     ),
 ]
-MaxCallDuration = Annotated[int, Field(ge=10, le=3600)]
+
+
+def _given(field: str) -> dict[str, Any]:
+    return {"required": [field], "properties": {field: {"type": "string"}}}
+
+
+def _only_one_of(first: str, second: str) -> dict[str, Any]:
+    """JSON Schema for "exactly one of the two given" (null counts as not given)."""
+    return {
+        "anyOf": [
+            {"allOf": [_given(first), {"not": _given(second)}]},
+            {"allOf": [_given(second), {"not": _given(first)}]},
+        ]
+    }
 
 
 class _Credentials(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"not": _only_one_of("auth_username", "auth_password")}
+    )
+
     auth_username: Username | None = None
     """Digest username; set together with `auth_password`."""
     auth_password: Password | None = None
@@ -98,6 +114,10 @@ class OutboundSpec(_Credentials):
 class TrunkCreate(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
+            "anyOf": [
+                {"required": ["inbound"], "properties": {"inbound": {"type": "object"}}},
+                {"required": ["outbound"], "properties": {"outbound": {"type": "object"}}},
+            ],
             "examples": [
                 {
                     "name": "Carrier",
@@ -105,13 +125,15 @@ class TrunkCreate(RequestBody):
                     "inbound": {"allowed_addresses": ["203.0.113.0/24"]},
                     "outbound": {"address": "sip.carrier.example:5060", "transport": "udp"},
                 }
-            ]
+            ],
         }
     )
 
     name: Name
     """A name for people."""
-    numbers: list[E164] = Field(min_length=1, max_length=50)
+    numbers: list[E164] = Field(
+        min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
     """The numbers the carrier routes to this trunk, and that calls out may show."""
     inbound: InboundSpec | None = None
     """Take calls from the carrier."""
@@ -135,7 +157,9 @@ class TrunkUpdate(RequestBody):
 
     name: Name | None = None
     """A name for people."""
-    numbers: list[E164] | None = Field(default=None, min_length=1, max_length=50)
+    numbers: list[E164] | None = Field(
+        default=None, min_length=1, max_length=50, json_schema_extra={"uniqueItems": True}
+    )
     """The trunk's numbers; refused (409) while a phone line uses one that would go."""
     inbound: InboundSpec | None = None
     """The inbound side, replaced whole."""
@@ -219,7 +243,7 @@ class PhoneLineCreate(RequestBody):
     """The agent that answers each call."""
     dtmf_enabled: bool = True
     """Whether keypad digits reach the agent."""
-    max_call_duration: MaxCallDuration = 1800
+    max_call_duration: int = Field(default=1800, ge=10, le=3600)
     """Seconds; caps the agent's own maximum duration for calls on this line."""
     record: bool = False
     """Record calls on this line even if the agent does not."""
@@ -234,7 +258,7 @@ class PhoneLineUpdate(RequestBody):
     """The agent that answers each call; its configuration is snapshotted again."""
     dtmf_enabled: bool | None = None
     """Whether keypad digits reach the agent."""
-    max_call_duration: MaxCallDuration | None = None
+    max_call_duration: int | None = Field(default=None, ge=10, le=3600)
     """Seconds; caps the agent's own maximum duration."""
     record: bool | None = None
     """Record calls on this line."""

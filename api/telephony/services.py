@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent_worker.contracts import AGENT_NAME, AgentSpec, DispatchMetadata
 from api.agents.services import AgentService
 from api.db import get_owned, scoped, utcnow
-from api.errors import Conflict, ValidationFailed
+from api.errors import Conflict, NotFound
 from api.ids import new_id
 from api.pagination import Page, paginate
 from api.settings import ApiSettings
@@ -273,8 +273,9 @@ class PhoneLineService:
         if data.trunk_id is not None:
             trunk = await get_owned(self.session, SipTrunk, data.trunk_id, project_id, "Trunk")
             if data.phone_number not in trunk.numbers:
-                raise ValidationFailed(
-                    "The number is not one of the trunk's numbers", field="phone_number"
+                raise Conflict(
+                    "The number is not one of the trunk's numbers",
+                    details={"field": "phone_number"},
                 )
         else:
             trunks = [
@@ -283,16 +284,18 @@ class PhoneLineService:
                 if data.phone_number in trunk.numbers and trunk.inbound_trunk_id
             ]
             if not trunks:
-                raise ValidationFailed(
-                    "No inbound trunk of this project carries the number", field="phone_number"
+                raise NotFound(
+                    "No inbound trunk of this project carries the number",
+                    details={"field": "phone_number"},
                 )
             if len(trunks) > 1:
-                raise ValidationFailed(
-                    "Several trunks carry the number: name one with trunk_id", field="trunk_id"
+                raise Conflict(
+                    "Several trunks carry the number: name one with trunk_id",
+                    details={"field": "trunk_id"},
                 )
             trunk = trunks[0]
         if trunk.inbound_trunk_id is None:
-            raise ValidationFailed("The trunk takes no inbound calls", field="trunk_id")
+            raise Conflict("The trunk takes no inbound calls", details={"field": "trunk_id"})
         return trunk
 
     async def _rule(
@@ -321,7 +324,7 @@ class PhoneLineService:
             report_token="",
         )
         if trunk.inbound_trunk_id is None:
-            raise ValidationFailed("The trunk takes no inbound calls", field="trunk_id")
+            raise Conflict("The trunk takes no inbound calls", details={"field": "trunk_id"})
         return dispatch_rule_info(
             PhoneLine(
                 name=line.name,

@@ -29,7 +29,7 @@ async def dial(client, admin, number=US_NUMBER):  # type: ignore[no-untyped-def]
 
 async def test_a_project_without_a_policy_calls_nowhere(client, admin):
     response = await dial(client, admin)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 409, response.text
     assert response.json()["details"]["reason"] == "country_not_allowed"
 
 
@@ -38,13 +38,15 @@ async def test_a_project_without_a_policy_calls_nowhere(client, admin):
     [
         ("+442079460958", "country_not_allowed"),
         ("+19005550123", "premium_rate"),
+        ("+19995550123", "invalid_number"),
     ],
 )
 async def test_destinations_outside_the_policy_are_refused(client, admin, number, reason):
     await set_policy(client, admin, allowed_prefixes=["+1"])
     response = await dial(client, admin, number)
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == "INVALID_REQUEST"
+    # A conflict with the project's policy, not a malformed field.
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "CONFLICT"
     assert response.json()["details"]["reason"] == reason
     assert number not in response.text  # numbers stay out of error bodies
 
@@ -60,7 +62,7 @@ async def test_concurrent_call_cap_refuses_with_429_before_any_invite(client, ad
 async def test_a_dial_needs_an_outbound_trunk(client, admin):
     await set_policy(client, admin, allowed_prefixes=["+1"])
     response = await dial(client, admin)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 404, response.text
     assert response.json()["details"]["field"] == "trunk_id"
 
 

@@ -10,7 +10,7 @@ IDLE = OutboundUsage(active_calls=0, minutes_today=0.0)
 def refusal(policy: DiallingPolicy, number: str) -> str:
     with pytest.raises(DestinationRefused) as caught:
         policy.check(parse_e164(number), IDLE)
-    assert caught.value.status == 422
+    assert (caught.value.status, caught.value.code) == (409, "CONFLICT")
     return str(caught.value.details["reason"])
 
 
