@@ -14,12 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api.errors import NotFound
+from kb.utc import utcnow as utcnow  # re-exported: the control plane's services import it here
 
 ModelT = TypeVar("ModelT", bound=SQLModel)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -5,19 +5,17 @@ a generated tsvector column on Postgres, neither of which SQLModel can describe 
 """
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from kb.utc import utcnow as utcnow  # re-exported: kb.store imports it from here
+
 
 def new_id(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(12)}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class IndexingStatus(StrEnum):

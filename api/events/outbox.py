@@ -19,19 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from api.db import utcnow
 from api.events.catalogue import counted_on_write
 from api.events.models import Event, EventChannel
 from api.ids import new_id
+from kb.utc import iso_utc as iso_utc  # re-exported for the event writers
+from kb.utc import utcnow
 
 _WRITTEN = "voxroom.events_written"
 WAKE_RELAY = "voxroom.wake_relay"
 """Key of the session factory's `info` holding the relay's wake-up callable."""
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, as event bodies carry times."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

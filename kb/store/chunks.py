@@ -6,9 +6,10 @@ from sqlmodel import col, func, select
 from kb.embedding import Vectors
 from kb.errors import InvalidInput
 from kb.ingest import ProgressCallback, embed_with_progress
-from kb.models import IndexingStatus, KbChunk, KbDocument, KnowledgeBase, utcnow
+from kb.models import IndexingStatus, KbChunk, KbDocument, KnowledgeBase
 from kb.store.changes import KbChange
 from kb.store.core import StoreCore, as_blob
+from kb.utc import utcnow
 from kb.views import ChunkInfo, DocumentInfo, Page
 
 MAX_CHUNK_CHARS = 8000
