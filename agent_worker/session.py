@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 from livekit.agents import (
-    Agent,
     AgentSession,
     AutoSubscribe,
     CloseEvent,
@@ -30,6 +29,7 @@ from .knowledge import ControlPlaneKnowledge, search_knowledge_base_tool
 from .providers import build_llm, build_stt, build_tts
 from .reporter import RetryPolicy, SessionReporter, new_event_id
 from .session_guard import LimitReason, SessionGuard
+from .supervision import SupervisedAgent, Supervision
 from .tools import end_call_tool, http_tool
 from .turn_recorder import TurnRecorder
 
@@ -203,14 +203,18 @@ class CallSession:
             on_end_call=lambda: self._end("manual"),
             knowledge=self.knowledge,
         )
+        supervision = Supervision(self._meta.session_id)
         await session.start(
-            agent=Agent(instructions=spec.instructions, tools=tools),
+            agent=SupervisedAgent(
+                supervision=supervision, instructions=spec.instructions, tools=tools
+            ),
             room=ctx.room,
             room_options=room_io.RoomOptions(
                 participant_identity=participant.identity, close_on_disconnect=True
             ),
             record=False,
         )
+        supervision.attach(session, ctx.room)
         if spec.first_message:
             session.say(spec.first_message, allow_interruptions=spec.interruptions.enabled)
 
@@ -226,6 +230,7 @@ class CallSession:
         finally:
             guard_task.cancel()
             await asyncio.gather(guard_task, return_exceptions=True)
+            await supervision.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
         return self._limit_reason or reason, error
 
