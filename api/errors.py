@@ -57,6 +57,11 @@ class Conflict(ApiError):
     code = "CONFLICT"
 
 
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class QuotaExceeded(ApiError):
     status_code = 429
     code = "QUOTA_EXCEEDED"

@@ -26,6 +26,15 @@ AGENT_UPDATED: Final = "agent.updated"
 AGENT_DELETED: Final = "agent.deleted"
 KNOWLEDGE_DOCUMENT_UPLOADED: Final = "knowledge.document_uploaded"
 KNOWLEDGE_REINDEXED: Final = "knowledge.reindexed"
+ROOM_DATA_SENT: Final = "room.data_sent"
+PARTICIPANT_UPDATED: Final = "participant.updated"
+TRACK_MUTED: Final = "track.muted"
+TRACK_UNMUTED: Final = "track.unmuted"
+SUPERVISOR_WHISPER: Final = "supervisor.whisper"
+SUPERVISOR_SAY: Final = "supervisor.say"
+SUPERVISOR_LISTEN: Final = "supervisor.listen"
+SUPERVISOR_TAKEOVER: Final = "supervisor.takeover"
+SUPERVISOR_HANDBACK: Final = "supervisor.handback"
 TEST: Final = "test"
 
 EVENT_TYPES: Final = (
@@ -51,9 +60,19 @@ EVENT_TYPES: Final = (
     AGENT_DELETED,
     KNOWLEDGE_DOCUMENT_UPLOADED,
     KNOWLEDGE_REINDEXED,
+    ROOM_DATA_SENT,
+    PARTICIPANT_UPDATED,
+    TRACK_MUTED,
+    TRACK_UNMUTED,
+    SUPERVISOR_WHISPER,
+    SUPERVISOR_SAY,
+    SUPERVISOR_LISTEN,
+    SUPERVISOR_TAKEOVER,
+    SUPERVISOR_HANDBACK,
     TEST,
 )
-"""Every event type, in API.md's order: webhook endpoint filters are checked against it."""
+"""Every event type, in API.md's order (then call control and supervision, issue 14): webhook
+endpoint filters are checked against it."""
 
 ROOMS_CHANNEL: Final = "rooms"
 

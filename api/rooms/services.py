@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from livekit import api as lk
 
-from api.errors import ApiError, NotFound, Unavailable
+from api.errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unavailable
+from api.events import catalogue, outbox
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.naming import project_room_name, short_room_name
-from api.rooms.schemas import ParticipantRead, RoomCreate, RoomDetail, RoomRead, TrackRead
+from api.rooms.schemas import (
+    MAX_DATA_BYTES,
+    MuteRequest,
+    MuteResult,
+    ParticipantRead,
+    ParticipantUpdate,
+    RoomCreate,
+    RoomDetail,
+    RoomRead,
+    SendData,
+    TrackRead,
+)
 
 
 @asynccontextmanager
@@ -71,6 +85,7 @@ ROOM_SEEN_TTL_S = 10
 
 class RoomService:
     def __init__(self, resources: Resources, principal: Principal) -> None:
+        self.resources = resources
         self.livekit = resources.livekit
         self.redis = resources.redis
         self.rooms_seen = resources.rooms_seen
@@ -180,3 +195,143 @@ class RoomService:
             await self.livekit.room.remove_participant(
                 lk.RoomParticipantIdentity(room=self.full_name(name), identity=identity)
             )
+
+    async def live_participant(self, name: str, identity: str) -> lk.ParticipantInfo:
+        """The participant `identity` of the project's live room `name` (404 for either)."""
+        await self._live_room(name)
+        async with livekit_call("Participant"):
+            return await self.livekit.room.get_participant(
+                lk.RoomParticipantIdentity(room=self.full_name(name), identity=identity)
+            )
+
+    async def _record(self, event_type: str, name: str, data: dict[str, Any]) -> None:
+        full = self.full_name(name)
+        async with self.resources.sessions() as db:
+            await outbox.record(
+                db,
+                self.principal.project_id,
+                event_type,
+                {"room_name": full, **data},
+                room_name=full,
+            )
+            await db.commit()
+
+    async def send_data(self, name: str, data: SendData) -> int:
+        """Send a data packet (reliable) to the room or to the named participants; returns
+        how many bytes went out. Every named participant must be in the room."""
+        payload = (
+            data.data.encode() if isinstance(data.data, str) else json.dumps(data.data).encode()
+        )
+        if len(payload) > MAX_DATA_BYTES:
+            raise PayloadTooLarge(
+                "data is larger than one data packet",
+                details={"field": "data", "max_bytes": MAX_DATA_BYTES},
+            )
+        await self._live_room(name)
+        full = self.full_name(name)
+        if data.destination_identities:
+            async with livekit_call("Room"):
+                present = await self.livekit.room.list_participants(
+                    lk.ListParticipantsRequest(room=full)
+                )
+            identities = {p.identity for p in present.participants}
+            missing = [i for i in data.destination_identities if i not in identities]
+            if missing:
+                raise NotFound(
+                    "Participant not found",
+                    details={"field": "destination_identities", "identities": missing},
+                )
+        async with livekit_call("Room"):
+            await self.livekit.room.send_data(
+                lk.SendDataRequest(
+                    room=full,
+                    data=payload,
+                    kind=lk.DataPacket.Kind.RELIABLE,
+                    destination_identities=data.destination_identities,
+                    topic=data.topic,
+                )
+            )
+        # the payload itself stays out of the event: it may be anything the caller sent
+        await self._record(
+            catalogue.ROOM_DATA_SENT,
+            name,
+            {
+                "destination_identities": data.destination_identities,
+                "topic": data.topic,
+                "bytes": len(payload),
+            },
+        )
+        return len(payload)
+
+    async def update_participant(
+        self, name: str, identity: str, data: ParticipantUpdate
+    ) -> ParticipantRead:
+        """Change metadata, name and permissions; the permissions not named keep their value
+        (LiveKit replaces the whole permission object, so the current one is merged in)."""
+        current = await self.live_participant(name, identity)
+        request = lk.UpdateParticipantRequest(room=self.full_name(name), identity=identity)
+        changed: list[str] = []
+        if data.metadata is not None:
+            request.metadata = data.metadata
+            changed.append("metadata")
+        if data.name is not None:
+            request.name = data.name
+            changed.append("name")
+        if data.permission is not None:
+            permission = lk.ParticipantPermission()
+            permission.CopyFrom(current.permission)
+            wanted = data.permission
+            if wanted.canPublish is not None:
+                permission.can_publish = wanted.canPublish
+            if wanted.canSubscribe is not None:
+                permission.can_subscribe = wanted.canSubscribe
+            if wanted.canPublishData is not None:
+                permission.can_publish_data = wanted.canPublishData
+            request.permission.CopyFrom(permission)
+            changed.append("permission")
+        async with livekit_call("Participant"):
+            updated = await self.livekit.room.update_participant(request)
+        event: dict[str, Any] = {"identity": identity, "changed": changed}
+        if data.permission is not None:
+            event["permission"] = data.permission.model_dump(exclude_none=True)
+        await self._record(catalogue.PARTICIPANT_UPDATED, name, event)
+        return participant_read(updated)
+
+    async def mute(self, name: str, identity: str, data: MuteRequest) -> MuteResult:
+        """Mute or unmute one published track: the one named, else the first audio track."""
+        participant = await self.live_participant(name, identity)
+        if data.track_sid is not None:
+            if not any(t.sid == data.track_sid for t in participant.tracks):
+                raise NotFound("Track not found", details={"field": "track_sid"})
+            track_sid = data.track_sid
+        else:
+            audio = [t for t in participant.tracks if t.type == lk.TrackType.AUDIO]
+            if not audio:
+                raise Conflict(
+                    "The participant publishes no audio track", details={"identity": identity}
+                )
+            track_sid = audio[0].sid
+        try:
+            async with livekit_call("Track"):
+                response = await self.livekit.room.mute_published_track(
+                    lk.MuteRoomTrackRequest(
+                        room=self.full_name(name),
+                        identity=identity,
+                        track_sid=track_sid,
+                        muted=data.muted,
+                    )
+                )
+        except Unavailable as exc:
+            if not data.muted and isinstance(exc.__cause__, lk.TwirpError):
+                # LiveKit refuses remote unmute unless its room.enable_remote_unmute is on
+                raise Conflict(
+                    "LiveKit does not allow unmuting others (room.enable_remote_unmute)",
+                    details={"field": "muted"},
+                ) from exc
+            raise
+        await self._record(
+            catalogue.TRACK_MUTED if data.muted else catalogue.TRACK_UNMUTED,
+            name,
+            {"identity": identity, "track_sid": track_sid},
+        )
+        return MuteResult(identity=identity, track=_track(response.track))
