@@ -3,7 +3,7 @@
 A library for the control plane; it never imports `api`.
 """
 
-from sip.bridge_config import LiveKitEndpoint, render_bridge_config
+from sip.bridge_config import LiveKitEndpoint, render_bridge_config, write_bridge_config
 from sip.errors import (
     BridgeConfigError,
     CallLimitReached,
@@ -29,4 +29,5 @@ __all__ = [
     "normalize_e164",
     "parse_e164",
     "render_bridge_config",
+    "write_bridge_config",
 ]

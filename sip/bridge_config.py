@@ -8,7 +8,9 @@ start/end mapping is silently ignored and the 10000-20000 default used).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,3 +76,14 @@ def bridge_config(settings: SipSettings, livekit: LiveKitEndpoint) -> dict[str, 
 def render_bridge_config(settings: SipSettings, livekit: LiveKitEndpoint) -> str:
     """The YAML livekit-sip reads; holds the API secret, so write it to a private file."""
     return yaml.safe_dump(bridge_config(settings, livekit), sort_keys=False)
+
+
+def write_bridge_config(path: Path, settings: SipSettings, livekit: LiveKitEndpoint) -> Path:
+    """Write livekit-sip's config to `path`, readable by its owner only (it holds the API
+    secret and any Redis password); run `livekit-sip --config <path>` and supervise it through
+    `http://127.0.0.1:<health_port>/`: it exits with status 0 even on a fatal startup error."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as config:
+        config.write(render_bridge_config(settings, livekit))
+    return path

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sip import LiveKitEndpoint, SipSettings, render_bridge_config
+from sip import LiveKitEndpoint, SipSettings, write_bridge_config
 from tests import netns
 from tests.services import LiveKit, free_port, http_ok, require_binary, running
 
@@ -67,10 +67,7 @@ def livekit_sip(workdir: Path, livekit: LiveKit, settings: SipSettings) -> Itera
         api_secret=livekit.api_secret,
         redis_url=livekit.redis_url,
     )
-    config = workdir / "livekit-sip.yaml"
-    # The file holds the API secret.
-    config.touch(mode=0o600)
-    config.write_text(render_bridge_config(settings, endpoint))
+    config = write_bridge_config(workdir / "livekit-sip.yaml", settings, endpoint)
     health_url = f"http://127.0.0.1:{settings.health_port}/"
     log = workdir / "livekit-sip.log"
     with running(

@@ -1,7 +1,9 @@
+from pathlib import Path
+
 import pytest
 import yaml
 
-from sip import LiveKitEndpoint, SipSettings, render_bridge_config
+from sip import LiveKitEndpoint, SipSettings, render_bridge_config, write_bridge_config
 from sip.errors import BridgeConfigError
 
 pytestmark = pytest.mark.unit
@@ -71,3 +73,12 @@ def test_unusable_endpoints_are_refused(field: str, value: str) -> None:
 def test_rtp_range_must_not_be_empty() -> None:
     with pytest.raises(ValueError, match="rtp_port_end"):
         SipSettings(rtp_port_start=20000, rtp_port_end=20000)
+
+
+def test_written_config_is_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "livekit-sip.yaml"
+    path.write_text("old")
+    path.chmod(0o644)
+    write_bridge_config(path, SipSettings(), LIVEKIT)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert yaml.safe_load(path.read_text())["api_secret"] == "s" * 32
