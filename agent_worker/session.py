@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +16,6 @@ from livekit.agents import (
     JobContext,
     TurnHandlingOptions,
     inference,
-    llm,
     room_io,
 )
 from pydantic import ValidationError
@@ -25,12 +23,12 @@ from pydantic import ValidationError
 from .contracts import AgentSpec, DispatchMetadata, SessionEndedEvent, SessionStartedEvent
 from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
-from .knowledge import ControlPlaneKnowledge, search_knowledge_base_tool
+from .knowledge import ControlPlaneKnowledge
 from .providers import build_llm, build_stt, build_tts
 from .reporter import RetryPolicy, SessionReporter, new_event_id
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SupervisedAgent, Supervision
-from .tools import end_call_tool, http_tool
+from .tools import agent_tools
 from .turn_recorder import TurnRecorder
 
 if TYPE_CHECKING:
@@ -95,25 +93,6 @@ def build_agent_session(
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
     )
-
-
-def build_tools(
-    meta: DispatchMetadata,
-    *,
-    http: aiohttp.ClientSession,
-    timeout_s: float,
-    on_end_call: Callable[[], None],
-    knowledge: KnowledgeSource | None = None,
-) -> list[llm.Tool | llm.Toolset]:
-    context = {"session_id": meta.session_id, "agent_id": meta.agent_id}
-    tools: list[llm.Tool | llm.Toolset] = [end_call_tool(on_end_call)]
-    if knowledge is not None:
-        tools.append(search_knowledge_base_tool(knowledge))
-    tools.extend(
-        http_tool(spec, http=http, timeout_s=timeout_s, context=context)
-        for spec in meta.agent.tools
-    )
-    return tools
 
 
 def _close_reason(event: CloseEvent) -> EndReason:
@@ -196,12 +175,13 @@ class CallSession:
         session.on("close", _on_close)
         ctx.room.on("disconnected", _on_room_disconnected)
 
-        tools = build_tools(
-            self._meta,
+        tools = agent_tools(
+            spec,
             http=self._http,
             timeout_s=self._resources.settings.tool_timeout_s,
-            on_end_call=lambda: self._end("manual"),
+            context={"session_id": self._meta.session_id, "agent_id": self._meta.agent_id},
             knowledge=self.knowledge,
+            on_end_call=lambda: self._end("manual"),
         )
         supervision = Supervision(self._meta.session_id)
         await session.start(

@@ -7,7 +7,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import AgentSpec
 from api.agents.chat import ChatRequest, ChatResponse, ChatService
 from api.agents.schemas import (
     AgentCreate,
@@ -16,7 +15,6 @@ from api.agents.schemas import (
     AgentRead,
     AgentUpdate,
     ToolList,
-    describe_tools,
 )
 from api.agents.services import AgentService, agent_read
 from api.auth import READ, WRITE
@@ -107,12 +105,12 @@ class AgentController(Controller):
         chat = ChatService(resources.redis, resources.knowledge, resources.settings.agents)
         return await chat.turn(principal.project_id, agent_id, spec, data)
 
-    @get("/{agent_id:str}/tools", operation_id="listAgentTools", opt=READ)
+    @get("/{agent_id:str}/tools", operation_id="listAgentTools", opt=READ | errors(409))
     async def agent_tools(
         self,
         agent_id: AgentId,
         db_session: NamedDependency[AsyncSession],
         principal: NamedDependency[Principal],
     ) -> ToolList:
-        agent = await AgentService(db_session).get(principal.project_id, agent_id)
-        return ToolList(tools=describe_tools(AgentSpec.model_validate(agent.spec)))
+        """The tools the agent's LLM is offered in a call, as the LLM is told them."""
+        return ToolList(tools=await AgentService(db_session).tools(principal.project_id, agent_id))

@@ -111,36 +111,3 @@ class ToolList(ResponseBody):
     tools: list[ToolDescription]
     """Built-in tools first (`end_call`, and `search_knowledge_base` when the agent has
     knowledge bases), then the agent's own."""
-
-
-def describe_tools(spec: AgentSpec) -> list[ToolDescription]:
-    """The tools the agent's LLM is offered: built-ins first, then the agent's own."""
-    tools = [
-        ToolDescription(
-            name="end_call",
-            description="End the conversation when the caller is done or asks to hang up.",
-            type="builtin",
-            parameters={"type": "object", "properties": {}},
-        )
-    ]
-    if spec.knowledge_base_ids:
-        tools.append(
-            ToolDescription(
-                name="search_knowledge_base",
-                description="Search the business's documents for facts to answer the caller.",
-                type="builtin",
-                parameters={
-                    "type": "object",
-                    "properties": {"query": {"type": "string"}},
-                    "required": ["query"],
-                },
-            )
-        )
-    tools.extend(_custom(tool) for tool in spec.tools)
-    return tools
-
-
-def _custom(tool: ToolSpec) -> ToolDescription:
-    return ToolDescription(
-        name=tool.name, description=tool.description, type=tool.type, parameters=tool.parameters
-    )

@@ -9,9 +9,11 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
+from agent_worker.tools import describe_call_tools
 from api.agents.models import AgentConfig
-from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate
+from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate, ToolDescription
 from api.db import get_owned, scoped, utcnow
+from api.errors import Conflict
 from api.events import catalogue, outbox
 from api.ids import new_id
 from api.knowledge.services import KnowledgeService
@@ -62,6 +64,27 @@ class AgentService:
 
     async def spec_of(self, project_id: str, agent_id: str) -> AgentSpec:
         return AgentSpec.model_validate((await self.get(project_id, agent_id)).spec)
+
+    async def tools(self, project_id: str, agent_id: str) -> list[ToolDescription]:
+        """The tools the agent's LLM is offered in a call, described from the worker's own
+        tool objects (their functions and docstrings), so the description cannot drift."""
+        spec = await self.spec_of(project_id, agent_id)
+        try:
+            schemas = await describe_call_tools(spec)
+        except ValueError as exc:
+            raise Conflict(
+                "a custom tool is named like a built-in tool", details={"field": "tools"}
+            ) from exc
+        custom = {tool.name for tool in spec.tools}
+        return [
+            ToolDescription(
+                name=schema["name"],
+                description=schema.get("description") or "",
+                type="http" if schema["name"] in custom else "builtin",
+                parameters=schema["parameters"],
+            )
+            for schema in schemas
+        ]
 
     async def create(self, project_id: str, data: AgentCreate) -> AgentRead:
         spec = AgentSpec.model_validate(data.model_dump(exclude={"is_active"}))

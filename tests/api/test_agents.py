@@ -1,6 +1,22 @@
 """Agents: the full config of API.md, validated as a whole, with 422s naming the field."""
 
+import uuid
+from typing import Any
+
+import aiohttp
 import pytest
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    Agent,
+    AgentSession,
+    APIConnectOptions,
+    NotGivenOr,
+    llm,
+)
+
+from agent_worker.contracts import AgentSpec
+from agent_worker.knowledge import ControlPlaneKnowledge
+from agent_worker.tools import agent_tools
 
 pytestmark = pytest.mark.integration
 
@@ -143,3 +159,74 @@ async def test_tools_lists_builtins_and_custom_tools(client, admin):
     ]
     assert [t["name"] for t in tools] == ["end_call", "book_visit"]
     assert tools[1]["type"] == "http"
+
+
+class ToolRecorder(llm.LLM):
+    """Keeps the tools an AgentSession hands its LLM, and answers with a fixed line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offered: list[llm.Tool] = []
+
+    def chat(
+        self,
+        *,
+        chat_ctx: llm.ChatContext,
+        tools: list[llm.Tool] | None = None,
+        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+        **_: NotGivenOr[Any],
+    ) -> llm.LLMStream:
+        self.offered = list(tools or [])
+        return _Reply(self, chat_ctx=chat_ctx, tools=self.offered, conn_options=conn_options)
+
+
+class _Reply(llm.LLMStream):
+    async def _run(self) -> None:
+        self._event_ch.send_nowait(
+            llm.ChatChunk(
+                id=uuid.uuid4().hex, delta=llm.ChoiceDelta(role="assistant", content="ok")
+            )
+        )
+
+
+async def test_tools_are_described_as_the_llm_of_a_call_gets_them(client, admin):
+    kb = (
+        await client.post("/api/v1/knowledge-bases", json={"name": "Facts"}, headers=admin.headers)
+    ).json()["knowledge_base"]
+    body = {**FULL, "knowledge_base_ids": [kb["id"]]}
+    agent = (await client.post("/api/v1/agents", json=body, headers=admin.headers)).json()
+    described = (
+        await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)
+    ).json()["tools"]
+
+    recorder = ToolRecorder()
+    spec = AgentSpec.model_validate(body)
+    async with aiohttp.ClientSession() as http:
+        tools = agent_tools(
+            spec,
+            http=http,
+            timeout_s=1.0,
+            context={"session_id": "ses_x", "agent_id": agent["id"]},
+            knowledge=ControlPlaneKnowledge(
+                http, report_url="http://127.0.0.1:9", report_token="t", knowledge_base_ids=[]
+            ),
+            on_end_call=lambda: None,
+        )
+        async with AgentSession(llm=recorder) as session:
+            await session.start(Agent(instructions=spec.instructions, tools=tools))
+            await session.run(user_input="hello")
+    sent = llm.ToolContext(recorder.offered).parse_function_tools("openai", strict=False)
+    assert [
+        {key: tool[key] for key in ("name", "description", "parameters")} for tool in described
+    ] == [schema["function"] for schema in sent]
+    assert [t["name"] for t in described] == ["end_call", "search_knowledge_base", "book_visit"]
+    assert [t["type"] for t in described] == ["builtin", "builtin", "http"]
+    assert "Call it before answering any factual question" in described[1]["description"]
+
+
+async def test_a_custom_tool_named_like_a_builtin_is_a_conflict_not_a_500(client, admin):
+    clash = {**FULL, "tools": [{**FULL["tools"][0], "name": "end_call"}]}
+    agent = (await client.post("/api/v1/agents", json=clash, headers=admin.headers)).json()
+    response = await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)
+    assert response.status_code == 409
+    assert response.json()["details"]["field"] == "tools"
