@@ -162,7 +162,9 @@ _METHODS = ("get", "post", "put", "patch", "delete")
 _PARAM = re.compile(r"\{([^}:]+)[^}]*\}")
 
 
-def _example(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any] | None:
+def _example(
+    document: dict[str, Any], operation: dict[str, Any], ids: dict[str, str]
+) -> dict[str, Any] | None:
     """How to send the operation's documented request body example (None: it has no body)."""
     content = operation.get("requestBody", {}).get("content", {})
     for media_type, media in content.items():
@@ -175,8 +177,22 @@ def _example(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, A
             return {"files": files}
         examples = schema.get("examples")
         assert examples, f"{operation['operationId']}: its request body has no example"
-        return {"json": examples[0]}
+        return {"json": _with_real_ids(examples[0], ids)}
     return None
+
+
+_ID = re.compile(r"^([a-z]+)_[0-9a-f]{8,}$")
+
+
+def _with_real_ids(example: Any, ids: dict[str, str]) -> Any:
+    """The example, its made-up ids (`agt_0c1d...`) replaced by real ones of the same kind."""
+    if isinstance(example, dict):
+        return {key: _with_real_ids(value, ids) for key, value in example.items()}
+    if isinstance(example, list):
+        return [_with_real_ids(value, ids) for value in example]
+    if isinstance(example, str) and (match := _ID.match(example)):
+        return ids.get(match.group(1), example)
+    return example
 
 
 def _parameters_by_segment(paths: list[str]) -> dict[str, set[str]]:
@@ -208,6 +224,16 @@ def _harvest(found: dict[str, list[str]], names: set[str], body: Any) -> None:
                 _harvest(found, names, value)
 
 
+def _by_kind(found: dict[str, list[str]]) -> dict[str, str]:
+    """The newest id of each kind (its prefix) found so far."""
+    return {
+        match.group(1): value
+        for values in found.values()
+        for value in values
+        if (match := _ID.match(value))
+    }
+
+
 def _fill(path: str, found: dict[str, list[str]]) -> str | None:
     values = {name: found[name][-1] for name in _PARAM.findall(path) if found.get(name)}
     if len(values) < len(_PARAM.findall(path)):
@@ -237,7 +263,7 @@ def test_another_projects_key_gets_404_on_every_object_of_the_first(
                 operation = document["paths"][path].get(method)
                 if concrete is None or operation is None or "{" in concrete:
                     continue
-                request = _example(document, operation) if method == "post" else {}
+                request = _example(document, operation, _by_kind(found)) if method == "post" else {}
                 response = owner.request(method.upper(), concrete, **(request or {}))
                 if response.is_success and response.content:
                     last = path.rstrip("/").rsplit("/", 1)[1]
@@ -250,7 +276,7 @@ def test_another_projects_key_gets_404_on_every_object_of_the_first(
         for method in _METHODS:
             if (operation := document["paths"][path].get(method)) is None:
                 continue
-            request = _example(document, operation) or {}
+            request = _example(document, operation, _by_kind(found)) or {}
             response = other.request(method.upper(), concrete, **request)
             if response.status_code != 404:
                 leaks.append(f"{method.upper()} {path}: {response.status_code} {response.text}")
