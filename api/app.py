@@ -36,6 +36,7 @@ from api.sessions.controllers import SessionController
 from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
+from api.supervision.controllers import SupervisionController
 from api.telephony.controllers import (
     SipDialController,
     SipPhoneLineController,
@@ -122,6 +123,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             RoomController,
             AgentController,
             SessionController,
+            SupervisionController,
             KnowledgeBaseController,
             KnowledgeSearchController,
             SipTrunkController,

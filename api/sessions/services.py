@@ -188,6 +188,21 @@ class SessionService:
         await self.session.commit()
         return _line(entry)
 
+    async def add_system_line(self, row: CallSession, content: str) -> TranscriptEntry:
+        """A `system` transcript line (e.g. a supervisor's action) and its `transcript.new`
+        event, in the caller's transaction (the caller commits)."""
+        entry = TranscriptEntry(
+            project_id=row.project_id,
+            session_id=row.id,
+            speaker="system",
+            content=content,
+            timestamp_ms=max(0, int((utcnow() - row.started_at).total_seconds() * 1000)),
+        )
+        row.message_count += 1
+        self.session.add_all([entry, row])
+        await session_events.record_transcript(self.session, row, entry)
+        return entry
+
     async def end_in_room(
         self, project_id: str, room_prefix: str, room: str, data: SessionEnd
     ) -> SessionRead:
