@@ -1,17 +1,19 @@
 """POST /token: explicit safe grants, short TTL, prefixed room, explicit agent dispatch."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx
 import jwt
 import pytest
+from aiohttp import web
 from livekit import api as lk
 
 from agent_worker.contracts import AGENT_NAME, DispatchMetadata
 from api.app import create_app
-from api.errors import Unavailable
-from api.rooms.services import RoomService
-from tests.services import served
+from tests.services import free_port, served
 
 pytestmark = pytest.mark.integration
 
@@ -170,52 +172,96 @@ async def test_idempotency_key_is_documented_and_bounded(client, admin):
     assert too_long.json()["details"] == {"header": "Idempotency-Key"}
 
 
-async def test_callers_joining_a_new_room_at_once_create_it_once(settings, admin, monkeypatch):
-    # A spy: the real create still runs against livekit-server, after a delay standing in
-    # for a slow LiveKit, so that the other callers arrive while it is under way.
-    created: list[str] = []
-    real_create = RoomService.create
+class LiveKitHop:
+    """A real HTTP hop in front of livekit-server that counts the rooms the API asks it to
+    create, answers them slowly (a loaded LiveKit), and can cut the first one's connection
+    (LiveKit unreachable). Every request still goes to, and is answered by, the real server.
+    """
 
-    async def counted_create(self, data):  # type: ignore[no-untyped-def]
-        created.append(data.name)
-        await asyncio.sleep(0.2)
-        return await real_create(self, data)
+    CREATE_ROOM = "/twirp/livekit.RoomService/CreateRoom"
 
-    monkeypatch.setattr(RoomService, "create", counted_create)
-    async with served(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
-        responses = await asyncio.gather(
-            *(
-                http.post(
-                    "/api/v1/token",
-                    json={"identity": f"caller-{i}", "room": "town-hall"},
-                    headers=admin.headers,
-                )
-                for i in range(20)
+    def __init__(self, upstream: str, *, delay_s: float = 0.2, cut_first: bool = False) -> None:
+        self.upstream = upstream
+        self.delay_s = delay_s
+        self.cut_first = cut_first
+        self.creates = 0
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if request.path == self.CREATE_ROOM:
+            self.creates += 1
+            await asyncio.sleep(self.delay_s)
+            if self.cut_first and self.creates == 1:
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError
+        headers = {k: v for k, v in request.headers.items() if k.lower() in _FORWARDED}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(
+                request.method, self.upstream + request.path_qs, data=body, headers=headers
+            ) as upstream,
+        ):
+            return web.Response(
+                status=upstream.status,
+                body=await upstream.read(),
+                content_type=upstream.content_type,
             )
-        )
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._forward)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            await runner.cleanup()
+
+
+_FORWARDED = {"authorization", "content-type", "accept"}
+
+
+async def _livekit_rooms(livekit) -> list[str]:
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as api:
+        return [room.name for room in (await api.room.list_rooms(lk.ListRoomsRequest())).rooms]
+
+
+async def test_callers_joining_a_new_room_at_once_create_it_once(settings, admin, livekit):
+    hop = LiveKitHop(livekit.url)
+    async with hop.serving() as livekit_url:
+        app = create_app(settings.model_copy(update={"livekit_url": livekit_url}))
+        async with served(app) as url, httpx.AsyncClient(base_url=url) as http:
+            responses = await asyncio.gather(
+                *(
+                    http.post(
+                        "/api/v1/token",
+                        json={"identity": f"caller-{i}", "room": "town-hall"},
+                        headers=admin.headers,
+                    )
+                    for i in range(20)
+                )
+            )
     assert [r.status_code for r in responses] == [200] * 20
-    assert created == ["town-hall"]
+    assert hop.creates == 1
+    assert responses[0].json()["room"] in await _livekit_rooms(livekit)
 
 
-async def test_a_failed_room_check_is_shared_then_retried(settings, admin, monkeypatch):
-    calls: list[str] = []
-    real_create = RoomService.create
-
-    async def failing_once(self, data):  # type: ignore[no-untyped-def]
-        calls.append(data.name)
-        if len(calls) == 1:
-            await asyncio.sleep(0.2)
-            raise Unavailable("LiveKit is unreachable")
-        return await real_create(self, data)
-
-    monkeypatch.setattr(RoomService, "create", failing_once)
+async def test_a_failed_room_check_is_shared_then_retried(settings, admin, livekit):
+    hop = LiveKitHop(livekit.url, cut_first=True)
     body = {"identity": "caller", "room": "stand-up"}
-    async with served(create_app(settings)) as url, httpx.AsyncClient(base_url=url) as http:
-        first = await asyncio.gather(
-            *(http.post("/api/v1/token", json=body, headers=admin.headers) for _ in range(10))
-        )
-        assert [r.status_code for r in first] == [503] * 10
-        assert first[0].json()["code"] == "UNAVAILABLE"
-        again = await http.post("/api/v1/token", json=body, headers=admin.headers)
+    async with hop.serving() as livekit_url:
+        app = create_app(settings.model_copy(update={"livekit_url": livekit_url}))
+        async with served(app) as url, httpx.AsyncClient(base_url=url) as http:
+            first = await asyncio.gather(
+                *(http.post("/api/v1/token", json=body, headers=admin.headers) for _ in range(10))
+            )
+            assert [r.status_code for r in first] == [503] * 10
+            assert first[0].json()["code"] == "UNAVAILABLE"
+            again = await http.post("/api/v1/token", json=body, headers=admin.headers)
     assert again.status_code == 200, again.text
-    assert calls == ["stand-up", "stand-up"]
+    assert hop.creates == 2
+    assert again.json()["room"] in await _livekit_rooms(livekit)
