@@ -1,14 +1,17 @@
 """A local GGUF model through llama-cpp-python as a livekit-agents LLM (opt-in: `local`).
 
 Only text replies; the small packaged model is for smoke tests, not for tool calling.
+Loading the model takes seconds and its memory, so a process loads it once and every call
+(and, in the control plane, every text chat) shares it, one completion at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +47,34 @@ def load_llama(threads: int) -> Any:
     return Llama(model_path=str(smollm2_path()), n_threads=threads, n_ctx=2048, verbose=False)
 
 
+class LocalModel:
+    """A loaded model and the lock that lets one completion run on it at a time
+    (a llama.cpp context is not thread-safe, and this one is shared)."""
+
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self.lock = threading.Lock()
+
+
+_loaded: dict[int, LocalModel] = {}
+_loading = threading.Lock()
+
+
+def shared_llama(threads: int) -> LocalModel:
+    """This process's model, loaded on first use. Blocking: call it off the event loop."""
+    with _loading:
+        model = _loaded.get(threads)
+        if model is None:
+            model = _loaded[threads] = LocalModel(load_llama(threads))
+        return model
+
+
 class LlamaLLM(llm.LLM):
-    def __init__(self, model: Any, *, temperature: float = 0.7, max_tokens: int = 120) -> None:
+    def __init__(
+        self, model: LocalModel, *, temperature: float = 0.7, max_tokens: int = 120
+    ) -> None:
         super().__init__()
-        self._llama = model
+        self._model = model
         self._temperature = temperature
         self._max_tokens = max_tokens
 
@@ -59,15 +86,20 @@ class LlamaLLM(llm.LLM):
     def provider(self) -> str:
         return "llama.cpp"
 
-    def completion(self, messages: list[dict[str, str]]) -> Iterator[dict[str, Any]]:
-        return iter(
-            self._llama.create_chat_completion(
+    def generate(self, messages: list[dict[str, str]], emit: Callable[[str], bool]) -> None:
+        """Blocking: the whole completion under the model's lock, each piece of text handed
+        to `emit` until it returns False (the reader is gone)."""
+        with self._model.lock:
+            chunks = self._model.llama.create_chat_completion(
                 messages=messages,
                 stream=True,
                 temperature=self._temperature,
                 max_tokens=self._max_tokens,
             )
-        )
+            for chunk in chunks:
+                text = chunk["choices"][0].get("delta", {}).get("content")
+                if text and not emit(text):
+                    return
 
     def chat(
         self,
@@ -104,12 +136,23 @@ class _LlamaStream(llm.LLMStream):
             if item.type == "message" and item.role in ("system", "developer", "user", "assistant")
         ]
         request_id = uuid.uuid4().hex
-        chunks = await asyncio.to_thread(self._owner.completion, messages)
-        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
-            text = chunk["choices"][0].get("delta", {}).get("content")
-            if text:
+        loop = asyncio.get_running_loop()
+
+        def send(text: str) -> None:
+            if not self._event_ch.closed:
                 self._event_ch.send_nowait(
                     llm.ChatChunk(
                         id=request_id, delta=llm.ChoiceDelta(role="assistant", content=text)
                     )
                 )
+
+        def emit(text: str) -> bool:
+            if self._event_ch.closed:
+                return False
+            try:
+                loop.call_soon_threadsafe(send, text)
+            except RuntimeError:  # the loop is closed: nobody reads this reply any more
+                return False
+            return True
+
+        await asyncio.to_thread(self._owner.generate, messages, emit)

@@ -88,6 +88,16 @@ def _whisper_stt(
     )
 
 
+def load_llm_model(spec: AgentSpec, settings: WorkerSettings) -> None:
+    """Load from disk what the agent's LLM needs (a local GGUF, once per process), so that
+    `build_llm` returns at once. Blocking: run it in a thread. (Not `build_llm` itself in a
+    thread: livekit plugins must be imported on the main thread.)"""
+    if spec.llm.provider == "local":
+        from .local_llm import shared_llama
+
+        shared_llama(settings.local_llm_threads)
+
+
 def build_llm(
     spec: AgentSpec,
     settings: WorkerSettings,
@@ -101,9 +111,10 @@ def build_llm(
     if provider == "kb_answerer":
         return KbAnswerer(instructions=spec.instructions, knowledge=knowledge)
     if provider == "local":
-        from .local_llm import LlamaLLM, load_llama
+        from .local_llm import LlamaLLM, shared_llama
 
-        return LlamaLLM(load_llama(settings.local_llm_threads), temperature=spec.llm.temperature)
+        model = shared_llama(settings.local_llm_threads)
+        return LlamaLLM(model, temperature=spec.llm.temperature)
     return _openai_llm(spec, settings)
 
 

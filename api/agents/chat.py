@@ -1,7 +1,13 @@
-"""Text turns against an agent: the worker's own LLM, instructions and tools, without audio."""
+"""Text turns against an agent: the worker's own LLM, instructions and tools, without audio.
+
+With `llm.provider = "local"` the agent's LLM is a GGUF model: it is loaded off the event
+loop, once per process (`agent_worker.local_llm.shared_llama`), and shared by every chat (and
+call) the process serves, one completion at a time.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -79,9 +85,8 @@ class ChatService:
         from livekit.agents.voice.run_result import RunResult
 
         from agent_worker.errors import AgentError
-        from agent_worker.knowledge import search_knowledge_base_tool
-        from agent_worker.providers import build_llm
-        from agent_worker.tools import http_tool
+        from agent_worker.providers import build_llm, load_llm_model
+        from agent_worker.tools import agent_tools
 
         chat_id = data.session_id or new_id("chat")
         key = f"vx:chat:{project_id}:{agent_id}:{chat_id}"
@@ -94,22 +99,20 @@ class ChatService:
         chat_ctx = llm.ChatContext()
         for message in history:
             chat_ctx.add_message(role=message["role"], content=message["content"])  # type: ignore[arg-type]
+        try:
+            await asyncio.to_thread(load_llm_model, spec, self.settings)
+            model = build_llm(spec, self.settings, knowledge=knowledge)
+        except AgentError as exc:
+            raise Unavailable(str(exc)) from exc
         async with aiohttp.ClientSession() as http:
-            tools: list[Any] = [
-                http_tool(
-                    tool,
-                    http=http,
-                    timeout_s=self.settings.tool_timeout_s,
-                    context={"session_id": chat_id, "agent_id": agent_id},
-                )
-                for tool in spec.tools
-            ]
-            if knowledge is not None:
-                tools.append(search_knowledge_base_tool(knowledge))
-            try:
-                model = build_llm(spec, self.settings, knowledge=knowledge)
-            except AgentError as exc:
-                raise Unavailable(str(exc)) from exc
+            tools = agent_tools(
+                spec,
+                http=http,
+                timeout_s=self.settings.tool_timeout_s,
+                context={"session_id": chat_id, "agent_id": agent_id},
+                knowledge=knowledge,
+                on_end_call=None,
+            )
             agent = Agent(
                 instructions=_instructions(spec, data.context), chat_ctx=chat_ctx, tools=tools
             )

@@ -91,7 +91,12 @@ class AgentController(Controller):
     ) -> None:
         await AgentService(db_session).delete(principal.project_id, agent_id)
 
-    @post("/{agent_id:str}/chat", operation_id="chatWithAgent", opt=WRITE, status_code=200)
+    @post(
+        "/{agent_id:str}/chat",
+        operation_id="chatWithAgent",
+        opt=WRITE | errors(503),
+        status_code=200,
+    )
     async def chat(
         self,
         agent_id: AgentId,

@@ -78,3 +78,20 @@ async def test_chat_with_another_projects_agent_is_404(client, admin, make_key):
         f"/api/v1/agents/{agent['id']}/chat", json={"message": ""}, headers=admin.headers
     )
     assert empty.status_code == 422
+
+
+async def test_chat_with_a_local_model_that_is_not_installed_is_unavailable(client, admin):
+    # llama-cpp-python is an optional build, absent here: loading it (in a thread) fails
+    agent = (
+        await client.post(
+            "/api/v1/agents",
+            json={"name": "Local", "llm": {"provider": "local"}},
+            headers=admin.headers,
+        )
+    ).json()
+    response = await client.post(
+        f"/api/v1/agents/{agent['id']}/chat", json={"message": "hi"}, headers=admin.headers
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "UNAVAILABLE"
+    assert "llama-cpp-python" in response.json()["error"]
