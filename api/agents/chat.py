@@ -13,11 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
+from livekit.agents import Agent, AgentSession, llm
+from livekit.agents.voice.run_result import RunResult
 from pydantic import ConfigDict, Field
 from redis.asyncio import Redis
 
 from agent_worker.contracts import AgentSpec
+from agent_worker.errors import AgentError
+from agent_worker.providers import build_llm, load_llm_model
 from agent_worker.settings import WorkerSettings
+from agent_worker.tools import agent_tools
 from api.errors import Unavailable
 from api.ids import new_id
 from api.schemas import RequestBody, ResponseBody
@@ -80,14 +85,6 @@ class ChatService:
     async def turn(
         self, project_id: str, agent_id: str, spec: AgentSpec, data: ChatRequest
     ) -> ChatResponse:
-        # livekit-agents is heavy to import; only chat needs it in the control plane.
-        from livekit.agents import Agent, AgentSession, llm
-        from livekit.agents.voice.run_result import RunResult
-
-        from agent_worker.errors import AgentError
-        from agent_worker.providers import build_llm, load_llm_model
-        from agent_worker.tools import agent_tools
-
         chat_id = data.session_id or new_id("chat")
         key = f"vx:chat:{project_id}:{agent_id}:{chat_id}"
         history: list[dict[str, str]] = json.loads(await self.redis.get(key) or "[]")
