@@ -1,0 +1,74 @@
+"""A supervisor steers a live call over real WebRTC through the whole platform: the agent says
+what it is told, falls silent on takeover while a supervisor speaks with a microphone-only
+token, and answers again after the handback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.test_voice_call import RATE, session_state, start_call
+from tests.media import Caller, flite_wav, normalized, transcribe
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_say_takeover_and_handback_over_real_media(stack, tmp_path: Path) -> None:
+    located = flite_wav("Where is the bakery located?", tmp_path / "located.wav")
+    delivery = flite_wav("Is delivery free?", tmp_path / "delivery.wav")
+    hello = flite_wav("Hello, this is the manager speaking.", tmp_path / "manager.wav")
+    token, session_id = await start_call(stack, "supervised")
+    base = f"/api/v1/sessions/{session_id}"
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api,
+        Caller(token["wsUrl"], token["token"]) as caller,
+    ):
+        joined = time.monotonic()
+        await caller.wait_for_agent_audio_track(limit_s=90)
+        first, last = await caller.wait_until_quiet(since=joined, limit_s=60)
+        assert first is not None, "the agent never greeted"
+
+        asked = time.monotonic()
+        said = await api.post(f"{base}/say", json={"text": "Your table is booked for eight."})
+        assert said.status_code == 200, said.text
+        first, last = await caller.wait_until_quiet(since=asked, limit_s=60)
+        assert first is not None and last is not None, "the agent never said it"
+        words = normalized(transcribe(caller.recording.samples(first - 0.2, last + 0.1), RATE))
+        assert "booked" in words or "table" in words, words
+
+        taken = await api.post(f"{base}/takeover")
+        assert taken.status_code == 200, taken.text
+        # the supervisor joins with the microphone-only token and speaks to the caller
+        async with Caller(taken.json()["wsUrl"], taken.json()["token"]) as supervisor:
+            await supervisor.say_wav(hello)
+            spoke_at = await caller.say_wav(located)
+            first, _ = await caller.wait_until_quiet(since=spoke_at, limit_s=8)
+            # what the caller hears now is the supervisor, never an agent answer
+            assert first is None, "the agent answered during the takeover"
+            handed = await api.post(f"{base}/handback")
+            assert handed.status_code == 200, handed.text
+
+        spoke_at = await caller.say_wav(delivery)
+        first, last = await caller.wait_until_quiet(since=spoke_at, limit_s=60)
+        assert first is not None and last is not None, "the agent did not answer after handback"
+        answer = normalized(transcribe(caller.recording.samples(first - 0.2, last + 0.1), RATE))
+        assert "free" in answer or "thirty" in answer, answer
+
+    for _ in range(100):
+        _, transcript = await session_state(stack, session_id)
+        if any("located" in normalized(t["content"]) for t in transcript):
+            break
+        await asyncio.sleep(0.1)
+    lines = [(t["speaker"], t["content"]) for t in transcript]
+    assert ("system", "A supervisor took over the call") in lines
+    assert ("system", "The supervisor handed the call back") in lines
+    taken_at = lines.index(("system", "A supervisor took over the call"))
+    handed_at = lines.index(("system", "The supervisor handed the call back"))
+    # the caller's question to the supervisor is kept, and the agent did not answer it
+    during = lines[taken_at + 1 : handed_at]
+    assert any(s == "user" and "located" in normalized(c) for s, c in during), lines
+    assert not any(s == "agent" for s, _ in during), lines
