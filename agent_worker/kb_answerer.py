@@ -23,6 +23,8 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from kb.search import STOPWORDS
 
+from .supervision import WHISPER_PREFIX
+
 NO_ANSWER = "Sorry, I don't have information about that. Could you ask another way?"
 GREETING_REPLY = "Hello! How can I help you?"
 END_CALL_TOOL = "end_call"
@@ -157,8 +159,12 @@ class KbAnswerer(llm.LLM):
     def provider(self) -> str:
         return "voxroom"
 
-    async def answer(self, question: str) -> str:
+    async def answer(self, question: str, *, guidance: Sequence[str] = ()) -> str:
+        """`guidance`: what a supervisor whispered, answerable like the instructions (its
+        sentences addressed to the assistant are followed, never spoken)."""
         passages = list(self._passages)
+        for text in guidance:
+            passages.extend(split_passages(text))
         if self._knowledge is not None:
             found = await self._knowledge.search(question, top_k=self._top_k)
             passages.extend(Passage(answer=text, match_text=text) for text in found)
@@ -180,6 +186,16 @@ class KbAnswerer(llm.LLM):
         return _KbAnswerStream(
             self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
         )
+
+
+def _guidance(chat_ctx: ChatContext) -> list[str]:
+    return [
+        text.removeprefix(WHISPER_PREFIX)
+        for item in chat_ctx.items
+        if item.type == "message"
+        and item.role == "system"
+        and (text := item.text_content or "").startswith(WHISPER_PREFIX)
+    ]
 
 
 def _last_message(chat_ctx: ChatContext) -> llm.ChatItem | None:
@@ -219,7 +235,7 @@ class _KbAnswerStream(llm.LLMStream):
                 )
             )
             return
-        answer = await self._answerer.answer(question)
+        answer = await self._answerer.answer(question, guidance=_guidance(self._chat_ctx))
         self._event_ch.send_nowait(
             llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=answer))
         )

@@ -19,6 +19,7 @@ from livekit.agents import (
     llm,
 )
 
+from agent_worker.kb_answerer import NO_ANSWER, KbAnswerer
 from agent_worker.supervision import (
     SUPERVISOR_TOPIC,
     WHISPER_PREFIX,
@@ -187,4 +188,23 @@ async def test_say_speaks_the_given_text() -> None:
                 break
             await asyncio.sleep(0.01)
         assert _spoken(session) == ["Please hold, a colleague joins."]
+        await supervision.aclose()
+
+
+async def test_the_offline_answerer_answers_from_whispered_facts() -> None:
+    supervision = Supervision(SESSION_ID)
+    instructions = "You are the voice assistant of Bluebird Bakery.\nWe open at seven."
+    async with AgentSession(llm=KbAnswerer(instructions=instructions)) as session:
+        await session.start(SupervisedAgent(supervision=supervision, instructions=instructions))
+        supervision.attach(session, rtc.Room())
+        assert await _answer(session, "Is there a discount?") == NO_ANSWER
+        await supervision.apply(
+            SupervisorCommand(
+                session_id=SESSION_ID,
+                action="whisper",
+                text="Never mention prices. This week every cake has a ten percent discount.",
+            )
+        )
+        answer = await _answer(session, "Is there a discount?")
+        assert answer == "This week every cake has a ten percent discount."
         await supervision.aclose()

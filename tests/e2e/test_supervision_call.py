@@ -1,6 +1,7 @@
-"""A supervisor steers a live call over real WebRTC through the whole platform: the agent says
-what it is told, falls silent on takeover while a supervisor speaks with a microphone-only
-token, and answers again after the handback."""
+"""A supervisor steers a live call over real WebRTC through the whole platform: a whisper is
+never heard but shapes the next answer, the agent says what it is told, falls silent on
+takeover while a supervisor speaks with a microphone-only token, and answers again after the
+handback."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.e2e
 async def test_say_takeover_and_handback_over_real_media(stack, tmp_path: Path) -> None:
     located = flite_wav("Where is the bakery located?", tmp_path / "located.wav")
     delivery = flite_wav("Is delivery free?", tmp_path / "delivery.wav")
+    discount = flite_wav("Is there a discount?", tmp_path / "discount.wav")
     hello = flite_wav("Hello, this is the manager speaking.", tmp_path / "manager.wav")
     token, session_id = await start_call(stack, "supervised")
     base = f"/api/v1/sessions/{session_id}"
@@ -31,6 +33,20 @@ async def test_say_takeover_and_handback_over_real_media(stack, tmp_path: Path) 
         await caller.wait_for_agent_audio_track(limit_s=90)
         first, last = await caller.wait_until_quiet(since=joined, limit_s=60)
         assert first is not None, "the agent never greeted"
+
+        whispered_at = time.monotonic()
+        whispered = await api.post(
+            f"{base}/whisper",
+            json={"text": "This week every cake has a ten percent discount."},
+        )
+        assert whispered.status_code == 200, whispered.text
+        first, _ = await caller.wait_until_quiet(since=whispered_at, limit_s=3)
+        assert first is None, "the agent spoke the whisper"
+        spoke_at = await caller.say_wav(discount)
+        first, last = await caller.wait_until_quiet(since=spoke_at, limit_s=60)
+        assert first is not None and last is not None, "the agent never answered"
+        answer = normalized(transcribe(caller.recording.samples(first - 0.2, last + 0.1), RATE))
+        assert "cake" in answer and "discount" in answer, answer
 
         asked = time.monotonic()
         said = await api.post(f"{base}/say", json={"text": "Your table is booked for eight."})
