@@ -183,7 +183,9 @@ class CallSession:
             knowledge=self.knowledge,
             on_end_call=lambda: self._end("manual"),
         )
-        supervision = Supervision(self._meta.session_id)
+        supervision = Supervision(
+            self._meta.session_id, self._resources.settings.livekit_api_secret.get_secret_value()
+        )
         await session.start(
             agent=SupervisedAgent(
                 supervision=supervision, instructions=spec.instructions, tools=tools

@@ -2,13 +2,16 @@
 
 The control plane sends each command as a LiveKit data packet on `SUPERVISOR_TOPIC` to the
 agent's identity (`POST /sessions/{id}/whisper|say|takeover|handback`). Only packets the
-server sent are obeyed: LiveKit stamps a participant's packets with its identity, so a caller
-cannot pose as the supervisor, whatever it publishes on the topic.
+server sent are obeyed (LiveKit stamps a participant's packets with its identity), and only
+when signed with the LiveKit API secret both sides hold: a participant whose identity the
+agent has not learnt yet also shows as no participant, so the stamp alone is not proof.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,13 +51,26 @@ class SupervisorCommand(Strict):
     """The guidance (`whisper`) or the words to speak (`say`)."""
     allow_interruptions: bool = True
     """`say` only: whether the caller may cut the words short."""
+    signature: str = Field(default="", max_length=64)
+    """Hex HMAC-SHA256 of the other fields under the LiveKit API secret."""
+
+    def _digest(self, secret: str) -> str:
+        signed = "\n".join((self.session_id, self.action, self.text, str(self.allow_interruptions)))
+        return hmac.new(secret.encode(), signed.encode(), hashlib.sha256).hexdigest()
+
+    def signed(self, secret: str) -> SupervisorCommand:
+        return self.model_copy(update={"signature": self._digest(secret)})
+
+    def is_signed(self, secret: str) -> bool:
+        return hmac.compare_digest(self.signature, self._digest(secret))
 
 
 class Supervision:
     """What the supervisor asked of one call's agent; `taken_over` silences the agent."""
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, secret: str) -> None:
         self.session_id = session_id
+        self._secret = secret
         self.taken_over = False
         self._session: AgentSession | None = None
         self._room: rtc.Room | None = None
@@ -85,6 +101,9 @@ class Supervision:
             logger.warning("malformed supervisor packet ignored")
             return
         if command.session_id != self.session_id:
+            return
+        if not command.is_signed(self._secret):
+            logger.warning("unsigned supervisor packet ignored")
             return
         task = asyncio.create_task(self.apply(command), name=f"voxroom.supervisor.{command.action}")
         self._tasks.add(task)

@@ -67,11 +67,12 @@ class SupervisionService:
     async def _command(self, row: CallSession, command: SupervisorCommand) -> None:
         """Send the command to the room's agents; the one running this session obeys it."""
         agents = await self._agent_identities(row)
+        secret = self.resources.settings.require_livekit_secret()
         async with livekit_call("Room"):
             await self.resources.livekit.room.send_data(
                 lk.SendDataRequest(
                     room=row.room_name,
-                    data=command.model_dump_json().encode(),
+                    data=command.signed(secret).model_dump_json().encode(),
                     kind=lk.DataPacket.Kind.RELIABLE,
                     destination_identities=agents,
                     topic=SUPERVISOR_TOPIC,

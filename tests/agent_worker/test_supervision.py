@@ -31,6 +31,7 @@ from agent_worker.supervision import (
 pytestmark = pytest.mark.unit
 
 SESSION_ID = "ses_supervised"
+SECRET = "livekit-api-secret-of-at-least-32-chars"
 
 
 class ContextEcho(llm.LLM):
@@ -65,9 +66,15 @@ class _EchoStream(llm.LLMStream):
         )
 
 
-def _packet(command: SupervisorCommand, *, participant: Any = None, topic: str = SUPERVISOR_TOPIC):
+def _packet(
+    command: SupervisorCommand,
+    *,
+    participant: Any = None,
+    topic: str = SUPERVISOR_TOPIC,
+    secret: str = SECRET,
+) -> rtc.DataPacket:
     return rtc.DataPacket(
-        data=command.model_dump_json().encode(),
+        data=command.signed(secret).model_dump_json().encode(),
         kind=rtc.DataPacketKind.KIND_RELIABLE,
         participant=participant,
         topic=topic,
@@ -96,7 +103,7 @@ def _spoken(session: AgentSession) -> list[str]:
 
 
 async def test_whisper_reaches_only_the_agents_context_and_steers_the_next_answer() -> None:
-    supervision = Supervision(SESSION_ID)
+    supervision = Supervision(SESSION_ID, SECRET)
     room = rtc.Room()
     async with AgentSession(llm=ContextEcho()) as session:
         agent = SupervisedAgent(supervision=supervision, instructions="You sell shoes.")
@@ -116,7 +123,7 @@ async def test_whisper_reaches_only_the_agents_context_and_steers_the_next_answe
 
 
 async def test_packets_from_participants_or_for_other_sessions_are_ignored() -> None:
-    supervision = Supervision(SESSION_ID)
+    supervision = Supervision(SESSION_ID, SECRET)
     room = rtc.Room()
     async with AgentSession(llm=ContextEcho()) as session:
         await session.start(SupervisedAgent(supervision=supervision, instructions="Help."))
@@ -127,6 +134,8 @@ async def test_packets_from_participants_or_for_other_sessions_are_ignored() -> 
         room.emit("data_received", _packet(forged, participant=object()))
         room.emit("data_received", _packet(other))
         room.emit("data_received", _packet(forged, topic="chat"))
+        # a packet that shows no participant but is not signed with the LiveKit secret
+        room.emit("data_received", _packet(forged, secret="not-the-livekit-secret"))
         room.emit(
             "data_received",
             rtc.DataPacket(
@@ -143,7 +152,7 @@ async def test_packets_from_participants_or_for_other_sessions_are_ignored() -> 
 
 
 async def test_takeover_silences_the_agent_and_handback_resumes_with_what_was_said() -> None:
-    supervision = Supervision(SESSION_ID)
+    supervision = Supervision(SESSION_ID, SECRET)
     async with AgentSession(llm=ContextEcho()) as session:
         agent = SupervisedAgent(supervision=supervision, instructions="Help.")
         await session.start(agent)
@@ -171,7 +180,7 @@ async def test_takeover_silences_the_agent_and_handback_resumes_with_what_was_sa
 
 
 async def test_say_speaks_the_given_text() -> None:
-    supervision = Supervision(SESSION_ID)
+    supervision = Supervision(SESSION_ID, SECRET)
     async with AgentSession(llm=ContextEcho()) as session:
         await session.start(SupervisedAgent(supervision=supervision, instructions="Help."))
         supervision.attach(session, rtc.Room())
@@ -192,7 +201,7 @@ async def test_say_speaks_the_given_text() -> None:
 
 
 async def test_the_offline_answerer_answers_from_whispered_facts() -> None:
-    supervision = Supervision(SESSION_ID)
+    supervision = Supervision(SESSION_ID, SECRET)
     instructions = "You are the voice assistant of Bluebird Bakery.\nWe open at seven."
     async with AgentSession(llm=KbAnswerer(instructions=instructions)) as session:
         await session.start(SupervisedAgent(supervision=supervision, instructions=instructions))

@@ -59,7 +59,7 @@ async def test_supervisor_steers_silences_and_hands_back_a_live_agent(client, ad
     absent = await client.post(f"{base}/whisper", json={"text": "hi"}, headers=admin.headers)
     assert absent.status_code == 409  # no agent in the room yet
 
-    supervision = Supervision(session_id)
+    supervision = Supervision(session_id, settings.require_livekit_secret())
     agent_room = rtc.Room()
     await agent_room.connect(call["wsUrl"], _agent_token(settings, room_name))
     try:
