@@ -229,6 +229,10 @@ class DispatchMetadata(Strict):
     """Base URL of the control plane's internal API, e.g. http://127.0.0.1:8000/internal/v1."""
     report_token: str
     """Bearer token that authorizes reports for this one session only."""
+    resume: bool = False
+    """The agent that served this session is gone (its worker died) and this dispatch takes
+    over the same session: load the transcript so far and tell the caller it is back instead
+    of greeting."""
 
 
 class TurnLatency(Strict):
@@ -337,3 +341,22 @@ class WorkerReport(Strict):
 
     events: list[WorkerEvent] = Field(min_length=1, max_length=100)
     """Events in the order they happened, each told apart by its `type`."""
+
+
+class TranscriptSoFarLine(Strict):
+    """One line of a session's transcript, as a resuming agent loads it."""
+
+    role: Literal["user", "agent", "system"]
+    text: str
+
+
+class TranscriptSoFar(Strict):
+    """Body of GET {report_url}/sessions/{session_id}/transcript: the conversation so far."""
+
+    lines: list[TranscriptSoFarLine]
+
+
+LEASE_INTERVAL_S = 1.0
+"""How often a running session renews its lease (POST {report_url}/sessions/{id}/lease)."""
+LEASE_TTL_S = 4.0
+"""A session whose lease is this old has lost its agent (its worker died)."""

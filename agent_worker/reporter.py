@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import aiohttp
 from pydantic import TypeAdapter
 
-from .contracts import WorkerEvent, WorkerReport
+from .contracts import LEASE_INTERVAL_S, TranscriptSoFar, WorkerEvent, WorkerReport
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,57 @@ class SessionReporter:
                 await asyncio.sleep(self._policy.delay(attempt, retry_after))
         self.dropped += len(batch)
         logger.error("worker report given up after retries", extra={"events": len(batch)})
+
+
+class SessionLease:
+    """Renews the session's lease at the control plane while the call runs. A lease left to
+    expire (the worker was killed) makes the control plane send another agent into the room;
+    a worker draining on SIGTERM keeps renewing, so a graceful stop re-dispatches nothing."""
+
+    def __init__(
+        self, *, report_url: str, session_id: str, report_token: str, http: aiohttp.ClientSession
+    ) -> None:
+        self._url = f"{report_url.rstrip('/')}/sessions/{session_id}/lease"
+        self._headers = {"Authorization": f"Bearer {report_token}"}
+        self._http = http
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._renew_loop(), name="voxroom.session_lease")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _renew_loop(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=LEASE_INTERVAL_S * 2)
+        while True:
+            try:
+                async with self._http.post(
+                    self._url, headers=self._headers, timeout=timeout
+                ) as resp:
+                    if resp.status >= 300:
+                        logger.warning("session lease refused", extra={"status": resp.status})
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                logger.info("session lease not renewed", extra={"error": type(exc).__name__})
+            await asyncio.sleep(LEASE_INTERVAL_S)
+
+
+async def fetch_transcript_so_far(
+    http: aiohttp.ClientSession, *, report_url: str, session_id: str, report_token: str
+) -> TranscriptSoFar:
+    """The conversation so far, as the control plane stored it (for an agent taking over)."""
+    url = f"{report_url.rstrip('/')}/sessions/{session_id}/transcript"
+    async with http.get(
+        url,
+        headers={"Authorization": f"Bearer {report_token}"},
+        timeout=aiohttp.ClientTimeout(total=10.0),
+    ) as resp:
+        resp.raise_for_status()
+        return TranscriptSoFar.model_validate_json(await resp.read())
 
 
 def _parse_retry_after(value: str | None) -> float | None:

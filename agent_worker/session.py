@@ -16,16 +16,29 @@ from livekit.agents import (
     JobContext,
     TurnHandlingOptions,
     inference,
+    llm,
     room_io,
 )
 from pydantic import ValidationError
 
-from .contracts import AgentSpec, DispatchMetadata, SessionEndedEvent, SessionStartedEvent
+from .contracts import (
+    AgentSpec,
+    DispatchMetadata,
+    SessionEndedEvent,
+    SessionStartedEvent,
+    TranscriptSoFar,
+)
 from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
 from .knowledge import ControlPlaneKnowledge
 from .providers import build_llm, build_stt, build_tts
-from .reporter import RetryPolicy, SessionReporter, new_event_id
+from .reporter import (
+    RetryPolicy,
+    SessionLease,
+    SessionReporter,
+    fetch_transcript_so_far,
+    new_event_id,
+)
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SupervisedAgent, Supervision
 from .tools import agent_tools
@@ -41,6 +54,8 @@ logger = logging.getLogger(__name__)
 
 EndReason = Literal["manual", "max_duration", "silence", "participant_left", "agent_error"]
 _REPORT_DRAIN_TIMEOUT_S = 20.0
+RESUME_LINE = "Sorry, I'm back. Where were we?"
+"""What an agent taking over a call whose worker died says instead of the first message."""
 
 
 @dataclass
@@ -95,6 +110,18 @@ def build_agent_session(
     )
 
 
+def resumed_chat_context(transcript: TranscriptSoFar) -> llm.ChatContext:
+    """The conversation so far as the LLM's context: the caller's and the agent's lines
+    (system lines, such as a supervisor's actions, are the control plane's notes)."""
+    chat_ctx = llm.ChatContext.empty()
+    for line in transcript.lines:
+        if line.role == "user":
+            chat_ctx.add_message(role="user", content=line.text)
+        elif line.role == "agent":
+            chat_ctx.add_message(role="assistant", content=line.text)
+    return chat_ctx
+
+
 def _close_reason(event: CloseEvent) -> EndReason:
     if event.reason == CloseReason.PARTICIPANT_DISCONNECTED:
         return "participant_left"
@@ -144,6 +171,21 @@ class CallSession:
     def _on_limit(self, reason: LimitReason) -> None:
         self._end(reason)
 
+    async def _transcript_so_far(self) -> llm.ChatContext | None:
+        """The conversation the lost agent had, for the agent taking over; without it the call
+        still goes on (the caller is told the agent is back either way)."""
+        try:
+            transcript = await fetch_transcript_so_far(
+                self._http,
+                report_url=self._meta.report_url,
+                session_id=self._meta.session_id,
+                report_token=self._meta.report_token,
+            )
+        except (aiohttp.ClientError, TimeoutError, ValidationError) as exc:
+            logger.warning("transcript so far not loaded", extra={"error": type(exc).__name__})
+            return None
+        return resumed_chat_context(transcript)
+
     async def run(self) -> tuple[EndReason, str | None]:
         ctx, spec = self._ctx, self._spec
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
@@ -154,6 +196,10 @@ class CallSession:
         self._reporter.submit(
             SessionStartedEvent(event_id=new_event_id(), caller_identity=participant.identity)
         )
+
+        chat_ctx: llm.ChatContext | None = None
+        if self._meta.resume:
+            chat_ctx = await self._transcript_so_far()
 
         session = build_agent_session(spec, self._resources, self.knowledge)
         self._session = session
@@ -188,7 +234,10 @@ class CallSession:
         )
         await session.start(
             agent=SupervisedAgent(
-                supervision=supervision, instructions=spec.instructions, tools=tools
+                supervision=supervision,
+                instructions=spec.instructions,
+                tools=tools,
+                chat_ctx=chat_ctx,
             ),
             room=ctx.room,
             room_options=room_io.RoomOptions(
@@ -197,7 +246,9 @@ class CallSession:
             record=False,
         )
         supervision.attach(session, ctx.room)
-        if spec.first_message:
+        if self._meta.resume:
+            session.say(RESUME_LINE, allow_interruptions=spec.interruptions.enabled)
+        elif spec.first_message:
             session.say(spec.first_message, allow_interruptions=spec.interruptions.enabled)
 
         guard = SessionGuard(
@@ -237,6 +288,13 @@ async def run_session(ctx: JobContext, resources: ProcessResources) -> None:
             policy=policy,
         )
         reporter.start()
+        lease = SessionLease(
+            report_url=meta.report_url,
+            session_id=meta.session_id,
+            report_token=meta.report_token,
+            http=http,
+        )
+        lease.start()
         call = CallSession(ctx, meta, resources, reporter, http)
         reason: EndReason = "agent_error"
         error: str | None = "worker stopped during the call"
@@ -253,4 +311,6 @@ async def run_session(ctx: JobContext, resources: ProcessResources) -> None:
                 call.recorder.flush_usage()
             reporter.submit(SessionEndedEvent(event_id=new_event_id(), reason=reason, error=error))
             await reporter.aclose(drain_timeout_s=_REPORT_DRAIN_TIMEOUT_S)
+            # renewed until the end is reported: a call that ended is not taken over
+            await lease.aclose()
     ctx.shutdown(reason=reason)

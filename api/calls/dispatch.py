@@ -30,7 +30,10 @@ _DUE = "vx:dispatchcheck"
 MAX_ATTEMPTS = 2
 
 
-async def send_dispatch(resources: Resources, row: CallSession, spec: AgentSpec) -> None:
+async def send_dispatch(
+    resources: Resources, row: CallSession, spec: AgentSpec, *, resume: bool = False
+) -> None:
+    """Dispatch the session's agent; `resume` when it takes over from an agent that was lost."""
     settings = resources.settings
     metadata = DispatchMetadata(
         session_id=row.id,
@@ -45,6 +48,7 @@ async def send_dispatch(resources: Resources, row: CallSession, spec: AgentSpec)
             row.project_id,
             timedelta(seconds=spec.max_duration_s + 3600),
         ),
+        resume=resume,
     )
     request = lk.CreateAgentDispatchRequest(
         agent_name=AGENT_NAME, room=row.room_name, metadata=metadata.model_dump_json()

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 import time
 
-from livekit import api as lk
 from sqlmodel import col, select
 
 from api.calls.dispatch import check_due_dispatches
+from api.calls.leases import caller_in_room, check_lost_agents, has_lease
 from api.calls.livekit_events import finish_vanished_room
-from api.errors import ApiError
 from api.resources import Resources
-from api.rooms.services import agent_in_room, livekit_call
+from api.rooms.services import agent_in_room
 from api.sessions.models import CallSession, SessionEvent
 from api.sessions.services import SessionService
 
@@ -46,6 +45,13 @@ async def check_due_rooms(resources: Resources) -> int:
         if await agent_in_room(resources.livekit, room_name):
             continue
         async with resources.sessions() as session:
+            live = await session.exec(
+                select(CallSession.id).where(
+                    CallSession.room_name == room_name, CallSession.status == "active"
+                )
+            )
+            if any([await has_lease(resources, session_id) for session_id in live.all()]):
+                continue  # its agent is alive or a replacement is on its way (see `leases`)
             closed += await SessionService(session).close_abandoned(room_name, "agent_error")
         await finish_vanished_room(resources, room_name)
     return closed
@@ -54,23 +60,6 @@ async def check_due_rooms(resources: Resources) -> int:
 async def schedule_no_show_check(resources: Resources, session_id: str) -> None:
     due = time.time() + resources.settings.no_show_timeout_s
     await resources.redis.zadd(_NO_SHOW_DUE, {session_id: due})
-
-
-async def _caller_in_room(resources: Resources, row: CallSession) -> bool:
-    """Whether a caller (the session's identity, or else anyone but an agent) is in the room."""
-    try:
-        async with livekit_call("Room"):
-            response = await resources.livekit.room.list_participants(
-                lk.ListParticipantsRequest(room=row.room_name)
-            )
-    except ApiError:
-        return False
-    return any(
-        p.identity == row.caller_identity
-        if row.caller_identity
-        else p.kind != lk.ParticipantInfo.Kind.AGENT
-        for p in response.participants
-    )
 
 
 async def check_no_shows(resources: Resources) -> int:
@@ -92,7 +81,7 @@ async def check_no_shows(resources: Resources) -> int:
                     )
                 )
             ).first()
-            if arrived is not None or await _caller_in_room(resources, row):
+            if arrived is not None or await caller_in_room(resources, row):
                 continue
             await SessionService(session).fail(row, "no_show", "the caller never joined")
             failed += 1
@@ -121,9 +110,12 @@ async def sweep_live_rooms(resources: Resources) -> int:
 
 
 async def reconcile(resources: Resources) -> None:
-    """One pass: re-send or fail unanswered dispatches, fail no-shows, close sessions whose
-    agent is gone."""
+    """One pass: re-send or fail unanswered dispatches, replace lost agents, fail no-shows,
+    close sessions whose agent is gone."""
     await check_due_dispatches(resources)
+    replaced = await check_lost_agents(resources)
+    if replaced:
+        logger.info("replaced lost agents", extra={"count": replaced})
     await check_no_shows(resources)
     await sweep_live_rooms(resources)
     closed = await check_due_rooms(resources)

@@ -7,6 +7,7 @@ from typing import Final
 SESSION_STARTED: Final = "session.started"
 SESSION_ENDED: Final = "session.ended"
 SESSION_FAILED: Final = "session.failed"
+SESSION_AGENT_REPLACED: Final = "session.agent_replaced"
 TRANSCRIPT_NEW: Final = "transcript.new"
 ROOM_STARTED: Final = "room.started"
 ROOM_FINISHED: Final = "room.finished"
@@ -69,6 +70,7 @@ EVENT_TYPES: Final = (
     SUPERVISOR_LISTEN,
     SUPERVISOR_TAKEOVER,
     SUPERVISOR_HANDBACK,
+    SESSION_AGENT_REPLACED,
     TEST,
 )
 """Every event type, in API.md's order (then call control and supervision, issue 14): webhook

@@ -1,15 +1,18 @@
-"""Worker reports: a worker posts its session's events (turns, usage, start, end) here."""
+"""Worker reports: a worker posts its session's events (turns, usage, start, end) here, renews
+its session's lease while the call runs, and (when it takes over a call whose worker died)
+reads the transcript so far."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import WorkerReport
+from agent_worker.contracts import TranscriptSoFar, TranscriptSoFarLine, WorkerReport
+from api.calls.leases import renew_lease
 from api.errors import NotFound
 from api.resources import Resources
 from api.sessions.schemas import EventsAccepted
@@ -36,4 +39,37 @@ class WorkerReportController(Controller):
             raise NotFound("Session not found")
         return await SessionService(db_session).apply_worker_events(
             project_id, session_id, list(data.events)
+        )
+
+    @post("/sessions/{session_id:str}/lease", operation_id="renewSessionLease", status_code=204)
+    async def lease(
+        self,
+        session_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        resources: NamedDependency[Resources],
+    ) -> None:
+        """The session's agent is alive; a lease left to expire means its worker died."""
+        token_session, _ = session_from_token(resources, request)
+        if token_session != session_id:
+            raise NotFound("Session not found")
+        await renew_lease(resources, session_id)
+
+    @get("/sessions/{session_id:str}/transcript", operation_id="workerSessionTranscript")
+    async def transcript(
+        self,
+        session_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+    ) -> TranscriptSoFar:
+        token_session, project_id = session_from_token(resources, request)
+        if token_session != session_id:
+            raise NotFound("Session not found")
+        transcript = await SessionService(db_session).transcript(project_id, session_id)
+        return TranscriptSoFar(
+            lines=[
+                TranscriptSoFarLine(role=line.speaker, text=line.content)  # type: ignore[arg-type]
+                for line in transcript.transcripts
+                if line.speaker in ("user", "agent", "system")
+            ]
         )
