@@ -294,7 +294,8 @@ async def run_session(ctx: JobContext, resources: ProcessResources) -> None:
             report_token=meta.report_token,
             http=http,
         )
-        lease.start()
+        if meta.report_token:  # (a dispatch with no report token reports nothing)
+            lease.start()
         call = CallSession(ctx, meta, resources, reporter, http)
         reason: EndReason = "agent_error"
         error: str | None = "worker stopped during the call"
