@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 _LEASES = "vx:leases"
 """Sorted set: session id -> when its lease expires."""
+_WATCH = "vx:leasewatch"
+"""When the last pass over the leases ran (any replica)."""
 RESUME_GRACE_S = 20.0
 """How long a replacement agent has to join and renew the lease before it counts as lost."""
 MAX_REPLACEMENTS = 3
@@ -66,6 +68,8 @@ async def caller_in_room(resources: Resources, row: CallSession) -> bool:
 async def check_lost_agents(resources: Resources) -> int:
     """Replace the agent of every active session whose lease expired; returns how many."""
     replaced = 0
+    if await _control_plane_was_away(resources):
+        return 0
     due = [str(s) for s in await resources.redis.zrangebyscore(_LEASES, 0, time.time())]
     for session_id in due:
         # ZREM decides which replica handles the session when several run this loop.
@@ -79,6 +83,20 @@ async def check_lost_agents(resources: Resources) -> int:
                 continue  # nobody to talk to: the room check closes the session
             replaced += await replace_agent(resources, db, row)
     return replaced
+
+
+async def _control_plane_was_away(resources: Resources) -> bool:
+    """No pass for a lease's life (every replica down, or Redis): the agents' renewals were
+    refused meanwhile, not missing. Every lease gets a fresh term instead of a second agent
+    being sent into every live call."""
+    now = time.time()
+    last = await resources.redis.set(_WATCH, now, ex=3600, get=True)
+    if last is not None and now - float(last) <= LEASE_TTL_S:
+        return False
+    held = [str(session_id) for session_id in await resources.redis.zrange(_LEASES, 0, -1)]
+    if held:
+        await resources.redis.zadd(_LEASES, dict.fromkeys(held, now + LEASE_TTL_S))
+    return True
 
 
 async def replace_agent(resources: Resources, db: AsyncSession, row: CallSession) -> int:
