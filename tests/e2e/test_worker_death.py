@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from livekit import rtc
 
 from tests import netns
@@ -39,7 +40,9 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running_stack
 
 
-def _second_worker(stack: Stack) -> launcher.Component:
+def _worker(stack: Stack, name: str) -> launcher.Component:
+    """Another worker of the stack, with its heartbeat in the stack's Redis."""
+    redis = yaml.safe_load((stack.workdir / "livekit.yaml").read_text())["redis"]["address"]
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS}
     env.update(
         {
@@ -47,9 +50,10 @@ def _second_worker(stack: Stack) -> launcher.Component:
             "LIVEKIT_URL": stack.livekit.url.replace("http://", "ws://"),
             "LIVEKIT_API_KEY": stack.livekit.api_key,
             "LIVEKIT_API_SECRET": stack.livekit.api_secret,
+            "REDIS_URL": f"redis://{redis}",
         }
     )
-    return launcher.agent_worker(free_port(), env, name="worker-2", inherit_env=False)
+    return launcher.agent_worker(free_port(), env, name=name, inherit_env=False)
 
 
 def _agents(room: rtc.Room) -> set[str]:
@@ -105,7 +109,7 @@ async def _talk_kill_and_hear_the_new_agent(
         (lost_agent,) = _agents(caller.room)
 
         # The call runs on the stack's worker (the only one so far); a second one joins now.
-        second = started(_second_worker(stack), stack.workdir / "worker-2.log")
+        second = started(_worker(stack, "worker-2"), stack.workdir / "worker-2.log")
         await asyncio.to_thread(workers.enter_context, second)
         replacement = Recording()
         arrived: list[float] = []
@@ -145,6 +149,47 @@ async def _talk_kill_and_hear_the_new_agent(
         assert detail["session"]["id"] == session_id
         assert detail["session"]["status"] == "active"
         assert [t["speaker"] for t in transcript[:3]] == ["agent", "user", "agent"]
+
+
+async def test_a_draining_workers_call_is_not_taken_over(own_stack: Stack, tmp_path: Path) -> None:
+    """SIGTERM drains: the call goes on with its own agent, no second agent is sent, and
+    the worker exits once the caller has left. (Runs after the SIGKILL test, whose worker is
+    gone: this one starts its own.)"""
+    stack = own_stack
+    question = flite_wav("Is delivery free?", tmp_path / "delivery.wav")
+    with ExitStack() as workers:
+        draining = launcher.start(_worker(stack, "worker-3"), stack.workdir / "worker-3.log")
+        workers.callback(launcher.stop, draining, 10)
+        token, session_id = await start_call(stack, "drained")
+        async with Caller(token["wsUrl"], token["token"]) as caller:
+            joined = time.monotonic()
+            await caller.wait_for_agent_audio_track(limit_s=90)
+            first, _ = await caller.wait_until_quiet(since=joined, limit_s=60)
+            assert first is not None, "the agent never greeted"
+            (agent,) = _agents(caller.room)
+            # a standby worker would take any dispatch the drain triggered
+            standby = started(_worker(stack, "worker-4"), stack.workdir / "worker-4.log")
+            await asyncio.to_thread(workers.enter_context, standby)
+            draining.process.terminate()
+            drained_at = time.monotonic()
+            await asyncio.sleep(8.0)  # longer than a lease lives
+            assert _agents(caller.room) == {agent}
+            spoke_at = await caller.say_wav(question)
+            first, last = await caller.wait_until_quiet(since=spoke_at, limit_s=60)
+            assert first is not None and last is not None, "the draining agent stopped answering"
+            answer = normalized(transcribe(caller.recording.samples(first - 0.2, last + 0.1), RATE))
+            assert "delivery" in answer or "thirty" in answer or "free" in answer, answer
+            assert _agents(caller.room) == {agent}
+            assert draining.process.poll() is None, "the worker did not wait for its call"
+        exited = await asyncio.to_thread(draining.process.wait, 30)
+        print(f"draining worker exited {time.monotonic() - drained_at:.1f} s after SIGTERM")
+        assert exited == 0
+    detail, _ = await session_state(stack, session_id)
+    assert detail["session"]["status"] == "completed", detail["session"]
+    database_url = f"sqlite+aiosqlite:///{stack.workdir / 'voxroom.db'}"
+    events = await events_of(database_url, stack.project_id)
+    types = [e.event_type for e in events if e.session_id == session_id]
+    assert "session.agent_replaced" not in types, types
 
 
 async def _record(track: rtc.Track, recording: Recording) -> None:
