@@ -21,6 +21,7 @@ import httpcore
 import httpx
 from sqlalchemy import delete, or_, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -185,11 +186,17 @@ class DeliveryWorker:
             .with_for_update(skip_locked=True, of=WebhookDelivery)
         )
         async with self.sessions() as session:
-            # The lease condition is repeated outside the sub-select: a replica whose UPDATE
-            # waited on a row another replica just leased re-checks it and skips it.
+            # Two statements, not `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE)`:
+            # Postgres may run such a sub-select once per row of the table (seconds on a
+            # large queue). Postgres locks the chosen rows here (skipping others' rows); the
+            # UPDATE repeats the lease condition, so on SQLite, where two replicas may choose
+            # the same rows, only the first UPDATE takes them.
+            ids = list((await session.exec(due)).all())
+            if not ids:
+                return []
             claim = (
                 update(WebhookDelivery)
-                .where(col(WebhookDelivery.id).in_(due.scalar_subquery()), free)
+                .where(col(WebhookDelivery.id).in_(ids), free)
                 .where(col(WebhookDelivery.status) == "pending")
                 .values(
                     lease_until=now + timedelta(seconds=self.settings.lease_s), lease_token=token
@@ -247,6 +254,9 @@ class DeliveryWorker:
             error = f"refused target: {exc.message}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            # A name no resolver takes (e.g. a label over 63 characters).
+            error = f"invalid URL: {str(exc)[:200]}"
         except Exception as exc:
             logger.exception("webhook attempt failed unexpectedly")
             error = f"{type(exc).__name__}"
@@ -274,6 +284,12 @@ class DeliveryWorker:
                 batch.append(self._outcomes.get_nowait())
             try:
                 await self._record(batch)
+            except IntegrityError:
+                # A delivery of the batch went with its endpoint meanwhile: record the others
+                # one by one rather than have them all attempted again.
+                for outcome in batch:
+                    with contextlib.suppress(IntegrityError):
+                        await self._record([outcome])
             except Exception:
                 # The leases expire and these deliveries are attempted again.
                 logger.exception("recording webhook attempts failed")
@@ -292,19 +308,22 @@ class DeliveryWorker:
 
     async def _record(self, batch: list[Outcome]) -> None:
         async with self.sessions() as session:
+            # Endpoints are locked first, in id order, as deleting an endpoint locks it before
+            # its deliveries (ON DELETE CASCADE): the other order deadlocks with a delete.
+            endpoints = {
+                row.id: row
+                for row in await session.exec(
+                    select(WebhookEndpoint)
+                    .where(col(WebhookEndpoint.id).in_({o.endpoint_id for o in batch}))
+                    .order_by(col(WebhookEndpoint.id))
+                    .with_for_update()
+                )
+            }
             deliveries = {
                 row.id: row
                 for row in await session.exec(
                     select(WebhookDelivery).where(
-                        col(WebhookDelivery.id).in_({outcome.delivery_id for outcome in batch})
-                    )
-                )
-            }
-            endpoints = {
-                row.id: row
-                for row in await session.exec(
-                    select(WebhookEndpoint).where(
-                        col(WebhookEndpoint.id).in_({outcome.endpoint_id for outcome in batch})
+                        col(WebhookDelivery.id).in_({o.delivery_id for o in batch})
                     )
                 )
             }

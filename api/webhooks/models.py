@@ -42,7 +42,9 @@ class WebhookDelivery(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     project_id: str = Field(index=True, max_length=40)
-    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", index=True, max_length=40)
+    endpoint_id: str = Field(
+        foreign_key="webhook_endpoints.id", ondelete="CASCADE", index=True, max_length=40
+    )
     event_id: str = Field(max_length=40)
     """Sent as `webhook-id`: the same on every attempt, so receivers deduplicate on it."""
     event_type: str = Field(max_length=64)
@@ -62,7 +64,9 @@ class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "webhook_attempts"
 
     id: int | None = Field(default=None, primary_key=True)
-    delivery_id: str = Field(foreign_key="webhook_deliveries.id", index=True, max_length=40)
+    delivery_id: str = Field(
+        foreign_key="webhook_deliveries.id", ondelete="CASCADE", index=True, max_length=40
+    )
     attempted_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     status_code: int | None = None
     duration_ms: float = 0.0

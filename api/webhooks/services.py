@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -169,13 +169,8 @@ class WebhookService:
         await self._delete(row)
 
     async def _delete(self, row: WebhookEndpoint) -> None:
-        deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == row.id)
-        await self.session.exec(
-            delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(deliveries))
-        )
-        await self.session.exec(
-            delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == row.id)
-        )
+        # Deliveries and attempts go with it (ON DELETE CASCADE), including any a relay or a
+        # delivery worker writes concurrently.
         await self.session.delete(row)
         await self.session.commit()
 
@@ -305,8 +300,14 @@ class WebhookService:
             "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
             "data": data.payload,
         }
-        queued = await enqueue_events(self.session, [body])
-        await self.session.commit()
+        try:
+            queued = await enqueue_events(self.session, [body])
+            await self.session.commit()
+        except IntegrityError:
+            # An endpoint was deleted between reading it and queuing for it: read again.
+            await self.session.rollback()
+            queued = await enqueue_events(self.session, [body])
+            await self.session.commit()
         return WebhookTestResult(
             event_id=event_id,
             event_type=data.event_type,

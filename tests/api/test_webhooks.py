@@ -465,3 +465,17 @@ async def test_finished_deliveries_are_deleted_after_the_retention_period(
                     break
                 await asyncio.sleep(0.1)
     assert len(receiver.requests) == 1
+
+
+async def test_deleting_an_endpoint_takes_its_delivery_log(hooks_client, admin, receiver):
+    endpoint = await create_endpoint(hooks_client, admin.headers, receiver.url)
+    receiver.script = [500]
+    await hooks_client.post("/api/v1/webhooks/test", json={}, headers=admin.headers)
+    (delivery,) = await settled(hooks_client, admin.headers, endpoint["id"])
+    assert len(delivery["attempts"]) == 2
+    deleted = await hooks_client.delete(f"/api/v1/webhooks/{endpoint['id']}", headers=admin.headers)
+    assert deleted.status_code == 204
+    log = await hooks_client.get(
+        f"/api/v1/webhooks/{endpoint['id']}/deliveries", headers=admin.headers
+    )
+    assert log.status_code == 404

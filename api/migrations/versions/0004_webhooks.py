@@ -57,7 +57,8 @@ def upgrade() -> None:
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("delivered_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoints.id"]),
+        # Deleting an endpoint takes its log along, also under a delivery recorded meanwhile.
+        sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoints.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("endpoint_id", "event_id"),
     )
@@ -79,7 +80,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Float(), nullable=False),
         sa.Column("error", _str(300), nullable=True),
         sa.Column("next_retry_at", UtcDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"]),
+        sa.ForeignKeyConstraint(["delivery_id"], ["webhook_deliveries.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
