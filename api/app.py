@@ -37,6 +37,7 @@ from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
 from api.supervision.controllers import SupervisionController
+from api.telephony import call_status as sip_call_status
 from api.telephony.controllers import (
     SipDialController,
     SipPhoneLineController,
@@ -96,6 +97,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         jobs.start("webhook-delivery", webhooks.run_pass, 0)
         jobs.start("usage-meter", meter.flush, settings.usage.meter_flush_s)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
+        jobs.start("sip-call-status", lambda: sip_call_status.watch_pass(resources), 1.0)
         jobs.start(
             "kb-url-refresh",
             lambda: refresh_due_urls(resources.knowledge),

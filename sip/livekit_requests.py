@@ -91,9 +91,11 @@ class PhoneLine:
     phone_number: str
     room_prefix: str
     """Every call gets a fresh room named with this prefix (the project's prefix first)."""
-    agent_name: str
-    agent_metadata: str
-    """The dispatch metadata the agent receives (the agent config snapshot)."""
+    agent_name: str = ""
+    """An agent the rule itself dispatches; empty when the control plane dispatches one per
+    call (it alone can give each call its own session)."""
+    agent_metadata: str = ""
+    """The dispatch metadata that agent receives."""
     max_call_duration_s: int = 0
     """0 = no limit beyond the agent's own."""
 
@@ -105,17 +107,23 @@ def dispatch_rule_request(line: PhoneLine) -> lk.CreateSIPDispatchRuleRequest:
 def dispatch_rule_info(line: PhoneLine) -> lk.SIPDispatchRuleInfo:
     """The rule matches calls to exactly this number on exactly this trunk, so two lines on
     one trunk never conflict."""
-    return lk.SIPDispatchRuleInfo(
+    info = lk.SIPDispatchRuleInfo(
         name=line.name,
         trunk_ids=[line.trunk_id],
         numbers=[line.phone_number],
         rule=lk.SIPDispatchRule(
             dispatch_rule_individual=lk.SIPDispatchRuleIndividual(room_prefix=line.room_prefix)
         ),
-        room_config=lk.RoomConfiguration(
-            agents=[lk.RoomAgentDispatch(agent_name=line.agent_name, metadata=line.agent_metadata)]
-        ),
     )
+    if line.agent_name:
+        info.room_config.CopyFrom(
+            lk.RoomConfiguration(
+                agents=[
+                    lk.RoomAgentDispatch(agent_name=line.agent_name, metadata=line.agent_metadata)
+                ]
+            )
+        )
+    return info
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from api.calls.livekit_events import record_livekit_event
 from api.calls.reconciler import schedule_room_check
 from api.errors import Unauthorized
 from api.resources import Resources
+from api.telephony import call_status
+from api.telephony.inbound import phone_participant_joined
 
 
 class LiveKitWebhookController(Controller):
@@ -45,6 +47,18 @@ class LiveKitWebhookController(Controller):
             event.event == "participant_left"
             and event.participant.kind == lk.ParticipantInfo.Kind.AGENT
         )
+        if event.participant.kind == lk.ParticipantInfo.Kind.SIP:
+            # Phone calls: a caller on a phone line starts its session; a phone participant
+            # leaving ends its call's `call.status`.
+            if event.event == "participant_joined":
+                await phone_participant_joined(resources, event)
+            elif event.event == "participant_left":
+                await call_status.participant_left(
+                    resources,
+                    event.room.name,
+                    event.participant.identity,
+                    event.participant.disconnect_reason,
+                )
         if agent_left or event.event == "room_finished":
             await schedule_room_check(resources, event.room.name)
         return {"duplicate": False}

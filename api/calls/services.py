@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent_worker.contracts import AgentSpec
@@ -39,12 +39,22 @@ class CallService:
         self.principal = principal
 
     async def start(
-        self, room_name: str, caller_identity: str, agent_ids: Sequence[str]
+        self,
+        room_name: str,
+        caller_identity: str,
+        agent_ids: Sequence[str],
+        *,
+        session_type: str = "voice",
+        metadata: dict[str, object] | None = None,
+        adjust_spec: Callable[[AgentSpec], AgentSpec] | None = None,
+        existing_room: bool = False,
     ) -> StartedCall:
         """Make sure the room exists and send each agent into it, one session per agent.
 
         Worker capacity and the agents are checked before anything is created, so a refused
         call leaves nothing behind. A dispatch LiveKit refuses fails its session and the call.
+        `adjust_spec` tailors the agent's config to the call (a phone line's caps);
+        `existing_room`: the room is LiveKit's already, by its full name (a phone call's).
         """
         rooms = RoomService(self.resources, self.principal)
         if not agent_ids:
@@ -62,16 +72,17 @@ class CallService:
                 agent = await agents.get(project_id, agent_id)
                 if not agent.is_active:
                     raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
-                specs.append((agent_id, AgentSpec.model_validate(agent.spec)))
+                spec = AgentSpec.model_validate(agent.spec)
+                specs.append((agent_id, adjust_spec(spec) if adjust_spec else spec))
             await QuotaService(db_session, self.resources.settings.usage).require(
                 project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
             )
-            room = await rooms.ensure(room_name)
+            room = room_name if existing_room else await rooms.ensure(room_name)
             sessions = SessionService(db_session)
             started: list[StartedSession] = []
             for agent_id, spec in specs:
                 row = await sessions.open_for_dispatch(
-                    project_id, agent_id, spec, room, caller_identity
+                    project_id, agent_id, spec, room, caller_identity, session_type, metadata
                 )
                 try:
                     await send_dispatch(self.resources, row, spec)

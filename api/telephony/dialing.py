@@ -24,6 +24,7 @@ from api.ids import new_id
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.sessions.models import CallSession
+from api.telephony import call_status
 from api.telephony.dial_schemas import DialedCall, DialRequest, DialResponse
 from api.telephony.livekit_sip import api_error, sip_call
 from api.telephony.models import SipCall, SipDiallingPolicy, SipTrunk
@@ -101,8 +102,8 @@ class DialService:
         )
         active, seconds = 0, 0.0
         for call, call_session in (await db.exec(statement)).all():
-            if call.status == "failed":
-                continue
+            if call.status in ("failed", "busy", "no_answer"):
+                continue  # never connected
             deadline = call.created_at + timedelta(seconds=call.max_duration_s + RINGING_TIMEOUT_S)
             ended = call_session.ended_at if call_session is not None else None
             if call_session is not None and call_session.status != "active" and ended is None:
@@ -174,7 +175,16 @@ class DialService:
                 room = data.room_name or f"call-{call_id.removeprefix('call_')}"
                 agents = [data.agent_config_id] if data.agent_config_id else []
                 started = await CallService(self.resources, self.principal).start(
-                    room, identity, agents
+                    room,
+                    identity,
+                    agents,
+                    session_type="sip",
+                    metadata={
+                        "direction": "outbound",
+                        "caller_number": caller_id,
+                        "callee_number": number.e164,
+                        "call_id": call_id,
+                    },
                 )
                 row = SipCall(
                     id=call_id,
@@ -204,6 +214,16 @@ class DialService:
             raise Unavailable("Too many calls are being dialled at once; retry shortly") from exc
 
     async def _invite(self, db: AsyncSession, row: SipCall, trunk: SipTrunk) -> None:
+        call = call_status.WatchedCall(
+            project_id=row.project_id,
+            room_name=row.room_name,
+            identity=row.participant_identity,
+            direction="outbound",
+            phone_number=row.phone_number,
+            session_id=row.session_id,
+            call_id=row.id,
+        )
+        await call_status.watch(self.resources, call)
         request = participant_request(
             OutboundCall(
                 trunk_id=trunk.outbound_trunk_id or "",
@@ -219,9 +239,8 @@ class DialService:
             async with sip_call("Call"):
                 info = await self.resources.livekit.sip.create_sip_participant(request)
         except ApiError:
-            row.status = "failed"
-            db.add(row)
-            await db.commit()
+            await call_status.end_failed(self.resources, call)
+            await db.refresh(row)
             raise
         row.sip_participant_id = info.participant_id
         db.add(row)

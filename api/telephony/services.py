@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import AGENT_NAME, AgentSpec, DispatchMetadata
+from agent_worker.contracts import AgentSpec
 from api.agents.services import AgentService
 from api.db import get_owned, scoped, utcnow
 from api.errors import Conflict, NotFound
@@ -108,6 +108,19 @@ def _outbound(name: str, numbers: list[str], spec: OutboundSpec) -> OutboundTrun
         transport=spec.transport,
         auth_username=spec.auth_username or "",
         auth_password=spec.password(),
+    )
+
+
+def line_spec(spec: AgentSpec, line: SipPhoneLine) -> AgentSpec:
+    """The agent's config for a call on the line: its duration capped, recording forced on
+    when the line records."""
+    return spec.model_copy(
+        update={
+            "max_duration_s": min(spec.max_duration_s, line.max_call_duration),
+            "privacy": spec.privacy.model_copy(
+                update={"record_audio": spec.privacy.record_audio or line.record}
+            ),
+        }
     )
 
 
@@ -301,28 +314,8 @@ class PhoneLineService:
     async def _rule(
         self, line: SipPhoneLine, trunk: SipTrunk, room_prefix: str
     ) -> lk.SIPDispatchRuleInfo:
-        agent = await AgentService(self.session).get(line.project_id, line.agent_id)
-        spec = AgentSpec.model_validate(agent.spec)
-        spec = spec.model_copy(
-            update={
-                "max_duration_s": min(spec.max_duration_s, line.max_call_duration),
-                "privacy": spec.privacy.model_copy(
-                    update={"record_audio": spec.privacy.record_audio or line.record}
-                ),
-            }
-        )
-        # The rule is fixed when the line is saved, but each call gets its own room, so the
-        # snapshot carries the line where a dispatch carries its session: the per-call
-        # session is opened by the call-lifecycle domain (see the issue's note).
-        metadata = DispatchMetadata(
-            session_id=line.id,
-            project_id=line.project_id,
-            agent_id=line.agent_id,
-            room="",
-            agent=spec,
-            report_url=f"{self.settings.api_base_url}/internal/v1",
-            report_token="",
-        )
+        # The agent must exist now; it is dispatched per call (see `api.telephony.inbound`).
+        await AgentService(self.session).get(line.project_id, line.agent_id)
         if trunk.inbound_trunk_id is None:
             raise Conflict("The trunk takes no inbound calls", details={"field": "trunk_id"})
         return dispatch_rule_info(
@@ -331,8 +324,6 @@ class PhoneLineService:
                 trunk_id=trunk.inbound_trunk_id,
                 phone_number=line.phone_number,
                 room_prefix=f"{room_prefix}{LINE_ROOM_MARK}",
-                agent_name=AGENT_NAME,
-                agent_metadata=metadata.model_dump_json(),
             )
         )
 

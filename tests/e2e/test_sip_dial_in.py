@@ -4,7 +4,7 @@ the line's agent answers in audio the caller receives."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +13,7 @@ from livekit import api as lk
 
 from tests.media import flite_wav, normalized, transcribe
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
+from tests.sip.call_events import call_statuses
 from tests.sip.phone import (
     RATE,
     RtpRecorder,
@@ -89,20 +90,16 @@ async def participants_seen(stack: Stack, seen: dict[str, set[int]]) -> None:
         await livekit.aclose()
 
 
-def require_room_auto_create(stack: Stack) -> None:
-    """livekit-sip joins a call's room with a token that cannot create rooms (LiveKit's SIP
-    token grants roomJoin only), and the room named by the dispatch rule does not exist yet:
-    with `room.auto_create: false` every inbound call is refused with 486 ("not found")."""
-    if "auto_create: false" in stack.livekit.config_path.read_text():
-        pytest.xfail(
-            "inbound SIP needs livekit-server's room.auto_create: true; the stack runs with false"
-        )
+async def sip_session(api: httpx.AsyncClient, rooms: Iterable[str]) -> dict:
+    listed = await api.get("/api/v1/sessions", params={"session_type": "sip"})
+    assert listed.status_code == 200, listed.text
+    (session,) = [s for s in listed.json()["sessions"] if s["room_name"] in rooms]
+    return session
 
 
 async def test_caller_dials_a_phone_line_and_the_agent_answers(
     stack: Stack, bridge: SipBridge, tmp_path: Path
 ) -> None:
-    require_room_auto_create(stack)
     created = await phone_line(stack, {"allowed_addresses": ["127.0.0.1/32"]})
     # The caller is silent while the agent greets, asks, then listens to the answer.
     question = ulaw_wav(
@@ -144,6 +141,32 @@ async def test_caller_dials_a_phone_line_and_the_agent_answers(
     heard = normalized(transcribe(recorder.samples(), RATE))
     assert "bluebird" in heard or "bakery" in heard, heard
     assert "harbour" in heard or "harbor" in heard or "library" in heard, heard
+
+    # The call is a `sip` session of the line's agent, with both numbers and both sides.
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
+        for _ in range(100):
+            session = await sip_session(api, phone_rooms)
+            if session["status"] != "active":
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{session['id']}/transcript")).json()
+    assert session["agent_config_id"] == created["line"]["agent_config_id"]
+    assert session["metadata"]["caller_number"] == CALLER_NUMBER
+    assert session["metadata"]["callee_number"] == LINE_NUMBER
+    assert session["status"] == "completed", session
+    assert session["end_reason"] == "participant_left", session
+    speakers = [t["speaker"] for t in transcript["transcripts"]]
+    assert "agent" in speakers and "user" in speakers, transcript
+    said = normalized(" ".join(t["content"] for t in transcript["transcripts"]))
+    assert "located" in said and "bluebird" in said, said
+
+    statuses: list[str] = []
+    for _ in range(50):
+        statuses = call_statuses(stack, session["room_name"])
+        if statuses and statuses[-1] == "completed":
+            break
+        await asyncio.sleep(0.3)
+    assert statuses == ["ringing", "in_progress", "completed"], statuses
 
 
 @pytest.mark.parametrize(

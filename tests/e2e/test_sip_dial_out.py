@@ -13,6 +13,7 @@ from livekit import api as lk
 
 from tests.media import normalized, transcribe
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
+from tests.sip.call_events import call_statuses
 from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav
 from tests.stack import Stack
 
@@ -110,5 +111,15 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
             await asyncio.sleep(0.3)
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert session["session"]["status"] != "active", session
+    assert session["session"]["session_type"] == "sip"
+    metadata = session["session"]["metadata"]
+    assert (metadata["caller_number"], metadata["callee_number"]) == (CALLER_ID, CALLEE)
+    statuses: list[str] = []
+    for _ in range(50):
+        statuses = call_statuses(stack, call["full_room_name"])
+        if statuses and statuses[-1] == "completed":
+            break
+        await asyncio.sleep(0.3)
+    assert statuses == ["initiating", "ringing", "in_progress", "completed"], statuses
     agent_lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "agent"]
     assert agent_lines and "Bluebird" in agent_lines[0], transcript

@@ -1,11 +1,16 @@
 """Trunks and phone lines through the API, checked against what real LiveKit (with Redis) holds."""
 
+import base64
+import hashlib
+import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from livekit import api as lk
 
 from agent_worker.contracts import AGENT_NAME, DispatchMetadata
+from tests.api.test_events_catalogue import events_of
 from tests.services import LiveKit
 
 pytestmark = pytest.mark.integration
@@ -150,7 +155,34 @@ async def create_agent(client, admin, max_duration_s=1800):  # type: ignore[no-u
     return response.json()["id"]
 
 
-async def test_phone_line_dispatches_its_agent_with_the_config_snapshot(client, admin, livekit_api):
+def signed(livekit: LiveKit, payload: dict) -> tuple[bytes, dict[str, str]]:
+    """A LiveKit webhook as livekit-server signs it."""
+    body = json.dumps(payload).encode()
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    token = (
+        lk.AccessToken(livekit.api_key, livekit.api_secret)
+        .with_sha256(digest)
+        .with_ttl(timedelta(minutes=5))
+        .to_jwt()
+    )
+    return body, {"Authorization": token, "Content-Type": "application/webhook+json"}
+
+
+async def phone_participant(client, livekit, event: str, room: str, **participant):  # type: ignore[no-untyped-def]
+    payload = {
+        "event": event,
+        "id": f"EV_{event}_{room}",
+        "room": {"name": room},
+        "participant": {"identity": "sip_+14155550100", "kind": "SIP", **participant},
+    }
+    body, headers = signed(livekit, payload)
+    response = await client.post("/internal/v1/livekit/webhook", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_agent(
+    client, admin, livekit, livekit_api, settings
+):  # type: ignore[no-untyped-def]
     trunk = await create_trunk(client, admin)
     agent_id = await create_agent(client, admin, max_duration_s=1800)
     response = await client.post(
@@ -172,30 +204,50 @@ async def test_phone_line_dispatches_its_agent_with_the_config_snapshot(client, 
     assert rule.sip_dispatch_rule_id == line["dispatch_rule_id"]
     assert list(rule.trunk_ids) == [trunk["inbound_trunk_id"]]
     assert list(rule.numbers) == [NUMBER]
-    assert rule.rule.dispatch_rule_individual.room_prefix.endswith("_sip")
-    (agent,) = rule.room_config.agents
-    assert agent.agent_name == AGENT_NAME
-    metadata = DispatchMetadata.model_validate_json(agent.metadata)
+    room_prefix = rule.rule.dispatch_rule_individual.room_prefix
+    assert room_prefix.endswith("_sip")
+    # The rule only opens the call's room: the agent is dispatched per call, with its session.
+    assert not rule.room_config.agents
+
+    # livekit-sip puts the caller in a fresh room, as the rule names it.
+    room = f"{room_prefix}_+14155550100_a1b2c3"
+    await livekit_api.room.create_room(lk.CreateRoomRequest(name=room))
+    attributes = {
+        "sip.ruleID": rule.sip_dispatch_rule_id,
+        "sip.phoneNumber": "+14155550100",
+        "sip.trunkPhoneNumber": NUMBER,
+    }
+    await phone_participant(client, livekit, "participant_joined", room, attributes=attributes)
+    await phone_participant(client, livekit, "participant_joined", room, attributes=attributes)
+
+    listed = await client.get(
+        "/api/v1/sessions", params={"session_type": "sip"}, headers=admin.headers
+    )
+    (session,) = listed.json()["sessions"]  # the redelivered webhook started nothing more
+    assert (session["room_name"], session["agent_config_id"]) == (room, agent_id)
+    assert session["caller_identity"] == "sip_+14155550100"
+    assert session["metadata"]["caller_number"] == "+14155550100"
+    assert session["metadata"]["callee_number"] == NUMBER
+    dispatches = await livekit_api.agent_dispatch.list_dispatch(room)
+    # (LiveKit also lists the room's unnamed default dispatch.)
+    dispatch = next(d for d in dispatches if d.agent_name == AGENT_NAME)
+    metadata = DispatchMetadata.model_validate_json(dispatch.metadata)
+    assert metadata.session_id == session["id"] and metadata.report_token
     assert (metadata.project_id, metadata.agent_id) == (admin.project_id, agent_id)
-    assert metadata.agent.name == "Front desk"
     assert metadata.agent.max_duration_s == 300  # the line caps the agent's own 1800 s
     assert metadata.agent.privacy.record_audio is True
 
-    updated = await client.patch(
-        f"/api/v1/sip/configs/{line['id']}",
-        json={"max_call_duration": 600, "record": False},
-        headers=admin.headers,
+    await phone_participant(
+        client, livekit, "participant_left", room, disconnect_reason="CLIENT_INITIATED"
     )
-    assert updated.status_code == 200, updated.text
-    (rule,) = (await livekit_api.sip.list_dispatch_rule(lk.ListSIPDispatchRuleRequest())).items
-    metadata = DispatchMetadata.model_validate_json(rule.room_config.agents[0].metadata)
-    assert (metadata.agent.max_duration_s, metadata.agent.privacy.record_audio) == (600, False)
-
-    busy = await client.delete(f"/api/v1/sip/trunks/{trunk['id']}", headers=admin.headers)
-    assert busy.status_code == 409
-    deleted = await client.delete(f"/api/v1/sip/configs/{line['id']}", headers=admin.headers)
-    assert deleted.status_code == 204
-    assert not (await livekit_api.sip.list_dispatch_rule(lk.ListSIPDispatchRuleRequest())).items
+    statuses = [
+        (e.data["status"], e.session_id)
+        for e in await events_of(settings.database_url, admin.project_id)
+        if e.event_type == "call.status"
+    ]
+    # Never answered (no bridge here saw it go active): the caller hung up while it rang.
+    assert statuses == [("ringing", session["id"]), ("completed", session["id"])]
+    await livekit_api.room.delete_room(lk.DeleteRoomRequest(room=room))
 
 
 async def test_phone_line_refusals(client, admin, livekit_api):

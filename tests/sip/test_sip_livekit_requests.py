@@ -69,6 +69,14 @@ def test_phone_line_rule_matches_one_number_on_one_trunk_and_dispatches_the_agen
     assert (agent.agent_name, agent.metadata) == ("voxroom-agent", '{"agent": {}}')
 
 
+def test_phone_line_rule_without_an_agent_only_opens_the_room() -> None:
+    line = PhoneLine(
+        name="support", trunk_id="ST_1", phone_number="+442079460958", room_prefix="p_sip"
+    )
+    rule = dispatch_rule_request(line).dispatch_rule
+    assert not rule.HasField("room_config")
+
+
 def test_outbound_call_request() -> None:
     request = participant_request(
         OutboundCall(

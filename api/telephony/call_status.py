@@ -1,0 +1,186 @@
+"""`call.status` of phone calls, both directions: initiating → ringing → in_progress, then
+completed, or failed / no_answer / busy.
+
+livekit-sip keeps a call's state in its participant's `sip.callStatus` attribute (dialing,
+ringing, active, hangup), which no LiveKit webhook reports. So every live call is watched:
+a Redis hash holds it from the INVITE (dial-out) or the phone participant's arrival
+(dial-in), each pass reads the attribute through the Room API, and the participant's
+`participant_left` webhook (its disconnect reason tells busy from no answer) ends it. A call
+whose participant vanished without that webhook is ended by the watch after a grace period.
+Each status is written once per call (its dedupe key), whichever replica sees it first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Final, Literal
+
+from livekit import api as lk
+
+from api.errors import ApiError, NotFound
+from api.events import catalogue, outbox
+from api.resources import Resources
+from api.rooms.services import livekit_call
+from api.telephony.models import SipCall
+
+logger = logging.getLogger(__name__)
+
+_WATCHED: Final = "vx:sipcalls"
+GONE_GRACE_S: Final = 10.0
+"""How long a vanished participant waits for its `participant_left` webhook."""
+
+CallStatus = Literal[
+    "initiating", "ringing", "in_progress", "completed", "failed", "no_answer", "busy"
+]
+_ORDER: Final = {"initiating": 0, "ringing": 1, "in_progress": 2}
+_FROM_ATTRIBUTE: Final[dict[str, CallStatus]] = {
+    "dialing": "initiating",
+    "ringing": "ringing",
+    "automation": "in_progress",
+    "active": "in_progress",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedCall:
+    project_id: str
+    room_name: str
+    identity: str
+    """The phone participant's identity."""
+    direction: Literal["inbound", "outbound"]
+    phone_number: str
+    """The other party: the caller (dial-in) or the callee (dial-out)."""
+    session_id: str | None = None
+    call_id: str | None = None
+    """The `SipCall` row of a dial-out."""
+    status: CallStatus = "initiating"
+    gone_since: float | None = None
+
+    @property
+    def field(self) -> str:
+        return f"{self.room_name}\x1f{self.identity}"
+
+
+async def _record(resources: Resources, call: WatchedCall, status: CallStatus) -> None:
+    data = {
+        "room_name": call.room_name,
+        "phone_number": call.phone_number,
+        "status": status,
+        "direction": call.direction,
+        "session_id": call.session_id,
+        "call_id": call.call_id,
+    }
+    async with resources.sessions() as db:
+        await outbox.record_once(
+            db,
+            call.project_id,
+            catalogue.CALL_STATUS,
+            data,
+            dedupe_key=f"callstatus:{call.room_name}:{call.identity}:{status}",
+            session_id=call.session_id,
+            room_name=call.room_name,
+        )
+        if call.call_id is not None:
+            row = await db.get(SipCall, call.call_id)
+            if row is not None:
+                row.status = status
+                db.add(row)
+        await db.commit()
+
+
+async def _save(resources: Resources, call: WatchedCall) -> None:
+    await resources.redis.hset(_WATCHED, call.field, json.dumps(asdict(call)))
+
+
+async def watch(resources: Resources, call: WatchedCall) -> None:
+    """Record the call's current status and keep watching it until it ends."""
+    await _record(resources, call, call.status)
+    await _save(resources, call)
+
+
+async def _advance(resources: Resources, call: WatchedCall, status: CallStatus) -> WatchedCall:
+    """Record every status between the call's last one and `status` (a poll may miss
+    ringing on a call answered at once)."""
+    for step, rank in _ORDER.items():
+        if _ORDER[call.status] < rank <= _ORDER[status]:
+            await _record(resources, call, step)  # type: ignore[arg-type]
+    return replace(call, status=status)
+
+
+def final_status(call: WatchedCall, reason: int | None) -> CallStatus:
+    """How a call ended, from its last status and the phone participant's disconnect reason
+    (livekit-sip: 486/600/603 → USER_REJECTED, 404/408/480/no answer → USER_UNAVAILABLE)."""
+    if call.status == "in_progress":
+        return "completed"
+    if reason == lk.DisconnectReason.USER_REJECTED:
+        return "busy"
+    if reason == lk.DisconnectReason.USER_UNAVAILABLE:
+        return "no_answer"
+    if call.direction == "inbound" and reason == lk.DisconnectReason.CLIENT_INITIATED:
+        return "completed"  # the caller hung up before the agent picked up
+    return "failed"
+
+
+async def _end(resources: Resources, call: WatchedCall, reason: int | None) -> None:
+    if not await resources.redis.hdel(_WATCHED, call.field):
+        return  # another replica (or the webhook) ended it
+    await _record(resources, call, final_status(call, reason))
+
+
+async def _load(resources: Resources, field: str) -> WatchedCall | None:
+    raw = await resources.redis.hget(_WATCHED, field)
+    return WatchedCall(**json.loads(raw)) if raw else None
+
+
+async def participant_left(
+    resources: Resources, room_name: str, identity: str, reason: int
+) -> None:
+    call = await _load(resources, f"{room_name}\x1f{identity}")
+    if call is not None:
+        await _end(resources, call, reason)
+
+
+async def end_failed(resources: Resources, call: WatchedCall) -> None:
+    """A dial-out LiveKit refused before any INVITE went out."""
+    await resources.redis.hdel(_WATCHED, call.field)
+    await _record(resources, call, "failed")
+
+
+async def _attribute(resources: Resources, call: WatchedCall) -> str | None:
+    """The participant's `sip.callStatus`; None when it is not in the room."""
+    async with livekit_call("Participant"):
+        info = await resources.livekit.room.get_participant(
+            lk.RoomParticipantIdentity(room=call.room_name, identity=call.identity)
+        )
+    return str(info.attributes.get("sip.callStatus", ""))
+
+
+async def watch_pass(resources: Resources) -> None:
+    """One look at every live call."""
+    for field in list(await resources.redis.hkeys(_WATCHED)):
+        call = await _load(resources, str(field))
+        if call is None:
+            continue
+        try:
+            attribute = await _attribute(resources, call)
+        except NotFound:
+            attribute = None
+        except ApiError:
+            continue  # LiveKit unreachable: look again next pass
+        if attribute is None:
+            now = time.time()
+            if call.gone_since is None:
+                await _save(resources, replace(call, gone_since=now))
+            elif now - call.gone_since > GONE_GRACE_S:
+                await _end(resources, call, None)
+            continue
+        status = _FROM_ATTRIBUTE.get(attribute)
+        if status is None or _ORDER[status] <= _ORDER[call.status]:
+            continue
+        advanced = await _advance(resources, call, status)
+        # Saved only if still watched: the left webhook may have ended it meanwhile.
+        if await resources.redis.hexists(_WATCHED, call.field):
+            await _save(resources, advanced)
