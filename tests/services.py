@@ -123,7 +123,8 @@ def livekit_config(
         "  interfaces:",
         "    includes: [lo]",
         "room:",
-        "  auto_create: false",
+        # As livekit.yaml: on, or livekit-sip cannot join an inbound call's room.
+        "  auto_create: true",
         # As livekit.yaml: workers report load = calls / capacity, offered jobs below 1.0.
         "agents:",
         f"  target_load: {AGENT_TARGET_LOAD}",
