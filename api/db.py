@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -74,3 +75,22 @@ async def get_owned(
     if row is None or row.project_id != project_id:  # type: ignore[attr-defined]
         raise NotFound(f"{label} not found", details={"id": object_id})
     return row
+
+
+async def insert_unless_present(session: AsyncSession, table: Table, **values: Any) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING in the session's transaction; True if the row is new.
+
+    Not a savepoint that catches the IntegrityError: on SQLite, whose driver opens a
+    transaction only at the first write, a savepoint that is the first write opens the
+    transaction itself, and releasing it commits, so whatever the caller does next is no
+    longer atomic with the row.
+    """
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(*table.primary_key.columns)
+    )
+    return (await connection.execute(statement)).first() is not None

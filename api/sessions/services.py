@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +17,7 @@ from agent_worker.contracts import (
     UsageEvent,
     WorkerEvent,
 )
-from api.db import get_owned, scoped, utcnow
+from api.db import get_owned, insert_unless_present, scoped, utcnow
 from api.errors import NotFound
 from api.ids import new_id
 from api.pagination import Page, paginate
@@ -275,13 +274,15 @@ class SessionService:
         row = await self.get(project_id, session_id)
         applied = duplicates = 0
         for event in events:
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(
-                        SessionEvent(session_id=row.id, event_id=event.event_id, type=event.type)
-                    )
-                    await self.session.flush()
-            except IntegrityError:
+            new = await insert_unless_present(
+                self.session,
+                SessionEvent.__table__,  # type: ignore[attr-defined]
+                session_id=row.id,
+                event_id=event.event_id,
+                type=event.type,
+                received_at=utcnow(),
+            )
+            if not new:
                 duplicates += 1
                 continue
             await self._apply(row, event)
