@@ -271,10 +271,19 @@ TAGS = [
     Tag(name="projects", description="The project of the calling key"),
     Tag(name="api-keys", description="Project API keys (admin scope)"),
     Tag(name="tokens", description="LiveKit room tokens for callers, with agent dispatch"),
-    Tag(name="rooms", description="LiveKit rooms of the project and their participants"),
+    Tag(
+        name="rooms",
+        description="LiveKit rooms of the project, their participants, and call control",
+    ),
     Tag(name="agents", description="Voice agents: configuration, tools, text chat"),
-    Tag(name="sessions", description="Calls: status, transcripts, usage and latency"),
+    Tag(
+        name="sessions",
+        description="Calls: status, transcripts, usage, latency, and supervision of agent calls",
+    ),
     Tag(name="knowledge-bases", description="Documents an agent answers from, and search"),
+    Tag(name="telephony", description="SIP trunks, phone lines, dial-out and dialling policy"),
+    Tag(name="webhooks", description="Signed event deliveries to your endpoints, with their log"),
+    Tag(name="usage", description="Metered usage and costs, and the plan's quotas"),
 ]
 
 
