@@ -12,6 +12,7 @@ import pytest
 from livekit import api as lk
 
 from tests.media import normalized, transcribe
+from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
 from tests.sip.call_events import call_statuses
 from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 CALLEE = "+14155550123"
 CALLER_ID = "+14155550100"
+BUSY_CALLER_ID = "+14155550101"
 GREETING = "Hello, this is Bluebird Bakery calling about your order."
 
 
@@ -123,3 +125,41 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
     assert statuses == ["initiating", "ringing", "in_progress", "completed"], statuses
     agent_lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "agent"]
     assert agent_lines and "Bluebird" in agent_lines[0], transcript
+
+
+async def test_a_busy_phone_gives_the_call_a_busy_status(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    silence = silent_ulaw_wav(tmp_path / "silence.wav", 2)
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
+        answering_phone(
+            tmp_path, audio=silence, rtp_port=free_port(), scenario="busy.xml"
+        ) as phone,
+    ):
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": "busy carrier",
+                "numbers": [BUSY_CALLER_ID],
+                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+        dialed = await api.post(
+            "/api/v1/sip/dial",
+            json={"phone_number": CALLEE, "trunk_id": trunk.json()["trunk"]["id"]},
+        )
+        assert dialed.status_code == 201, dialed.text
+        call = dialed.json()["call"]
+        result = await phone.result()
+        statuses: list[str] = []
+        for _ in range(60):
+            statuses = call_statuses(stack, call["full_room_name"])
+            if statuses and statuses[-1] not in ("initiating", "ringing"):
+                break
+            await asyncio.sleep(0.3)
+    assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    assert statuses == ["initiating", "ringing", "busy"], statuses
