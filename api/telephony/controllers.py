@@ -144,7 +144,7 @@ class SipPhoneLineController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> PhoneLineEnvelope:
-        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        service = PhoneLineService(db_session, resources.livekit)
         line = await service.create(principal.project_id, principal.room_prefix, data)
         return PhoneLineEnvelope(config=line)
 
@@ -156,7 +156,7 @@ class SipPhoneLineController(Controller):
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
     ) -> PhoneLineList:
-        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        service = PhoneLineService(db_session, resources.livekit)
         lines, total = await service.list_lines(principal.project_id, paging)
         return PhoneLineList(**page_body("configs", lines, total, paging))
 
@@ -173,7 +173,7 @@ class SipPhoneLineController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> PhoneLineEnvelope:
-        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        service = PhoneLineService(db_session, resources.livekit)
         return PhoneLineEnvelope(
             config=line_read(await service.get(principal.project_id, config_id))
         )
@@ -193,7 +193,7 @@ class SipPhoneLineController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> PhoneLineEnvelope:
-        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        service = PhoneLineService(db_session, resources.livekit)
         line = await service.update(principal.project_id, principal.room_prefix, config_id, data)
         return PhoneLineEnvelope(config=line)
 
@@ -210,7 +210,7 @@ class SipPhoneLineController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> None:
-        service = PhoneLineService(db_session, resources.livekit, resources.settings)
+        service = PhoneLineService(db_session, resources.livekit)
         await service.delete(principal.project_id, config_id)
 
 

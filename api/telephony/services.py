@@ -19,7 +19,6 @@ from api.db import get_owned, scoped, utcnow
 from api.errors import Conflict, NotFound
 from api.ids import new_id
 from api.pagination import Page, paginate
-from api.settings import ApiSettings
 from api.telephony.livekit_sip import api_error, delete_quietly, sip_call
 from api.telephony.models import SipPhoneLine, SipTrunk
 from api.telephony.schemas import (
@@ -264,15 +263,12 @@ class TrunkService:
 
 
 class PhoneLineService:
-    """Phone lines: each is one LiveKit dispatch rule that sends the line's agent, with its
-    config snapshot, into a fresh room for every call to the number."""
+    """Phone lines: each is one LiveKit dispatch rule that puts every call to the number in a
+    fresh room; the line's agent follows per call (`api.telephony.inbound`)."""
 
-    def __init__(
-        self, session: AsyncSession, livekit: lk.LiveKitAPI, settings: ApiSettings
-    ) -> None:
+    def __init__(self, session: AsyncSession, livekit: lk.LiveKitAPI) -> None:
         self.session = session
         self.sip = livekit.sip
-        self.settings = settings
 
     async def get(self, project_id: str, line_id: str) -> SipPhoneLine:
         return await get_owned(self.session, SipPhoneLine, line_id, project_id, "Phone line")
