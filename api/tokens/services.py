@@ -53,8 +53,9 @@ class TokenService:
 
     async def issue(self, data: TokenRequest) -> TokenResponse:
         agent_ids = data.agent_ids()
-        # Rooms are never auto-created by a join, so the token's room must exist first; the
-        # hot path (callers joining a room, no agent) needs no database at all.
+        # The room is created here, with the project's settings, before anyone joins it
+        # (LiveKit would otherwise create it with defaults on the first join); the hot path
+        # (callers joining a room, no agent) needs no database at all.
         call = await CallService(self.resources, self.principal).start(
             data.room, data.identity, agent_ids
         )
