@@ -59,11 +59,6 @@ class CallService:
         rooms = RoomService(self.resources, self.principal)
         if not agent_ids:
             return StartedCall(room=await rooms.ensure(room_name), sessions=[])
-        if self.resources.settings.check_worker_capacity:
-            # Refused before anything is created: a call no worker can take never starts.
-            await require_worker_room(
-                self.resources.redis, self.resources.worker_room, len(agent_ids)
-            )
         project_id = self.principal.project_id
         async with self.resources.sessions() as db_session:
             agents = AgentService(db_session)
@@ -74,6 +69,13 @@ class CallService:
                     raise Conflict("Agent is not active", details={"agent_config_id": agent_id})
                 spec = AgentSpec.model_validate(agent.spec)
                 specs.append((agent_id, adjust_spec(spec) if adjust_spec else spec))
+            if self.resources.settings.check_worker_capacity:
+                # Refused before anything is created (but after a wrong agent id, which is
+                # the caller's to fix, not a reason to retry): a call no worker can take
+                # never starts.
+                await require_worker_room(
+                    self.resources.redis, self.resources.worker_room, len(agent_ids)
+                )
             await QuotaService(db_session, self.resources.settings.usage).require(
                 project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
             )

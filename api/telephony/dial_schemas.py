@@ -45,9 +45,13 @@ class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         Annotated[str, msgspec.Meta(pattern=ROOM_NAME_PATTERN)] | None,
         msgspec.Meta(description="The call's room, without prefix (default: `call-<id>`)"),
     ] = None
+    # A multiple of 1 rather than an `int`, as the token's `ttl`: JSON Schema counts 1800.0 as
+    # an integer, and msgspec's strict decoding would refuse it as one.
     max_duration: Annotated[
-        int,
-        msgspec.Meta(ge=10, le=3600, description="Seconds before the call is hung up"),
+        float,
+        msgspec.Meta(
+            ge=10, le=3600, multiple_of=1, description="Seconds before the call is hung up"
+        ),
     ] = 1800
 
 

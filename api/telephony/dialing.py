@@ -164,7 +164,7 @@ class DialService:
                 usage = await self.usage(db)
                 try:
                     policy.check_capacity(usage)
-                    max_duration = min(data.max_duration, policy.remaining_seconds(usage))
+                    max_duration = min(int(data.max_duration), policy.remaining_seconds(usage))
                     if max_duration < 10:
                         raise CallLimitReached(
                             "Daily outbound minutes used up",

@@ -80,12 +80,26 @@ async def test_dangerous_grants_are_refused(client, admin, grant):
         ({"identity": "x", "room": "r", "ttl": 7200}, "ttl"),
         ({"identity": "x", "room": "bad room!"}, "room"),
         ({"identity": "", "room": "r"}, "identity"),
+        # Strict JSON types, as the OpenAPI document says: no number as a string, no 0 as false.
+        ({"identity": "x", "room": "r", "ttl": "600"}, "ttl"),
+        ({"identity": "x", "room": "r", "ttl": 600.5}, "ttl"),
+        ({"identity": "x", "room": "r", "grants": {"hidden": 0}}, "grants.hidden"),
     ],
 )
 async def test_bad_token_requests_name_the_field(client, admin, body, field):
     response = await client.post("/api/v1/token", json=body, headers=admin.headers)
     assert response.status_code == 422
     assert response.json()["details"]["field"] == field
+
+
+async def test_a_whole_number_written_as_a_float_is_an_integer(client, admin, livekit):
+    # JSON Schema counts 900.0 as the integer 900; msgspec's strict int alone would refuse it.
+    response = await client.post(
+        "/api/v1/token", json={"identity": "x", "room": "r", "ttl": 900.0}, headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+    claims = decode(response.json()["token"], livekit)
+    assert claims["exp"] - claims["nbf"] == 900
 
 
 async def test_token_dispatches_the_agent_with_a_config_snapshot(client, admin, livekit):
