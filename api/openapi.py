@@ -159,7 +159,7 @@ def _models_of(app: Litestar) -> list[type[BaseModel] | type[msgspec.Struct]]:
 
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler) and handler.include_in_schema:
+            if isinstance(handler, HTTPRouteHandler) and handler.resolve_include_in_schema():
                 signature = handler.parsed_fn_signature
                 visit(handler.opt.get(BODY_OPT))
                 visit(signature.return_type.annotation)

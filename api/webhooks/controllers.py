@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
@@ -20,10 +20,12 @@ from api.webhooks.delivery import DeliveryWorker
 from api.webhooks.schemas import (
     DefaultWebhookPut,
     DeliveryEnvelope,
+    DeliveryId,
     DeliveryList,
     WebhookCreate,
     WebhookCreated,
     WebhookEnvelope,
+    WebhookId,
     WebhookList,
     WebhookTest,
     WebhookTestResult,
@@ -131,7 +133,7 @@ class WebhookController(Controller):
     @get("/{webhook_id:str}", operation_id="getWebhook", opt=READ)
     async def get_webhook(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookId,
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
     ) -> WebhookEnvelope:
@@ -142,7 +144,7 @@ class WebhookController(Controller):
     @patch("/{webhook_id:str}", operation_id="updateWebhook", opt=WRITE)
     async def update_webhook(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookId,
         data: JSONBody[WebhookUpdate],
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
@@ -157,7 +159,7 @@ class WebhookController(Controller):
     @delete("/{webhook_id:str}", operation_id="deleteWebhook", opt=WRITE)
     async def delete_webhook(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookId,
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
     ) -> None:
@@ -172,7 +174,7 @@ class WebhookController(Controller):
     )
     async def rotate_secret(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookId,
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
     ) -> WebhookCreated:
@@ -185,7 +187,7 @@ class WebhookController(Controller):
     @get("/{webhook_id:str}/deliveries", operation_id="listWebhookDeliveries", opt=READ)
     async def list_deliveries(
         self,
-        webhook_id: FromPath[str],
+        webhook_id: WebhookId,
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
         paging: NamedDependency[Page],
@@ -207,8 +209,8 @@ class WebhookController(Controller):
     )
     async def retry_delivery(
         self,
-        webhook_id: FromPath[str],
-        delivery_id: FromPath[str],
+        webhook_id: WebhookId,
+        delivery_id: DeliveryId,
         webhooks: NamedDependency[WebhookService],
         principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from litestar.params import PathParameter
+from pydantic import ConfigDict, Field, field_validator
 
 from api.events.catalogue import EVENT_TYPES
+from api.pagination import Paginated
+from api.schemas import RequestBody, ResponseBody
 
 ALL_EVENTS = "*"
 
@@ -35,7 +38,9 @@ _URL = Field(
     pattern=_URL_PATTERN,
     description="http(s) URL receiving the events (public addresses only)",
 )
-_DESCRIPTION = Field(default="", max_length=500, pattern=_NO_CONTROL)
+_DESCRIPTION = Field(
+    default="", max_length=500, pattern=_NO_CONTROL, description="A note for people"
+)
 _EVENTS_DESCRIPTION = 'Event types to receive; omitted or `["*"]` means all of them.'
 
 
@@ -47,8 +52,26 @@ def _check_events(value: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(value))
 
 
-class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+WebhookId = Annotated[str, PathParameter(description="The webhook endpoint's id (`whk_...`)")]
+DeliveryId = Annotated[str, PathParameter(description="The delivery's id (`dlv_...`)")]
+
+_EXAMPLE_URL = "https://hooks.example.com/voxroom"
+
+
+class WebhookCreate(RequestBody):
+    """A new endpoint; its signing secret is in the response, and only there."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": _EXAMPLE_URL,
+                    "events": ["session.ended", "transcript.new"],
+                    "description": "CRM sync",
+                }
+            ]
+        }
+    )
 
     url: str = _URL
     events: list[EventName] | None = Field(
@@ -59,14 +82,26 @@ class WebhookCreate(BaseModel):
     _events = field_validator("events")(_check_events)
 
 
-class WebhookUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class WebhookUpdate(RequestBody):
+    """Only the fields sent change."""
 
-    url: str | None = Field(default=None, min_length=8, max_length=2048, pattern=_URL_PATTERN)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"events": ["session.ended"], "active": True}]}
+    )
+
+    url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=2048,
+        pattern=_URL_PATTERN,
+        description="A new receiving URL (same rules as on creation)",
+    )
     events: list[EventName] | None = Field(
         default=None, max_length=50, description=_EVENTS_DESCRIPTION
     )
-    description: str | None = Field(default=None, max_length=500, pattern=_NO_CONTROL)
+    description: str | None = Field(
+        default=None, max_length=500, pattern=_NO_CONTROL, description="A note for people"
+    )
     active: bool | None = Field(
         default=None, description="Re-enable an endpoint disabled after failures, or pause one"
     )
@@ -74,93 +109,122 @@ class WebhookUpdate(BaseModel):
     _events = field_validator("events")(_check_events)
 
 
-class DefaultWebhookPut(BaseModel):
+class DefaultWebhookPut(RequestBody):
     """Seed 000's single-URL form: the project's default endpoint, all events."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"url": _EXAMPLE_URL}]})
 
     url: str = _URL
 
 
-class WebhookRead(BaseModel):
+class WebhookRead(ResponseBody):
     id: str
+    """The endpoint's id (`whk_...`)."""
     url: str
+    """Where the events are sent."""
     events: list[str]
+    """Event types sent there; `["*"]` means all of them."""
     description: str
+    """A note for people."""
     active: bool
+    """False once disabled (by you, a 410, or five days of failures); nothing is sent then."""
     is_default: bool
+    """Whether this is the project's default endpoint (seed 000's `PUT /webhooks`)."""
     disabled_reason: str | None = Field(description="`gone` (410) or `failing` (5 days)")
     created_at: datetime
+    """When the endpoint was created (UTC)."""
     updated_at: datetime
+    """When it last changed (UTC)."""
 
 
 class WebhookWithSecret(WebhookRead):
     secret: str = Field(description="`whsec_` + base64 of 32 random bytes; shown only once")
 
 
-class WebhookEnvelope(BaseModel):
+class WebhookEnvelope(ResponseBody):
     webhook: WebhookRead
+    """The endpoint."""
 
 
-class WebhookCreated(BaseModel):
+class WebhookCreated(ResponseBody):
     webhook: WebhookWithSecret
+    """The endpoint, with the secret to verify its signatures: store it now."""
 
 
-class WebhookList(BaseModel):
+class WebhookList(Paginated):
     webhooks: list[WebhookRead]
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
+    """The project's endpoints, oldest first."""
 
 
-class AttemptRead(BaseModel):
+class AttemptRead(ResponseBody):
     attempted_at: datetime
+    """When the attempt was made (UTC)."""
     status_code: int | None
+    """The receiver's HTTP status; null when there was no answer."""
     duration_ms: float
+    """How long the attempt took."""
     error: str | None
+    """Why it failed (timeout, refused target, connection error, redirect), if it did."""
     next_retry_at: datetime | None
+    """When the next attempt is due; null when none is (delivered, or given up)."""
 
 
-class DeliveryRead(BaseModel):
+class DeliveryRead(ResponseBody):
     id: str
+    """The delivery's id (`dlv_...`): one event to one endpoint, over all its attempts."""
     webhook_id: str
+    """The endpoint it goes to."""
     event_id: str
+    """The event (`evt_...`), also sent as the `webhook-id` header: deduplicate on it."""
     event_type: str
+    """The event's type."""
     status: str = Field(description="pending, succeeded or failed")
     attempt_count: int
+    """Attempts made so far."""
     next_attempt_at: datetime | None
+    """When the next attempt is due (UTC), if one is."""
     last_status_code: int | None
+    """The receiver's status at the last attempt, if it answered."""
     created_at: datetime
+    """When the delivery was queued (UTC)."""
     delivered_at: datetime | None
+    """When a 2xx was received (UTC), if it was."""
     attempts: list[AttemptRead]
+    """Every attempt, oldest first."""
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(Paginated):
     deliveries: list[DeliveryRead]
-    total: int
-    page: int
-    per_page: int
-    total_pages: int
+    """The endpoint's deliveries, newest first."""
 
 
-class DeliveryEnvelope(BaseModel):
+class DeliveryEnvelope(ResponseBody):
     delivery: DeliveryRead
+    """The delivery."""
 
 
-class WebhookTest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class WebhookTest(RequestBody):
+    """A `test` event (or another type, with your payload) sent to the matching endpoints."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"event_type": "test", "payload": {"hello": "world"}}]}
+    )
 
     event_type: TestEventName = Field(default="test", description="The event type to simulate")
     payload: dict[str, Any] = Field(default_factory=dict, description="The event's `data`")
 
 
-class TestDelivery(BaseModel):
+class TestDelivery(ResponseBody):
     webhook_id: str
+    """An endpoint the test event was queued for."""
     delivery_id: str
+    """Its delivery: follow it in `GET /webhooks/{id}/deliveries`."""
 
 
-class WebhookTestResult(BaseModel):
+class WebhookTestResult(ResponseBody):
     event_id: str
+    """The test event's id (`evt_...`)."""
     event_type: str
+    """Its type."""
     deliveries: list[TestDelivery]
+    """One delivery per endpoint that receives this type."""
