@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AGENT_NAME = "voxroom-agent"
 """The one agent name workers register under; the config travels in metadata."""
@@ -64,6 +64,16 @@ class Strict(BaseModel):
             else value
             for key, value in data.items()
         }
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        """No text field (or list of texts) holds a NUL character: PostgreSQL cannot store
+        one, and the API's document says so on every such field."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class SttConfig(Strict):

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import DBAPIError
 
 from agent_worker.contracts import ConfigConflict
 from api.errors import ApiError
@@ -115,6 +116,19 @@ def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return error_response(status, code, message, headers={"Allow": allow} if allow else None)
 
 
+def _database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
+    # PostgreSQL's class 22 (data exception): a value its column cannot hold, such as text with
+    # a NUL character, which SQLite stores and PostgreSQL refuses. The input's fault, not ours.
+    sqlstate = getattr(exc.orig, "pgcode", None) or getattr(
+        getattr(exc.orig, "__cause__", None), "sqlstate", None
+    )
+    if isinstance(sqlstate, str) and sqlstate.startswith("22"):
+        return error_response(
+            422, "INVALID_REQUEST", "A value cannot be stored (a NUL character, or too long)"
+        )
+    return _unexpected_error(request, exc)
+
+
 def _unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     logger.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
     return error_response(500, "INTERNAL_ERROR", "Internal server error")
@@ -126,5 +140,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ConfigConflict: _config_conflict,
     ValidationException: _validation_error,
     HTTPException: _http_error,
+    DBAPIError: _database_error,
     Exception: _unexpected_error,
 }

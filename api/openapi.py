@@ -191,7 +191,25 @@ def _tidy(schema: dict[str, Any]) -> dict[str, Any]:
         nullable = any(option.get("type") == "null" for option in prop.get("anyOf", ()))
         if "default" in prop and prop["default"] is None and not nullable:
             del prop["default"]
+        for option in [prop, *prop.get("anyOf", ())]:
+            _refuse_nul(option)
+            if option.get("type") == "array" and isinstance(option.get("items"), dict):
+                _refuse_nul(option["items"])
     return schema
+
+
+_NO_NUL = "^[^\u0000]*$"
+
+
+def _refuse_nul(schema: dict[str, Any]) -> None:
+    """A free text field says it takes no NUL character, as the models enforce (PostgreSQL
+    cannot store one): a pattern of its own, or beside the one it has."""
+    if schema.get("type") != "string" or "enum" in schema or "const" in schema:
+        return
+    if "pattern" not in schema:
+        schema["pattern"] = _NO_NUL
+    else:
+        schema["allOf"] = [*schema.get("allOf", ()), {"pattern": _NO_NUL}]
 
 
 def use_library_schemas(app: Litestar) -> None:

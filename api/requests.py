@@ -86,7 +86,7 @@ def decode_body(body: bytes, body_type: type[T]) -> T:
     it here. The error names the field as the API's 422s do.
     """
     try:
-        return msgspec.json.decode(body, type=body_type)
+        decoded = msgspec.json.decode(body, type=body_type)
     except msgspec.ValidationError as exc:
         message = str(exc)
         at = _PATH.search(message)
@@ -98,3 +98,22 @@ def decode_body(body: bytes, body_type: type[T]) -> T:
         raise ValidationFailed(f"Invalid value for '{field}': {reason}", field=field) from None
     except msgspec.DecodeError:
         raise InvalidRequest("Malformed request body") from None
+    if b"\\u0000" in body and (culprit := _text_with_nul(decoded)):
+        raise ValidationFailed(
+            f"Invalid value for '{culprit}': must not contain a NUL character", field=culprit
+        )
+    return decoded
+
+
+def _text_with_nul(value: Any, path: str = "") -> str | None:
+    """The path of the first text field holding a NUL character (the document refuses it)."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, list):
+        return next((found for item in value if (found := _text_with_nul(item, path))), None)
+    if isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            child = f"{path}.{name}" if path else name
+            if found := _text_with_nul(getattr(value, name), child):
+                return found
+    return None

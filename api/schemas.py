@@ -7,6 +7,13 @@ from pydantic import BaseModel, ConfigDict
 
 from agent_worker.contracts import Strict
 
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Python's whitespace (`str.isspace`), spelled out: regex dialects disagree on `\\s` (ECMA's,
+which clients and fuzzers use, leaves out `\\x85` and `\\x1c`-`\\x1f`), so patterns name it."""
+
+NOT_BLANK = f"[^{WHITESPACE}]"
+"""A pattern: the text has a character that is not whitespace (what `strip()` keeps)."""
+
 
 class RequestBody(Strict):
     """A JSON request body, checked exactly as the OpenAPI document describes it.

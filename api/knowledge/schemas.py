@@ -7,7 +7,7 @@ from litestar.params import PathParameter
 from pydantic import ConfigDict, Field
 
 from api.pagination import Paginated
-from api.schemas import RequestBody, ResponseBody
+from api.schemas import NOT_BLANK, RequestBody, ResponseBody
 
 KnowledgeBaseId = Annotated[str, PathParameter(description="The knowledge base's id (`kb_...`)")]
 DocumentId = Annotated[str, PathParameter(description="The document's id (`doc_...`)")]
@@ -26,7 +26,7 @@ class KnowledgeBaseCreate(RequestBody):
         }
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     """A name for people."""
     description: str | None = Field(default=None, max_length=2000)
     """What the documents are about; for people, not used in search."""
@@ -99,8 +99,8 @@ class TextIngest(RequestBody):
         }
     )
 
-    content: str = Field(min_length=1, pattern=r"\S", description="Text to ingest (not blank)")
-    source_name: str = Field(default="api_ingest", min_length=1, max_length=500)
+    content: str = Field(min_length=1, pattern=NOT_BLANK, description="Text to ingest (not blank)")
+    source_name: str = Field(default="api_ingest", min_length=1, max_length=500, pattern=NOT_BLANK)
     """Names the document: ingesting again under the same name replaces its chunks."""
 
 
@@ -198,7 +198,7 @@ class ChunkUpdate(RequestBody):
         }
     )
 
-    content: str | None = Field(default=None, min_length=1, max_length=8000, pattern=r"\S")
+    content: str | None = Field(default=None, min_length=1, max_length=8000, pattern=NOT_BLANK)
     """New text for the chunk, embedded again at once; omit to keep it."""
     is_active: bool | None = None
     """Whether search may return the chunk; omit to keep it."""
@@ -237,7 +237,7 @@ class SearchRequest(RequestBody):
     """The one knowledge base (`kb_...`) to search."""
     knowledge_base_ids: list[str] | None = Field(default=None, min_length=1, max_length=20)
     """Several knowledge bases to search together."""
-    query: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    query: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     """The question or words to look for."""
     top_k: int = Field(default=5, ge=1, le=50)
     """How many chunks to return at most."""

@@ -85,7 +85,11 @@ class SessionCreate(RequestBody):
         json_schema_extra={"examples": [{"room_name": "front-desk", "caller_identity": "caller-1"}]}
     )
 
-    room_name: str = Field(min_length=1, max_length=160)
+    room_name: str = Field(
+        min_length=1,
+        max_length=150,
+        description="The call's room, with or without the project prefix (which adds 10)",
+    )
     """The room, with or without the project prefix; it need not exist in LiveKit."""
     agent_config_id: str | None = Field(default=None, max_length=40)
     """The agent (`agt_...`) handling the conversation, recorded on the session; nothing is
@@ -110,7 +114,7 @@ class TranscriptCreate(RequestBody):
     """Who spoke."""
     content: str = Field(min_length=1, max_length=50_000)
     """What was said."""
-    timestamp_ms: int | None = Field(default=None, ge=0)
+    timestamp_ms: int | None = Field(default=None, ge=0, le=2_147_483_647)
     """Milliseconds from the session's start; omit for now."""
     is_final: bool = True
     """False marks an interim (not final) transcript."""

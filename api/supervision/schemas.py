@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from api.schemas import RequestBody, ResponseBody
+from api.schemas import NOT_BLANK, RequestBody, ResponseBody
 
 MAX_TEXT = 2000
 
@@ -17,7 +17,7 @@ class WhisperRequest(RequestBody):
         json_schema_extra={"examples": [{"text": "Offer the 10 % discount if they hesitate."}]}
     )
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=r"\S")
+    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
     """Guidance for the agent's LLM only: the agent never speaks it, the caller never hears
     it; its next answers follow it."""
 
@@ -29,7 +29,7 @@ class SayRequest(RequestBody):
         }
     )
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=r"\S")
+    text: str = Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
     """What the agent says now, word for word."""
     allow_interruptions: bool = True
     """Whether the caller may cut it short by speaking."""

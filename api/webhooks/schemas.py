@@ -26,7 +26,7 @@ _NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
 _URL_PATTERN = (
     r"^https?://([A-Za-z0-9-]{1,63}\.)*[A-Za-z][A-Za-z0-9-]{0,62}\.?"
-    rf"(:{_PORT})?([/?#][^\s\x00-\x1f\x7f]*)?$"
+    rf"(:{_PORT})?([/?#][^\x00-\x20\x7f-\x9f]*)?$"
 )
 """http(s) and a host name (its last label starts with a letter): no credentials and no
 address literals, in any spelling (`2852039166`, `0xa9fea9fe`, `[::1]`). Whether the name
