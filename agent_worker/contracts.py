@@ -99,7 +99,7 @@ class LlmConfig(Strict):
     """The model name for `openai`; null uses the worker's configured default."""
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     """Sampling temperature: lower is more predictable."""
-    base_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://")
+    base_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://[^\x00]*$")
     """An OpenAI-compatible endpoint of this agent's own (Ollama, vLLM, ...); it never
     receives the platform's API key. Null uses the worker's endpoint."""
 
@@ -178,7 +178,7 @@ class ToolSpec(Strict):
     """Tells the LLM what the tool does and when to call it."""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     """JSON Schema of the arguments the LLM passes."""
-    url: str = Field(max_length=2000, pattern=r"^https?://")
+    url: str = Field(max_length=2000, pattern=r"^https?://[^\x00]*$")
     """Receives a POST of `{"tool", "arguments", "session_id", "agent_id"}`; the text of the
     reply (first 4,000 characters) goes back to the LLM, an error status tells it the tool
     failed."""

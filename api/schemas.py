@@ -11,8 +11,9 @@ WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u20
 """Python's whitespace (`str.isspace`), spelled out: regex dialects disagree on `\\s` (ECMA's,
 which clients and fuzzers use, leaves out `\\x85` and `\\x1c`-`\\x1f`), so patterns name it."""
 
-NOT_BLANK = f"[^{WHITESPACE}]"
-"""A pattern: the text has a character that is not whitespace (what `strip()` keeps)."""
+NOT_BLANK = f"^[^\x00]*[^{WHITESPACE}\x00][^\x00]*$"
+"""A pattern: the text has a character that is not whitespace (what `strip()` keeps), and no
+NUL character (which no text field takes)."""
 
 
 class RequestBody(Strict):

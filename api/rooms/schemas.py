@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, model_validator
 from api.schemas import WHITESPACE, RequestBody, ResponseBody
 
 ROOM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-IDENTITY_PATTERN = f"^[^{WHITESPACE}/][^/]{{0,127}}$"
+IDENTITY_PATTERN = f"^[^{WHITESPACE}/\x00][^/\x00]{{0,127}}$"
 
 ParticipantIdentity = Annotated[
     str, PathParameter(description="The participant's identity, as its token named it")
