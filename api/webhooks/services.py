@@ -34,6 +34,7 @@ from api.webhooks.schemas import (
 from api.webhooks.settings import WebhookSettings
 from api.webhooks.signing import new_secret
 from kb.netguard import check_url
+from kb.utc import iso_utc
 
 
 class Queued(NamedTuple):
@@ -297,7 +298,7 @@ class WebhookService:
             "id": event_id,
             "event_type": data.event_type,
             "project_id": project_id,
-            "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
+            "timestamp": iso_utc(utcnow()),
             "data": data.payload,
         }
         try:
