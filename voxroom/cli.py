@@ -24,7 +24,11 @@ app.add_typer(keys_app, name="keys")
 @app.command()
 def up(
     sip: Annotated[
-        bool, typer.Option("--sip", help="Also start livekit-sip (not available yet).")
+        bool,
+        typer.Option(
+            "--sip",
+            help="Also start livekit-sip (phone calls; also on with VOXROOM_SIP_ENABLED=true).",
+        ),
     ] = False,
     workers: Annotated[
         int | None,
@@ -45,16 +49,9 @@ def up(
     from voxroom.launcher import LaunchError
     from voxroom.supervisor import Supervisor, default_workers
 
-    if sip:
-        typer.secho(
-            "voxroom up: --sip is not supported yet: `voxroom up` does not start livekit-sip.",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(2)
     try:
         count = default_workers() if workers is None else workers
-        raise typer.Exit(Supervisor(workers=count, worker_port=worker_port).run())
+        raise typer.Exit(Supervisor(workers=count, worker_port=worker_port, sip=sip).run())
     except LaunchError as exc:
         typer.secho(f"voxroom up: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc

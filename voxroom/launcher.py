@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import ipaddress
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import psutil
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -38,6 +41,10 @@ INSTALL_HINT = {
     "livekit-server": (
         "install Go and run `make deps` (it builds livekit-server v1.13.5 with go install), "
         "or put a livekit-server binary on PATH"
+    ),
+    "livekit-sip": (
+        "install Go and run `make livekit-sip` (it builds livekit-sip v1.8.0 from sip/build), "
+        "or put a livekit-sip binary on PATH"
     ),
 }
 
@@ -311,6 +318,56 @@ def agent_worker(
         stop_timeout_s=30.0,
         restart=True,
         inherit_env=inherit_env,
+    )
+
+
+def livekit_sip(binary: str, config: Path, health_port: int) -> Component:
+    """livekit-sip with the config `sip.write_bridge_config` wrote, healthy once its health
+    port answers 200. It exits with status 0 even on a fatal error (Redis gone, port taken), so
+    any exit is a crash: it is restarted with backoff like a worker, calls in progress are lost.
+    Its environment is only PATH: it reads `SIP_CONFIG_BODY` and LiveKit's variables too,
+    which would override the file."""
+    return Component(
+        "livekit-sip",
+        [binary, "--config", str(config)],
+        {"PATH": os.environ.get("PATH", "")},
+        health_url=f"http://127.0.0.1:{health_port}/",
+        # SIGTERM: it stops taking calls and hangs up those in progress.
+        stop_timeout_s=10.0,
+        restart=True,
+        inherit_env=False,
+    )
+
+
+def sip_self_addresses() -> list[str]:
+    """IPv4 addresses outside 127.0.0.0/8 on interfaces that are up and not loopback: the
+    addresses livekit-sip's SIP stack (sipgo's ResolveSelfIP) accepts as its own."""
+    stats = psutil.net_if_stats()
+    found = []
+    for name, addresses in psutil.net_if_addrs().items():
+        stat = stats.get(name)
+        if stat is None or not stat.isup or "loopback" in stat.flags.split(","):
+            continue
+        found += [
+            a.address
+            for a in addresses
+            if a.family == socket.AF_INET and not ipaddress.ip_address(a.address).is_loopback
+        ]
+    return found
+
+
+def require_sip_network(self_addresses: list[str]) -> None:
+    """livekit-sip on a loopback-only host would print "server not connected to any network"
+    and exit 0, again and again: say so before starting anything, with the fix."""
+    if self_addresses:
+        return
+    raise LaunchError(
+        "livekit-sip cannot start on this host: its SIP stack needs an IPv4 address outside "
+        "127.0.0.0/8 on an interface that is up and not loopback, and this host has none "
+        "(it still listens on 127.0.0.1 only). Fix: add one that goes nowhere, e.g. as root "
+        "`ip link add vxsip type dummy && ip addr add 192.0.2.1/32 dev vxsip && "
+        "ip link set vxsip up` (192.0.2.0/24 is reserved for documentation), or run without "
+        "--sip / VOXROOM_SIP_ENABLED."
     )
 
 

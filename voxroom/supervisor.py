@@ -1,7 +1,8 @@
 """`voxroom up`: start every component as a child, wait for health, keep them running, stop
 all cleanly.
 
-A crashed worker is restarted with backoff (1, 2, 4, 8 s) and the platform keeps serving; only
+A crashed worker or livekit-sip is restarted with backoff (1, 2, 4, 8 s) and the platform keeps
+serving; only
 Ctrl-C/SIGTERM, an essential component's exit (Redis, LiveKit, the API), or a child that keeps
 crashing (CRASH_LIMIT exits within CRASH_WINDOW_S) stops everything.
 """
@@ -23,6 +24,7 @@ from api.bootstrap import create_project_key, has_projects
 from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
+from sip import LiveKitEndpoint, SipError, write_bridge_config
 from voxroom import launcher
 from voxroom.launcher import Component, Launcher, LaunchError, Running
 
@@ -50,10 +52,36 @@ def ensure_secrets(state_dir: Path) -> None:
         handle.write(f"LIVEKIT_API_SECRET={secrets.token_urlsafe(36)}\n")
 
 
+def sip_bridge(settings: ApiSettings, api_secret: str) -> Component:
+    """livekit-sip on livekit-server's Redis, its config rendered from `settings.sip` into the
+    state directory (private: it holds the API secret)."""
+    launcher.require_sip_network(launcher.sip_self_addresses())
+    binary = launcher.find_binary("livekit-sip", settings.bin_dir)
+    endpoint = LiveKitEndpoint(
+        # livekit-sip runs next to livekit-server: the local URL, not one given to clients.
+        ws_url=settings.livekit_url.replace("https://", "wss://").replace("http://", "ws://"),
+        api_key=settings.livekit_api_key,
+        api_secret=api_secret,
+        redis_url=settings.redis_url,
+    )
+    try:
+        config = write_bridge_config(
+            settings.state_dir / "livekit-sip.yaml", settings.sip, endpoint
+        )
+    except SipError as exc:
+        raise LaunchError(f"livekit-sip's configuration: {exc}") from exc
+    return launcher.livekit_sip(binary, config, settings.sip.health_port)
+
+
 def components(
-    settings: ApiSettings, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT
+    settings: ApiSettings,
+    *,
+    workers: int = 1,
+    worker_port: int = WORKER_HEALTH_PORT,
+    sip: bool = False,
 ) -> list[Component]:
-    """The platform as `voxroom up` runs it, in start order."""
+    """The platform as `voxroom up` runs it, in start order; livekit-sip with `sip` or
+    `VOXROOM_SIP_ENABLED`."""
     if not LIVEKIT_CONFIG.is_file():
         raise LaunchError(
             f"{LIVEKIT_CONFIG} was not found in {Path.cwd()}: run `voxroom up` where it is "
@@ -82,6 +110,10 @@ def components(
             api_secret=secret,
             redis_url=settings.redis_url,
         ),
+    ]
+    if sip or settings.sip.enabled:
+        platform.append(sip_bridge(settings, secret))
+    platform += [
         launcher.control_plane(
             settings.api_port,
             # Workers' heartbeats share this Redis: refuse calls no worker has room for
@@ -114,9 +146,12 @@ class Watch:
 
 
 class Supervisor:
-    def __init__(self, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT) -> None:
+    def __init__(
+        self, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT, sip: bool = False
+    ) -> None:
         self.workers = workers
         self.worker_port = worker_port
+        self.sip = sip
         self.stopping = False
 
     def _on_signal(self, signum: int, _: FrameType | None) -> None:
@@ -128,7 +163,9 @@ class Supervisor:
         settings = ApiSettings()
         ensure_secrets(settings.state_dir)
         settings = ApiSettings()
-        platform = components(settings, workers=self.workers, worker_port=self.worker_port)
+        platform = components(
+            settings, workers=self.workers, worker_port=self.worker_port, sip=self.sip
+        )
         print("Voxroom: migrating database ...", flush=True)
         upgrade(settings.database_url)
         children = Launcher(
@@ -218,13 +255,19 @@ class Supervisor:
 
     def _print_urls(self, settings: ApiSettings) -> None:
         base = settings.api_base_url
+        sip = settings.sip
         print(
             "\nVoxroom is up:\n"
             f"  API       {base}/api/v1\n"
             f"  API docs  {base}/schema\n"
             f"  OpenAPI   {base}/schema/openapi.json\n"
             f"  LiveKit   {settings.client_ws_url}\n"
-            f"  Logs      {settings.state_dir / 'logs'}/\n"
+            + (
+                f"  SIP       {sip.listen_ip}:{sip.port} (UDP and TCP)\n"
+                if self.sip or sip.enabled
+                else ""
+            )
+            + f"  Logs      {settings.state_dir / 'logs'}/\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )

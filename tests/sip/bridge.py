@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +10,8 @@ from pathlib import Path
 
 from sip import LiveKitEndpoint, SipSettings, write_bridge_config
 from tests import netns
-from tests.services import LiveKit, free_port, http_ok, require_binary, running
+from tests.services import LiveKit, free_port, require_binary, started
+from voxroom import launcher
 
 SELF_ADDRESS = "192.0.2.1/32"
 """livekit-sip's SIP stack (sipgo) looks up "its own" address and refuses to start unless
@@ -68,14 +68,7 @@ def livekit_sip(workdir: Path, livekit: LiveKit, settings: SipSettings) -> Itera
         redis_url=livekit.redis_url,
     )
     config = write_bridge_config(workdir / "livekit-sip.yaml", settings, endpoint)
-    health_url = f"http://127.0.0.1:{settings.health_port}/"
+    component = launcher.livekit_sip(binary, config, settings.health_port)
     log = workdir / "livekit-sip.log"
-    with running(
-        [binary, "--config", str(config)],
-        "livekit-sip",
-        http_ok(health_url),
-        log,
-        env={"PATH": os.environ.get("PATH", "")},
-        inherit_env=False,
-    ):
-        yield SipBridge(settings.port, health_url, settings, log)
+    with started(component, log):
+        yield SipBridge(settings.port, component.health_url or "", settings, log)
