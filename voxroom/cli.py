@@ -92,6 +92,17 @@ def run_worker() -> None:
     start_worker(WorkerSettings())
 
 
+@app.command("gateway")
+def run_gateway(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+) -> None:
+    """Run the media gateway: plain WebSocket and Twilio Media Streams clients into rooms."""
+    from gateway.server import main as serve_gateway
+
+    serve_gateway(host, port)
+
+
 @app.command()
 def talk(
     agent: Annotated[str, typer.Option(help="The agent's id (agt_...).")],

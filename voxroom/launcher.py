@@ -371,6 +371,21 @@ def require_sip_network(self_addresses: list[str]) -> None:
     )
 
 
+def media_gateway(port: int, env: Mapping[str, str], *, inherit_env: bool = True) -> Component:
+    """The media gateway (plain WebSocket and Twilio clients); healthy once the control plane
+    has ended the calls its previous run left (it takes no call before). `env` carries
+    `VOXROOM_GATEWAY_SECRET` and `VOXROOM_GATEWAY_CONTROL_PLANE_URL`."""
+    return Component(
+        "gateway",
+        [sys.executable, "-m", "voxroom", "gateway", "--port", str(port)],
+        dict(env),
+        health_url=f"http://127.0.0.1:{port}/healthz",
+        # A restarted gateway ends its lost calls as failed and serves new ones.
+        restart=True,
+        inherit_env=inherit_env,
+    )
+
+
 def livekit_redis(redis_url: str) -> dict[str, str]:
     """The `redis:` section of a livekit-server config for `redis_url`."""
     parsed = urlparse(redis_url)
