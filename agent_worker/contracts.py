@@ -370,3 +370,71 @@ LEASE_INTERVAL_S = 1.0
 """How often a running session renews its lease (POST {report_url}/sessions/{id}/lease)."""
 LEASE_TTL_S = 4.0
 """A session whose lease is this old has lost its agent (its worker died)."""
+
+
+RecordingFormat = Literal["ogg", "wav", "mp4"]
+
+RECORDER_IDENTITY_PREFIX = "vxrec-"
+"""Identity of a room recorder participant: this prefix, then its recording's id. The control
+plane stops a recording by removing that participant, and tells recorders from agents by it."""
+
+
+class RecorderDispatch(Strict):
+    """JSON put in the agent dispatch of a room recorder (the worker's `kind` switch: an agent
+    dispatch carries `DispatchMetadata`, which has no `kind`)."""
+
+    kind: Literal["recorder"] = "recorder"
+    recording_id: str
+    project_id: str
+    room: str
+    format: RecordingFormat = "ogg"
+    report_url: str
+    """Base URL of the control plane's internal API."""
+    report_token: str
+    """Bearer token that authorizes uploads for this one recording only."""
+
+
+class RecordingOpen(Strict):
+    """Body of POST {report_url}/sessions/{session_id}/recordings: a call's recording starts."""
+
+    id: str = Field(pattern=r"^rec_[0-9a-f]{20}$")
+    """Chosen by the worker, so that a retried open opens the same recording."""
+    format: RecordingFormat = "ogg"
+    """The file's format."""
+    channels: int = Field(default=2, ge=1, le=32)
+    """Audio channels: 2 for a call (caller left, agent right)."""
+
+
+class RecordingOpened(Strict):
+    """Answer to RecordingOpen: the id every upload request names."""
+
+    id: str
+
+
+class RecordingUploadState(Strict):
+    """How much of a recording's file the control plane holds (a resumed upload starts there)."""
+
+    id: str
+    received_bytes: int
+    status: str
+
+
+class RecordingComplete(Strict):
+    """Body of POST {report_url}/recordings/{id}/complete, after the last chunk."""
+
+    size_bytes: int = Field(ge=0)
+    """The whole file's size: must equal the bytes received."""
+    duration_s: float = Field(ge=0)
+    """Seconds of audio."""
+    channels: int | None = Field(default=None, ge=1, le=32)
+    """Channels in the file, when the recorder decided them only at the end."""
+
+
+class RecordingFailed(Strict):
+    """Body of POST {report_url}/recordings/{id}/fail: nothing (more) will be uploaded."""
+
+    error: str = Field(max_length=1000)
+
+
+RECORDING_CHUNK_BYTES = 512 * 1024
+"""Bytes per upload request (PUT {report_url}/recordings/{id}/content with Content-Range)."""

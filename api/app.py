@@ -28,6 +28,9 @@ from api.methods import OptionsAllowHeader
 from api.openapi import SECURITY, finish_document, openapi_config
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
+from api.recordings.controllers import RecordingController, RoomRecordingController
+from api.recordings.retention import purge_expired
+from api.recordings.uploads import WorkerRecordingController
 from api.requests import ApiRequest
 from api.resources import Resources
 from api.rooms.controllers import RoomController
@@ -99,6 +102,11 @@ def create_app(settings: ApiSettings) -> Litestar:
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start("sip-call-status", lambda: sip_call_status.watch_pass(resources), 1.0)
         jobs.start(
+            "recording-retention",
+            lambda: purge_expired(resources),
+            settings.retention_check_s,
+        )
+        jobs.start(
             "kb-url-refresh",
             lambda: refresh_due_urls(resources.knowledge),
             settings.url_refresh_check_s,
@@ -126,6 +134,8 @@ def create_app(settings: ApiSettings) -> Litestar:
             AgentController,
             SessionController,
             SupervisionController,
+            RecordingController,
+            RoomRecordingController,
             KnowledgeBaseController,
             KnowledgeSearchController,
             SipTrunkController,
@@ -142,6 +152,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             HealthController,
             WorkerReportController,
             WorkerKnowledgeController,
+            WorkerRecordingController,
             LiveKitWebhookController,
             monitor,
             public_api,

@@ -3,6 +3,7 @@
 from api.agents.models import AgentConfig
 from api.events.models import Event, EventChannel
 from api.projects.models import ApiKey, Project
+from api.recordings.models import Recording
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.telephony.models import SipCall, SipDiallingPolicy, SipPhoneLine, SipTrunk
 from api.usage.models import ApiCallCount
@@ -16,6 +17,7 @@ __all__ = [
     "Event",
     "EventChannel",
     "Project",
+    "Recording",
     "SessionEvent",
     "SipCall",
     "SipDiallingPolicy",

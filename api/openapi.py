@@ -87,6 +87,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state (or an Idempotency-Key reused with another body)",
     413: "Request body too large",
     415: "Unsupported media type",
+    416: "The requested byte range is outside the file; `Content-Range` gives its size",
     422: "A field breaks a rule; `details.field` names it",
     429: "Rate limit or quota exceeded; `Retry-After` says when to try again",
     503: "A dependency (LiveKit, Redis, a worker) is unavailable; retry later",
@@ -295,6 +296,10 @@ TAGS = [
     Tag(
         name="sessions",
         description="Calls: status, transcripts, usage, latency, and supervision of agent calls",
+    ),
+    Tag(
+        name="recordings",
+        description="Stereo recordings of agent calls, room recordings on demand, downloads",
     ),
     Tag(name="knowledge-bases", description="Documents an agent answers from, and search"),
     Tag(name="telephony", description="SIP trunks, phone lines, dial-out and dialling policy"),

@@ -98,6 +98,12 @@ class ApiSettings(BaseSettings):
     no_show_timeout_s: float = 120.0
     """How long a caller has to join a call started for them before its session fails."""
 
+    recordings_dir: Path = STATE_DIR / "recordings"
+    """Where recording files live (only the control plane writes here; workers upload)."""
+    retention_check_s: float = 3600.0
+    """How often recordings and transcripts past their agent's `privacy.retention_days` are
+    purged."""
+
     state_dir: Path = STATE_DIR
     bin_dir: Path = Path.home() / ".cache" / "voxroom" / "bin"
 

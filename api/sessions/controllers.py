@@ -12,6 +12,8 @@ from api.calls.services import CallService
 from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
+from api.recordings.rooms import recording_store
+from api.recordings.services import RecordingService
 from api.resources import Resources
 from api.sessions.schemas import (
     ActiveSessionRoom,
@@ -88,10 +90,14 @@ class SessionController(Controller):
         self,
         session_id: SessionId,
         db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> SessionEnvelope:
         row = await SessionService(db_session).get(principal.project_id, session_id)
-        return SessionEnvelope(session=session_read(row))
+        recordings = await RecordingService(db_session, recording_store(resources)).of_session(
+            principal.project_id, row.id
+        )
+        return SessionEnvelope(session=session_read(row), recordings=recordings)
 
     @get("/{session_id:str}/detail", operation_id="getSessionDetail", opt=READ)
     async def detail(

@@ -7,6 +7,7 @@ from litestar.params import PathParameter
 from pydantic import ConfigDict, Field
 
 from api.pagination import Paginated
+from api.recordings.schemas import RecordingRead
 from api.schemas import RequestBody, ResponseBody
 
 SessionStatus = Literal["active", "completed", "failed", "timeout"]
@@ -73,6 +74,8 @@ class SessionRead(ResponseBody):
 class SessionEnvelope(ResponseBody):
     session: SessionRead
     """The session."""
+    recordings: list[RecordingRead] = Field(default_factory=list)
+    """The session's recordings (`GET /sessions/{id}` fills it; empty elsewhere)."""
 
 
 class SessionList(Paginated):

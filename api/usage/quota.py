@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.agents.models import AgentConfig
 from api.errors import QuotaExceeded
+from api.recordings.services import stored_gb
 from api.sessions.models import CallSession
 from api.telephony.models import SipPhoneLine
 from api.usage.schemas import QuotaItem, QuotaRead
@@ -56,9 +57,10 @@ COUNTERS: dict[str, Counter] = {
     "concurrent_sessions": lambda s, p: _count(
         s, CallSession, p, col(CallSession.status) == "active"
     ),
+    "recordings_gb": stored_gb,
 }
-"""How much of each quota a project uses (`sip_configs` are phone lines, `/sip/configs`).
-Kinds without a counter yet (recording storage) report 0 until their domain adds one here."""
+"""How much of each quota a project uses (`sip_configs` are phone lines, `/sip/configs`;
+`recordings_gb` is the recording files' size, uploads under way included)."""
 
 
 class QuotaService:

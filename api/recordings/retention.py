@@ -1,0 +1,67 @@
+"""`privacy.retention_days`: an agent's calls lose their recordings and transcripts once they
+ended that many days ago (the session row itself stays, for usage and history)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from agent_worker.contracts import PrivacyConfig
+from api.agents.models import AgentConfig
+from api.db import utcnow
+from api.recordings.models import Recording
+from api.recordings.storage import RecordingStore
+from api.resources import Resources
+from api.sessions.models import CallSession, TranscriptEntry
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 500
+
+
+async def purge_expired(resources: Resources) -> int:
+    """One pass; returns how many sessions were purged."""
+    store = RecordingStore(resources.settings.recordings_dir)
+    purged = 0
+    async with resources.sessions() as session:
+        agents = (await session.exec(select(AgentConfig.id, AgentConfig.spec))).all()
+        for agent_id, spec in agents:
+            days = PrivacyConfig.model_validate((spec or {}).get("privacy", {})).retention_days
+            if days is None:
+                continue
+            cutoff = utcnow() - timedelta(days=days)
+            expired = select(CallSession.id).where(
+                CallSession.agent_id == agent_id,
+                col(CallSession.ended_at).is_not(None),
+                col(CallSession.ended_at) < cutoff,
+            )
+            recordings = (
+                await session.exec(
+                    select(Recording).where(col(Recording.session_id).in_(expired)).limit(_BATCH)
+                )
+            ).all()
+            with_lines = (
+                await session.exec(
+                    select(TranscriptEntry.session_id)
+                    .where(col(TranscriptEntry.session_id).in_(expired))
+                    .distinct()
+                    .limit(_BATCH)
+                )
+            ).all()
+            if not recordings and not with_lines:
+                continue
+            await session.exec(
+                delete(TranscriptEntry).where(col(TranscriptEntry.session_id).in_(with_lines))
+            )
+            for row in recordings:
+                await session.delete(row)
+            await session.commit()
+            for row in recordings:
+                await store.delete(row.project_id, row.id, row.format)
+            purged += len({*with_lines, *(row.session_id for row in recordings)})
+    if purged:
+        logger.info("retention purge", extra={"sessions": purged})
+    return purged

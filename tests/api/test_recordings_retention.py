@@ -1,0 +1,98 @@
+"""`privacy.retention_days`: the sweep purges the recordings and transcripts of an agent's
+calls that ended longer ago, and nothing newer (SQLite and PostgreSQL)."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import col, update
+
+from api.db import create_engine, session_factory, utcnow
+from api.recordings.retention import purge_expired
+from api.sessions.models import CallSession
+from tests.api.test_recordings import _upload, _worker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _recordings_dir(settings, tmp_path):
+    settings.recordings_dir = tmp_path / "recordings"
+
+
+async def _call(client, key, agent_id, room):
+    created = await client.post(
+        "/api/v1/sessions",
+        json={"room_name": room, "caller_identity": "c", "agent_config_id": agent_id},
+        headers=key.headers,
+    )
+    assert created.status_code == 201, created.text
+    session = created.json()["session"]
+    line = await client.post(
+        f"/api/v1/sessions/{room}/transcript",
+        json={"speaker": "user", "content": "my account number is 1234"},
+        headers=key.headers,
+    )
+    assert line.status_code in (200, 201), line.text
+    return session
+
+
+async def test_retention_purges_old_recordings_and_transcripts_only(client, admin, settings):
+    keep_forever = (
+        await client.post("/api/v1/agents", json={"name": "Keeps"}, headers=admin.headers)
+    ).json()
+    forgetful = (
+        await client.post(
+            "/api/v1/agents",
+            json={"name": "Forgets", "privacy": {"retention_days": 1, "record_audio": True}},
+            headers=admin.headers,
+        )
+    ).json()
+    old = await _call(client, admin, forgetful["id"], "old")
+    recent = await _call(client, admin, forgetful["id"], "recent")
+    kept = await _call(client, admin, keep_forever["id"], "kept")
+    recordings = {}
+    for index, session in enumerate((old, recent, kept)):
+        auth = _worker(settings, session["id"], admin.project_id)
+        recordings[session["id"]] = await _upload(
+            client, auth, session["id"], rec_id=f"rec_{index:020d}"
+        )
+    engine = create_engine(settings.database_url)
+    factory = session_factory(engine)
+    try:
+        async with factory() as db:
+            for session_id, ended in (
+                (old["id"], utcnow() - timedelta(days=2)),
+                (recent["id"], utcnow() - timedelta(hours=2)),
+                (kept["id"], utcnow() - timedelta(days=30)),
+            ):
+                await db.exec(
+                    update(CallSession)
+                    .where(col(CallSession.id) == session_id)
+                    .values(status="completed", ended_at=ended)
+                )
+            await db.commit()
+        purged = await purge_expired(SimpleNamespace(sessions=factory, settings=settings))
+        assert purged == 1
+        assert await purge_expired(SimpleNamespace(sessions=factory, settings=settings)) == 0
+    finally:
+        await engine.dispose()
+
+    async def lines(session_id):
+        response = await client.get(
+            f"/api/v1/sessions/{session_id}/transcript", headers=admin.headers
+        )
+        return response.json()["transcripts"]
+
+    async def status(session_id):
+        response = await client.get(
+            f"/api/v1/recordings/{recordings[session_id]}", headers=admin.headers
+        )
+        return response.status_code
+
+    assert await lines(old["id"]) == []
+    assert await status(old["id"]) == 404
+    assert len(await lines(recent["id"])) == 1 and await status(recent["id"]) == 200
+    assert len(await lines(kept["id"])) == 1 and await status(kept["id"]) == 200
+    files = sorted(p.name for p in (settings.recordings_dir / admin.project_id).iterdir())
+    assert files == sorted(f"{recordings[s['id']]}.ogg" for s in (recent, kept))
