@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
+from livekit import rtc
 from livekit.agents import (
     AgentSession,
     AutoSubscribe,
@@ -28,6 +29,7 @@ from .contracts import (
     SessionStartedEvent,
     TranscriptSoFar,
 )
+from .dtmf import KeypadInput, keypad_tool
 from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
 from .knowledge import ControlPlaneKnowledge
@@ -229,6 +231,9 @@ class CallSession:
             knowledge=self.knowledge,
             on_end_call=lambda: self._end("manual"),
         )
+        is_phone = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
+        if is_phone:
+            tools = [*tools, keypad_tool(ctx.room)]
         supervision = Supervision(
             self._meta.session_id, self._resources.settings.livekit_api_secret.get_secret_value()
         )
@@ -246,6 +251,9 @@ class CallSession:
             record=False,
         )
         supervision.attach(session, ctx.room)
+        keypad = KeypadInput(session, ctx.room, participant.identity, self._reporter)
+        if is_phone:
+            keypad.attach()
         if self._meta.resume:
             session.say(RESUME_LINE, allow_interruptions=spec.interruptions.enabled)
         elif spec.first_message:
@@ -264,6 +272,7 @@ class CallSession:
             guard_task.cancel()
             await asyncio.gather(guard_task, return_exceptions=True)
             await supervision.aclose()
+            await keypad.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
         return self._limit_reason or reason, error
 

@@ -1,4 +1,5 @@
-"""A supervisor's commands to one call's agent: whisper guidance, say, take over, hand back.
+"""A supervisor's commands to one call's agent: whisper guidance, say, take over, hand back,
+press keypad keys on a phone call.
 
 The control plane sends each command as a LiveKit data packet on `SUPERVISOR_TOPIC` to the
 agent's identity (`POST /sessions/{id}/whisper|say|takeover|handback`). Only packets the
@@ -20,6 +21,7 @@ from livekit.agents import Agent, ConversationItemAddedEvent, StopResponse, llm
 from pydantic import Field, ValidationError
 
 from .contracts import Strict
+from .dtmf import send_digits
 
 if TYPE_CHECKING:
     from livekit.agents import AgentSession
@@ -37,7 +39,7 @@ HANDBACK_NOTE = (
     "supervisor spoke are above; continue the conversation from there."
 )
 
-Action = Literal["whisper", "say", "takeover", "handback"]
+Action = Literal["whisper", "say", "takeover", "handback", "dtmf"]
 
 
 class SupervisorCommand(Strict):
@@ -48,7 +50,7 @@ class SupervisorCommand(Strict):
     action: Action
     """What to do."""
     text: str = Field(default="", max_length=4000)
-    """The guidance (`whisper`) or the words to speak (`say`)."""
+    """The guidance (`whisper`), the words to speak (`say`) or the keys to press (`dtmf`)."""
     allow_interruptions: bool = True
     """`say` only: whether the caller may cut the words short."""
     signature: str = Field(default="", max_length=64)
@@ -123,6 +125,8 @@ class Supervision:
             await self._tell_agent(session, WHISPER_PREFIX + command.text)
         elif command.action == "say":
             session.say(command.text, allow_interruptions=command.allow_interruptions)
+        elif command.action == "dtmf" and self._room is not None:
+            await send_digits(self._room.local_participant, command.text)
         elif command.action == "takeover":
             self.taken_over = True
             await session.interrupt(force=True)

@@ -42,6 +42,7 @@ from api.settings import ApiSettings
 from api.supervision.controllers import SupervisionController
 from api.telephony import call_status as sip_call_status
 from api.telephony.controllers import (
+    CallControlController,
     SipDialController,
     SipPhoneLineController,
     SipTrunkController,
@@ -141,6 +142,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             SipTrunkController,
             SipPhoneLineController,
             SipDialController,
+            CallControlController,
             WebhookController,
             UsageController,
         ],

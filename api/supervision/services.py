@@ -117,6 +117,15 @@ class SupervisionService:
             {"text": text, "allow_interruptions": allow_interruptions},
         )
 
+    async def press_keys(self, session_id: str, digits: str) -> None:
+        """The agent presses keypad keys on its phone call (livekit-sip turns its DTMF packets
+        into RFC 4733 events); a `system` transcript line says which."""
+        row = await self._send(session_id, "dtmf", text=digits)
+        async with self.resources.sessions() as db:
+            current = await SessionService(db).get(self.principal.project_id, row.id)
+            await SessionService(db).add_system_line(current, f"DTMF: sent {digits}")
+            await db.commit()
+
     async def listen(self, session_id: str) -> SupervisorJoin:
         """A token for a hidden participant who hears both sides and can say nothing."""
         row = await self._active_session(session_id)

@@ -1,4 +1,5 @@
-"""Telephony routes: SIP trunks and phone lines (`/sip/configs`)."""
+"""Telephony routes: SIP trunks, phone lines (`/sip/configs`), dial-out, and control of a live
+phone call (`/sessions/{id}/dtmf`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.requests import decode_body
 from api.resources import Resources
+from api.sessions.schemas import SessionId
+from api.telephony.call_control import CallControlService
+from api.telephony.call_control_schemas import CallControlResult, DtmfRequest
 from api.telephony.dial_schemas import DialRequest, DialResponse
 from api.telephony.dialing import DialService
 from api.telephony.schemas import (
@@ -272,3 +276,30 @@ class SipDialController(Controller):
     ) -> DiallingPolicyEnvelope:
         policy = await DialService(resources, principal).set_policy(data)
         return DiallingPolicyEnvelope(policy=policy)
+
+
+class CallControlController(Controller):
+    """A live phone call's own controls, next to the supervisor's (write or admin keys)."""
+
+    path = "/sessions"
+    tags = ["sessions"]
+
+    @post(
+        "/{session_id:str}/dtmf",
+        operation_id="sendSessionDtmf",
+        summary="Press keypad keys on a phone call",
+        description="The call's agent sends the digits to the phone as RFC 4733 events "
+        "(e.g. to choose in a phone menu); a system transcript line records them. 409: not "
+        "a phone call, ended, or no agent in the call.",
+        opt={**WRITE, **errors(409, 503)},
+        status_code=200,
+    )
+    async def dtmf(
+        self,
+        session_id: SessionId,
+        data: JSONBody[DtmfRequest],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> CallControlResult:
+        await CallControlService(resources, principal).send_dtmf(session_id, data.digits)
+        return CallControlResult(session_id=session_id, action="dtmf")

@@ -217,3 +217,64 @@ async def test_an_inbound_trunk_refuses_callers_it_does_not_know(
     # No phone participant joined any room (an earlier call's empty room may still be listed).
     assert not any(lk.ParticipantInfo.Kind.SIP in kinds for kinds in seen.values()), seen
     assert not recorder.packets
+
+
+async def active_sip_session(api: httpx.AsyncClient, limit_s: float) -> dict:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        listed = await api.get("/api/v1/sessions", params={"session_type": "sip"})
+        active = [s for s in listed.json()["sessions"] if s["status"] == "active"]
+        if active:
+            return active[0]
+        await asyncio.sleep(0.3)
+    raise AssertionError("no active sip session")
+
+
+async def test_keys_pressed_reach_the_agent_and_keys_sent_reach_the_phone(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    created = await phone_line(stack, {"allowed_addresses": ["127.0.0.1/32"]})
+    loop = asyncio.get_running_loop()
+    transport, recorder = await loop.create_datagram_endpoint(
+        RtpRecorder, local_addr=("127.0.0.1", 0)
+    )
+    # The caller presses 1 eight seconds after the answer (after the greeting), then stays.
+    call = asyncio.create_task(
+        sipp_call(
+            tmp_path,
+            bridge.sip_port,
+            called=LINE_NUMBER,
+            caller=CALLER_NUMBER,
+            audio=silent_ulaw_wav(tmp_path / "silence.wav", 24),
+            rtp_port=transport.get_extra_info("sockname")[1],
+            hold_ms=12_000,
+            scenario="dial_in_dtmf.xml",
+        )
+    )
+    try:
+        async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
+            session = await active_sip_session(api, limit_s=15)
+            await asyncio.sleep(11)  # past the caller's key
+            sent = await api.post(f"/api/v1/sessions/{session['id']}/dtmf", json={"digits": "2#"})
+            assert sent.status_code == 200, sent.text
+            result = await call
+            for _ in range(100):
+                ended = (await api.get(f"/api/v1/sessions/{session['id']}/detail")).json()
+                if ended["session"]["status"] != "active":
+                    break
+                await asyncio.sleep(0.3)
+            transcript = (await api.get(f"/api/v1/sessions/{session['id']}/transcript")).json()
+            not_a_phone = await api.post("/api/v1/sessions/ses_missing/dtmf", json={"digits": "1"})
+    finally:
+        call.cancel()
+        transport.close()
+        await remove(stack, created)
+    assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    assert not_a_phone.status_code == 404
+    # RFC 4733 events towards the phone: the payload's first byte is the key's event code.
+    codes = {payload[0] for payload in recorder.events if len(payload) == 4}
+    assert {2, 11} <= codes, codes
+    lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    assert ("system", "DTMF: caller pressed 1") in lines, lines
+    assert ("system", "DTMF: sent 2#") in lines, lines

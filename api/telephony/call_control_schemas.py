@@ -1,0 +1,27 @@
+"""Wire models of controlling a live phone call (`/sessions/{id}/dtmf`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from agent_worker.dtmf import DIGITS_PATTERN
+from api.schemas import RequestBody, ResponseBody
+
+
+class DtmfRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"digits": "1#"}]})
+
+    digits: str = Field(min_length=1, max_length=32, pattern=DIGITS_PATTERN)
+    """Keypad keys to press on the call, in order (0-9, *, #, A-D): sent to the phone as RFC
+    4733 events by the call's agent."""
+
+
+class CallControlResult(ResponseBody):
+    success: bool = True
+    """Always true; failures are error responses."""
+    session_id: str
+    """The phone call's session (`ses_...`)."""
+    action: Literal["dtmf"]
+    """What was done."""
