@@ -34,7 +34,11 @@ def main(host: str | None = None, port: int | None = None) -> None:
         settings.host = host
     if port is not None:
         settings.port = port
-    logging.basicConfig(level=logging.INFO)
+    # The LiveKit SDK logs every ignored data stream at INFO: only the gateway's own lines.
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("gateway").setLevel(logging.INFO)
     app = create_app(settings)
     config = uvicorn.Config(
         app,

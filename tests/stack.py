@@ -6,7 +6,11 @@ process, started by `voxroom.launcher` as `voxroom up` starts them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import secrets
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -29,16 +33,35 @@ class Stack:
     project_id: str
     workdir: Path
     worker_pid: int
+    gateway_url: str = ""
+    """The media gateway's base URL (http://...); its WebSocket routes are under ws://."""
+    gateway_secret: str = ""
+    """The secret the gateway and the control plane share (for a test's own gateway)."""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key}
 
 
+def _answers(url: str) -> bool:
+    """The gateway serves HTTP: its health says 503 until the control plane has ended its
+    previous calls, which tests wait for themselves (`gateway_ready`)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback URL
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
 @contextmanager
 def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> Iterator[Stack]:
     api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
+    gateway_port = free_port()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    gateway_secret = secrets.token_urlsafe(36)
     database_url = f"sqlite+aiosqlite:///{workdir / 'voxroom.db'}"
     upgrade(database_url)
     project_id, api_key = asyncio.run(
@@ -65,12 +88,26 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
                 **shared,
                 "LIVEKIT_URL": livekit.url,
                 "VOXROOM_PUBLIC_API_URL": api_url,
+                "VOXROOM_RECORDINGS_DIR": str(workdir / "recordings"),
                 # As `voxroom up`: a call needs a worker heartbeat with a free slot.
                 "VOXROOM_CHECK_WORKER_CAPACITY": "true",
+                "VOXROOM_GATEWAY_SECRET": gateway_secret,
+                "VOXROOM_GATEWAY_PUBLIC_URL": gateway_url.replace("http://", "ws://"),
             },
             inherit_env=False,
         )
         stack.enter_context(started(api, workdir / "api.log"))
+        gateway = launcher.media_gateway(
+            gateway_port,
+            {
+                **base_env,
+                "VOXROOM_GATEWAY_SECRET": gateway_secret,
+                "VOXROOM_GATEWAY_CONTROL_PLANE_URL": api_url,
+            },
+            inherit_env=False,
+        )
+        gateway.ready = functools.partial(_answers, f"{gateway_url}/healthz")
+        stack.enter_context(started(gateway, workdir / "gateway.log"))
         worker = launcher.agent_worker(
             free_port(),
             {
@@ -81,4 +118,13 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
             inherit_env=False,
         )
         worker_process = stack.enter_context(started(worker, workdir / "worker.log"))
-        yield Stack(api_url, livekit, api_key, project_id, workdir, worker_process.pid)
+        yield Stack(
+            api_url,
+            livekit,
+            api_key,
+            project_id,
+            workdir,
+            worker_process.pid,
+            gateway_url,
+            gateway_secret,
+        )
