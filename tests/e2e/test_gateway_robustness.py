@@ -128,3 +128,28 @@ async def test_a_restarted_gateway_ends_the_calls_it_lost_as_failed(
         for running in (first, second):
             if running is not None:
                 await asyncio.to_thread(launcher.stop, running, 10)
+
+
+async def test_a_join_url_serves_once_and_its_session_ends_at_max_duration(
+    stack: Stack,
+) -> None:
+    await gateway_ready(stack)
+    agent_id = await create_agent(stack, "Brief")
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
+        response = await api.post(
+            "/api/v1/voice/sessions", json={"agent_config_id": agent_id, "max_duration": 10}
+        )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["joinUrl"].startswith(stack.gateway_url.replace("http://", "ws://"))
+    assert stack.api_key not in created["joinUrl"]
+
+    async with PlainCaller(created["joinUrl"]) as caller:
+        connected = await caller.wait_message("connected", limit_s=30)
+        assert connected["sessionId"] == created["session_id"]
+        code, _ = await refused(created["joinUrl"])
+        assert code == 4001, "a join URL served twice"
+        await asyncio.wait_for(caller.closed.wait(), 30)
+    assert caller.close_code == 1000
+    session = await ended(stack, created["session_id"], limit_s=15)
+    assert session["end_reason"] == "max_duration", session
