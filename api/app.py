@@ -52,6 +52,13 @@ from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
 from api.usage.hooks import METER_STATE, before_public_request
 from api.usage.meter import ApiCallMeter
+from api.voice.controllers import (
+    GatewayController,
+    TwilioController,
+    VoiceConfigController,
+    VoiceSessionController,
+)
+from api.voice.ending import end_due_calls
 from api.webhooks.controllers import WORKER_STATE, WebhookController
 from api.webhooks.delivery import DeliveryWorker
 from kb import Embedder, KnowledgeStore, UrlFetcher
@@ -102,6 +109,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         jobs.start("usage-meter", meter.flush, settings.usage.meter_flush_s)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start("sip-call-status", lambda: sip_call_status.watch_pass(resources), 1.0)
+        jobs.start("voice-call-ends", lambda: end_due_calls(resources), 1.0)
         jobs.start(
             "recording-retention",
             lambda: purge_expired(resources),
@@ -145,6 +153,9 @@ def create_app(settings: ApiSettings) -> Litestar:
             CallControlController,
             WebhookController,
             UsageController,
+            VoiceConfigController,
+            VoiceSessionController,
+            TwilioController,
         ],
         before_request=before_public_request,
         security=SECURITY,
@@ -156,6 +167,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             WorkerKnowledgeController,
             WorkerRecordingController,
             LiveKitWebhookController,
+            GatewayController,
             monitor,
             public_api,
         ],

@@ -73,16 +73,19 @@ async def authenticate(
     return None, decision
 
 
-async def authenticate_request(request: Request[Any, Any, Any]) -> None:
+async def authenticate_request(
+    request: Request[Any, Any, Any], fallback_key: str | None = None
+) -> None:
     """before_request hook of the public API: resolve the key, charge its rate budget, check
-    the route's scope, and refuse what fails any of them.
+    the route's scope, and refuse what fails any of them. `fallback_key`: a key given another
+    way (a query parameter), used when no header carries one.
 
     A hook rather than a middleware: it runs before the body is read all the same, and a
     middleware would make Litestar wrap every route in a second exception-handling layer.
     """
     scope = request.scope
     resources: Resources = request.app.state.resources
-    raw_key = extract_api_key(scope)
+    raw_key = extract_api_key(scope) or fallback_key
     client = scope.get("client") or ("unknown", 0)
     principal, decision = await authenticate(resources, raw_key, client[0])
     scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision

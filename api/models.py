@@ -7,6 +7,7 @@ from api.recordings.models import Recording
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.telephony.models import SipCall, SipDiallingPolicy, SipPhoneLine, SipTrunk
 from api.usage.models import ApiCallCount
+from api.voice.models import VoiceCall, VoiceConfig
 from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "SipPhoneLine",
     "SipTrunk",
     "TranscriptEntry",
+    "VoiceCall",
+    "VoiceConfig",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

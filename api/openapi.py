@@ -305,6 +305,11 @@ TAGS = [
     Tag(name="telephony", description="SIP trunks, phone lines, dial-out and dialling policy"),
     Tag(name="webhooks", description="Signed event deliveries to your endpoints, with their log"),
     Tag(name="usage", description="Metered usage and costs, and the plan's quotas"),
+    Tag(
+        name="voice",
+        description="Voice without an SDK: project defaults, sessions a browser joins over a "
+        "plain WebSocket with a one-time URL, and Twilio calls",
+    ),
 ]
 
 

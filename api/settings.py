@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_worker.settings import WorkerSettings
 from api.usage.settings import UsageSettings
+from api.voice.settings import VoiceSettings
 from api.webhooks.settings import WebhookSettings
 from kb.settings import KbSettings
 from sip.settings import SipSettings
@@ -89,6 +90,17 @@ class ApiSettings(BaseSettings):
     """Outgoing webhooks: retry schedule, timeouts, URL allowlist (`VOXROOM_WEBHOOK_*`)."""
     usage: UsageSettings = Field(default_factory=UsageSettings)
     """Price table and plan quotas (`VOXROOM_USAGE_*`)."""
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    """Voice sessions, join tickets and conversation history (`VOXROOM_VOICE_*`)."""
+    gateway_secret: SecretStr = SecretStr("")
+    """`VOXROOM_GATEWAY_SECRET`, shared with the media gateway: it authorizes the gateway's
+    internal calls (`/internal/v1/gateway/...`); unset, they are all refused."""
+    gateway_public_url: str = "ws://127.0.0.1:8090"
+    """`VOXROOM_GATEWAY_PUBLIC_URL`: where clients reach the media gateway; `joinUrl` and the
+    TwiML `<Stream url>` are built from it."""
+    twilio_auth_token: SecretStr = SecretStr("")
+    """`VOXROOM_TWILIO_AUTH_TOKEN`: when set, `POST /twilio/voice` checks Twilio's
+    `X-Twilio-Signature` with it."""
     url_refresh_check_s: float = 60.0
     dispatch_check_s: float = 20.0
     """How long an agent has to join a dispatched call before it is dispatched again."""

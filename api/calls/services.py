@@ -48,13 +48,16 @@ class CallService:
         metadata: dict[str, object] | None = None,
         adjust_spec: Callable[[AgentSpec], AgentSpec] | None = None,
         existing_room: bool = False,
+        resume: bool = False,
     ) -> StartedCall:
         """Make sure the room exists and send each agent into it, one session per agent.
 
         Worker capacity and the agents are checked before anything is created, so a refused
         call leaves nothing behind. A dispatch LiveKit refuses fails its session and the call.
         `adjust_spec` tailors the agent's config to the call (a phone line's caps);
-        `existing_room`: the room is LiveKit's already, by its full name (a phone call's).
+        `existing_room`: the room is LiveKit's already, by its full name (a phone call's);
+        `resume`: the agent continues a conversation (its session's metadata names the one
+        before, `continues_session_id`), so it loads the transcript so far instead of greeting.
         """
         rooms = RoomService(self.resources, self.principal)
         if not agent_ids:
@@ -87,7 +90,7 @@ class CallService:
                     project_id, agent_id, spec, room, caller_identity, session_type, metadata
                 )
                 try:
-                    await send_dispatch(self.resources, row, spec)
+                    await send_dispatch(self.resources, row, spec, resume=resume)
                 except Unavailable:
                     await sessions.fail(row, "agent_error", "dispatch failed")
                     raise

@@ -1,6 +1,7 @@
 """Worker reports: a worker posts its session's events (turns, usage, start, end) here, renews
 its session's lease while the call runs, and (when it takes over a call whose worker died)
-reads the transcript so far."""
+reads the transcript so far (with that of the calls before, when a caller reconnected to
+continue a conversation)."""
 
 from __future__ import annotations
 
@@ -65,11 +66,11 @@ class WorkerReportController(Controller):
         token_session, project_id = session_from_token(resources, request)
         if token_session != session_id:
             raise NotFound("Session not found")
-        transcript = await SessionService(db_session).transcript(project_id, session_id)
+        lines = await SessionService(db_session).conversation_so_far(project_id, session_id)
         return TranscriptSoFar(
             lines=[
                 TranscriptSoFarLine(role=line.speaker, text=line.content)  # type: ignore[arg-type]
-                for line in transcript.transcripts
+                for line in lines
                 if line.speaker in ("user", "agent", "system")
             ]
         )

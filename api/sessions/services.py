@@ -48,6 +48,10 @@ STATUS_BY_REASON = {
 }
 
 
+MAX_CONTINUED_SESSIONS = 20
+"""How many calls of one conversation a resuming agent loads (the newest ones)."""
+
+
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -118,6 +122,13 @@ class SessionService:
         await session_events.record_started(self.session, row)
         await self.session.commit()
         return row
+
+    async def end(self, row: CallSession, reason: str) -> None:
+        """Close an active session; its status follows `reason` (`max_duration`: timeout)."""
+        _close(row, reason)
+        self.session.add(row)
+        await session_events.record_closed(self.session, row)
+        await self.session.commit()
 
     async def fail(self, row: CallSession, reason: str, error: str) -> None:
         _close(row, reason, "failed")
@@ -225,6 +236,22 @@ class SessionService:
         )
         entries = (await self.session.exec(statement)).all()
         return Transcript(session_id=row.id, transcripts=[_line(entry) for entry in entries])
+
+    async def conversation_so_far(self, project_id: str, session_id: str) -> list[TranscriptLine]:
+        """The session's transcript after those of the sessions it continues (a caller who
+        reconnected: `continues_session_id` in each one's metadata), oldest first."""
+        chain: list[str] = []
+        row: CallSession | None = await self.get(project_id, session_id)
+        while row is not None and row.id not in chain and len(chain) < MAX_CONTINUED_SESSIONS:
+            chain.append(row.id)
+            previous = row.extra.get("continues_session_id")
+            row = await self.session.get(CallSession, previous) if previous else None
+            if row is not None and row.project_id != project_id:
+                row = None
+        lines: list[TranscriptLine] = []
+        for earlier in reversed(chain):
+            lines += (await self.transcript(project_id, earlier)).transcripts
+        return lines
 
     async def transcript_text(self, project_id: str, session_id: str) -> str:
         transcript = await self.transcript(project_id, session_id)
