@@ -10,6 +10,10 @@ Everything is real: Redis, livekit-server on that Redis with webhooks, the contr
 The bench creates an agent through the public API and, per call, mints a caller token that
 dispatches the agent, then talks to it with `tests.media.Caller`.
 
+With `--transport websocket` the latency call runs twice in the same run, over WebRTC and then
+over the media gateway's plain WebSocket (`/ws/voice`, PCM16 in, WAV messages out, with
+`tests.gateway.clients.PlainCaller`), and the result gives the ratio of their medians.
+
 Latency is measured at the caller: from the last sample of the caller's question leaving the
 caller to the first audible sample of the agent's reply arriving. The per-stage breakdown is
 what the worker reported for each agent turn (the `latency` of the session's transcript).
@@ -37,6 +41,7 @@ import httpx
 import psutil
 
 from tests import netns
+from tests.gateway.clients import PlainCaller
 from tests.media import Caller, flite_wav, normalized, read_wav
 from tests.stack import Stack, voxroom_stack
 
@@ -108,6 +113,11 @@ class Platform:
         body = response.json()
         return body["wsUrl"], body["token"], body["sessions"][0]["session_id"]
 
+    def voice_ws_url(self) -> str:
+        """The media gateway's `/ws/voice` for this agent, as a browser given the key uses it."""
+        base = self._stack.gateway_url.replace("http://", "ws://")
+        return f"{base}/ws/voice?api_key={self._stack.api_key}&agent_id={self._agent_id}"
+
     async def transcript(self, session_id: str) -> list[dict[str, Any]]:
         response = await self._http.get(f"/api/v1/sessions/{session_id}/transcript")
         response.raise_for_status()
@@ -127,6 +137,25 @@ async def converse(platform: Platform, room: str, wavs: list[Path], turns: int) 
             call.error = "no agent audio track within 120 s"
             call.latencies = [None] * turns
             return call
+        await caller.wait_until_quiet(since=joined, limit_s=120)
+        for turn in range(turns):
+            samples, rate = read_wav(wavs[turn % len(wavs)])
+            spoke_at = await caller.say(samples, rate)
+            first, _ = await caller.wait_until_quiet(since=spoke_at, quiet_s=1.2, limit_s=60)
+            call.latencies.append(first - spoke_at if first is not None else None)
+            await asyncio.sleep(0.5)
+    return call
+
+
+async def converse_websocket(platform: Platform, wavs: list[Path], turns: int) -> Call:
+    """As `converse`, over the media gateway's plain WebSocket (PCM16 in, WAV messages out)."""
+    async with PlainCaller(platform.voice_ws_url()) as caller:
+        joined = time.monotonic()
+        try:
+            connected = await caller.wait_message("connected", limit_s=120)
+        except AssertionError:
+            return Call("", [None] * turns, "no connected message within 120 s")
+        call = Call(connected["sessionId"], [])
         await caller.wait_until_quiet(since=joined, limit_s=120)
         for turn in range(turns):
             samples, rate = read_wav(wavs[turn % len(wavs)])
@@ -286,13 +315,19 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
         await platform.create_agent()
         meter = TreeMeter(stack.worker_pid)
         await settle(meter)
-        if args.turns:
-            call = await asyncio.wait_for(
-                converse(platform, "bench_latency", wavs, args.turns), args.turns * 20 + 120
+        # `--transport websocket` measures WebRTC and the gateway's WebSocket in one run.
+        transports = ["webrtc", "websocket"] if args.transport == "websocket" else ["webrtc"]
+        for transport in transports if args.turns else []:
+            talk = (
+                converse(platform, "bench_latency", wavs, args.turns)
+                if transport == "webrtc"
+                else converse_websocket(platform, wavs, args.turns)
             )
+            call = await asyncio.wait_for(talk, args.turns * 20 + 120)
             replies = await reported(platform, [call], args.turns)
             measured = [x for x in call.latencies if x is not None]
-            out["latency"] = {
+            key = "latency" if transport == "webrtc" else "latency_websocket"
+            out[key] = {
                 "turns": args.turns,
                 "answered": len(measured),
                 "answers_correct": correct_answers(replies),
@@ -300,6 +335,13 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
                 "stages_reported_by_worker_ms": stage_breakdown(replies),
             }
             print(json.dumps(out, indent=2), flush=True)
+            await settle(meter)
+        if "latency_websocket" in out and out["latency"]["voice_to_voice_s"].get("p50"):
+            out["websocket_over_webrtc_p50"] = round(
+                out["latency_websocket"]["voice_to_voice_s"]["p50"]
+                / out["latency"]["voice_to_voice_s"]["p50"],
+                3,
+            )
         out["resources"] = []
         for calls in args.concurrency:
             settled = await settle(meter)
@@ -338,6 +380,12 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=20, help="turns of the latency call")
     parser.add_argument("--resource-turns", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 5, 10])
+    parser.add_argument(
+        "--transport",
+        choices=["webrtc", "websocket"],
+        default="webrtc",
+        help="websocket: the latency call also over the media gateway's /ws/voice, same run",
+    )
     parser.add_argument("--turn-detection", choices=["model", "vad", "stt"], default="model")
     parser.add_argument("--stt-model", help="the agent's stt.model (e.g. base, tiny.en)")
     parser.add_argument(
