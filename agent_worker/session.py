@@ -34,6 +34,7 @@ from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
 from .knowledge import ControlPlaneKnowledge
 from .providers import build_llm, build_stt, build_tts
+from .recording import call_recording_options, open_call_recording
 from .reporter import (
     RetryPolicy,
     SessionLease,
@@ -248,9 +249,11 @@ class CallSession:
             room_options=room_io.RoomOptions(
                 participant_identity=participant.identity, close_on_disconnect=True
             ),
-            record=False,
+            record=call_recording_options(spec),
         )
         supervision.attach(session, ctx.room)
+        if spec.privacy.record_audio and self._meta.report_token:
+            await open_call_recording(self._http, ctx.job.id, self._meta)
         keypad = KeypadInput(session, ctx.room, participant.identity, self._reporter)
         if is_phone:
             keypad.attach()

@@ -12,14 +12,15 @@ import logging
 import signal
 import threading
 
-from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
+from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess, JobRequest
 from livekit.plugins import silero
 from redis.asyncio import Redis
 
 from .capacity import WorkerPresence
-from .contracts import AGENT_NAME
+from .contracts import AGENT_NAME, RECORDER_IDENTITY_PREFIX
 from .health import HealthEndpoint
 from .offline_models import load_offline_models
+from .recording import DRAINING, recorder_dispatch, run_recorder, upload_call_recording
 from .session import ProcessResources, run_session
 from .settings import WorkerSettings
 
@@ -58,7 +59,25 @@ def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
     gc.freeze()
 
 
+async def accept_job(request: JobRequest) -> None:
+    """Agents join under LiveKit's default identity; a room recorder as `vxrec-<recording id>`,
+    the participant the control plane removes to stop it."""
+    recorder = recorder_dispatch(request.job.metadata)
+    if recorder is None:
+        await request.accept()
+    else:
+        await request.accept(
+            identity=RECORDER_IDENTITY_PREFIX + recorder.recording_id,
+            name="Recorder",
+            attributes={"voxroom.role": "recorder"},
+        )
+
+
 async def entrypoint(settings: WorkerSettings, ctx: JobContext) -> None:
+    recorder = recorder_dispatch(ctx.job.metadata)
+    if recorder is not None:
+        await run_recorder(ctx, recorder)
+        return
     resources = ctx.proc.userdata.get(_RESOURCES_KEY)
     if resources is None:
         prewarm(settings, ctx.proc)
@@ -98,7 +117,12 @@ def build_server(settings: WorkerSettings) -> AgentServer:
         job_memory_warn_mb=1500,
         setup_fnc=functools.partial(prewarm, settings),
     )
-    server.rtc_session(functools.partial(entrypoint, settings), agent_name=AGENT_NAME)
+    server.rtc_session(
+        functools.partial(entrypoint, settings),
+        agent_name=AGENT_NAME,
+        on_request=accept_job,
+        on_session_end=upload_call_recording,
+    )
     return server
 
 
@@ -122,6 +146,7 @@ async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> 
             run_task.result()
             return
         logger.info("draining worker")
+        DRAINING.set()
         await presence.withdraw()
         try:
             await server.drain(timeout=settings.drain_timeout_s)

@@ -1,0 +1,123 @@
+"""Worker-side recording: the room mix keeps each track where it arrived, the file writers
+produce real Ogg/Opus, WAV and MP4 files, and the uploader resumes where the control plane
+stands (a real app on a real database)."""
+
+from datetime import timedelta
+
+import aiohttp
+import httpx
+import numpy as np
+import pytest
+from livekit import rtc
+
+from agent_worker.recording import (
+    SAMPLE_RATE,
+    AudioFileWriter,
+    RecordingUploader,
+    RoomMix,
+    audio_duration_s,
+)
+from api.app import create_app
+from api.sessions.tokens import issue_report_token
+from tests.services import served
+
+pytestmark = pytest.mark.integration
+
+FRAME = SAMPLE_RATE // 100  # 10 ms, as rtc.AudioStream delivers
+
+
+def _tone(frequency: float, samples: int) -> np.ndarray:
+    t = np.arange(samples) / SAMPLE_RATE
+    return (np.sin(2 * np.pi * frequency * t) * 8000).astype(np.int16)
+
+
+def _frame(samples: np.ndarray) -> rtc.AudioFrame:
+    return rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, len(samples))
+
+
+def _decoded(path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as container:
+        chunks = [
+            frame.to_ndarray().reshape(-1).astype(np.float32) for frame in container.decode(audio=0)
+        ]
+    return np.concatenate(chunks)
+
+
+def _energy_by_tenth(samples: np.ndarray) -> np.ndarray:
+    tenth = SAMPLE_RATE // 10
+    usable = len(samples) // tenth * tenth
+    return np.sqrt(np.mean(samples[:usable].astype(np.float64).reshape(-1, tenth) ** 2, axis=1))
+
+
+async def test_room_mix_places_each_track_where_it_arrived(tmp_path):
+    now = [0.0]
+    writer = AudioFileWriter(tmp_path / "mix.wav", "wav")
+    mix = RoomMix(writer, clock=lambda: now[0])
+    # track A speaks from 0.0 s to 0.5 s, track B from 1.0 s to 1.5 s; nothing in between
+    for start, sid in ((0.0, "TR_a"), (1.0, "TR_b")):
+        tone = _tone(440 if sid == "TR_a" else 660, SAMPLE_RATE // 2)
+        for index in range(50):
+            now[0] = start + (index + 1) / 100
+            mix.push(sid, _frame(tone[index * FRAME : (index + 1) * FRAME]))
+            mix.flush()
+    now[0] = 2.0
+    mix.flush(final=True)
+    await writer.aclose()
+    energy = _energy_by_tenth(_decoded(tmp_path / "mix.wav"))
+    assert len(energy) == 20
+    loud = [index for index, value in enumerate(energy) if value > 1000]
+    assert loud == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
+
+
+@pytest.mark.parametrize("fmt", ["ogg", "mp4"])
+async def test_encoded_files_hold_the_audio_written(tmp_path, fmt):
+    writer = AudioFileWriter(tmp_path / f"room.{fmt}", fmt)
+    for _ in range(100):
+        writer.write(_tone(440, FRAME))
+    await writer.aclose()
+    assert audio_duration_s(tmp_path / f"room.{fmt}") == pytest.approx(1.0, abs=0.1)
+    assert np.sqrt(np.mean(_decoded(tmp_path / f"room.{fmt}") ** 2)) > 0.05
+
+
+async def test_an_interrupted_upload_resumes_where_the_control_plane_stands(
+    settings, admin, tmp_path
+):
+    settings.recordings_dir = tmp_path / "recordings"
+    content = np.random.default_rng(7).bytes(1_300_000)  # three chunks
+    path = tmp_path / "call.ogg"
+    path.write_bytes(content)
+    async with (
+        served(create_app(settings)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin.headers) as api,
+        aiohttp.ClientSession() as http,
+    ):
+        session = (
+            await api.post("/api/v1/sessions", json={"room_name": "r", "caller_identity": "c"})
+        ).json()["session"]
+        token = issue_report_token(
+            settings.require_livekit_secret(),
+            session["id"],
+            admin.project_id,
+            timedelta(minutes=5),
+        )
+        uploader = RecordingUploader(
+            http,
+            report_url=f"{base}/internal/v1",
+            token=token,
+            recording_id="rec_" + "e5" * 10,
+        )
+        await uploader.open_call(session["id"])
+        # a first attempt got 1000 bytes across before it was cut off
+        cut = await api.put(
+            f"{base}/internal/v1/recordings/{uploader.recording_id}/content",
+            content=content[:1000],
+            headers={"Authorization": f"Bearer {token}", "Content-Range": "bytes 0-999/*"},
+        )
+        assert cut.status_code == 200
+        await uploader.upload(path, duration_s=12.5, channels=2)
+        got = (await api.get(f"/api/v1/recordings/{uploader.recording_id}")).json()["recording"]
+        assert got["status"] == "ready" and got["duration_s"] == 12.5
+        downloaded = await api.get(f"/api/v1/recordings/{uploader.recording_id}/download")
+        assert downloaded.content == content
