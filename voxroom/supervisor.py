@@ -24,6 +24,8 @@ from api.bootstrap import create_project_key, has_projects
 from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.settings import SECRETS_FILE, ApiSettings
+from gateway.contracts import SECRET_ENV as GATEWAY_SECRET_ENV
+from gateway.settings import GatewaySettings
 from sip import LiveKitEndpoint, SipError, write_bridge_config
 from voxroom import launcher
 from voxroom.launcher import Component, Launcher, LaunchError, Running
@@ -43,13 +45,22 @@ def default_workers() -> int:
 
 
 def ensure_secrets(state_dir: Path) -> None:
-    """On first run, write a strong LiveKit secret for this installation (kept out of git)."""
-    if os.environ.get("LIVEKIT_API_SECRET") or ApiSettings().livekit_api_secret.get_secret_value():
+    """On first run, write strong secrets for this installation (kept out of git): LiveKit's,
+    and the one the media gateway and the control plane share."""
+    missing = []
+    if not (
+        os.environ.get("LIVEKIT_API_SECRET") or ApiSettings().livekit_api_secret.get_secret_value()
+    ):
+        missing.append("LIVEKIT_API_SECRET")
+    if not GatewaySettings().secret.get_secret_value():
+        missing.append(GATEWAY_SECRET_ENV)
+    if not missing:
         return
     state_dir.mkdir(parents=True, exist_ok=True)
     SECRETS_FILE.touch(mode=0o600)
     with SECRETS_FILE.open("a") as handle:
-        handle.write(f"LIVEKIT_API_SECRET={secrets.token_urlsafe(36)}\n")
+        for name in missing:
+            handle.write(f"{name}={secrets.token_urlsafe(36)}\n")
 
 
 def sip_bridge(settings: ApiSettings, api_secret: str) -> Component:
@@ -88,6 +99,8 @@ def components(
             "(the repository's root) or copy it there."
         )
     secret = settings.require_livekit_secret()
+    gateway = GatewaySettings()
+    gateway_secret = gateway.require_secret()
     shared_env = {
         "LIVEKIT_URL": settings.livekit_url,
         "LIVEKIT_API_KEY": settings.livekit_api_key,
@@ -123,10 +136,20 @@ def components(
                 "VOXROOM_CHECK_WORKER_CAPACITY": os.environ.get(
                     "VOXROOM_CHECK_WORKER_CAPACITY", "true"
                 ),
+                GATEWAY_SECRET_ENV: gateway_secret,
             },
             host=settings.api_host,
         ),
     ]
+    platform.append(
+        launcher.media_gateway(
+            gateway.port,
+            {
+                GATEWAY_SECRET_ENV: gateway_secret,
+                "VOXROOM_GATEWAY_CONTROL_PLANE_URL": settings.api_base_url,
+            },
+        )
+    )
     # Workers dial LiveKit over WebSocket.
     worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
     platform += [
@@ -262,6 +285,7 @@ class Supervisor:
             f"  API docs  {base}/schema\n"
             f"  OpenAPI   {base}/schema/openapi.json\n"
             f"  LiveKit   {settings.client_ws_url}\n"
+            f"  Voice WS  {settings.gateway_public_url.rstrip('/')}/ws/voice\n"
             + (
                 f"  SIP       {sip.listen_ip}:{sip.port} (UDP and TCP)\n"
                 if self.sip or sip.enabled

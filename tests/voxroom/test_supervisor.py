@@ -49,6 +49,7 @@ class Up:
 def up(tmp_path: Path) -> Iterator[Up]:
     """`voxroom up --workers 1` in an empty directory, on free ports."""
     redis_port, api_port, worker_port = free_port(), free_port(), free_port()
+    gateway_port = free_port()
     lk_port, lk_tcp, lk_udp = free_port(), free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     api_url = f"http://127.0.0.1:{api_port}"
@@ -65,6 +66,8 @@ def up(tmp_path: Path) -> Iterator[Up]:
         "LIVEKIT_API_KEY": LIVEKIT_KEY,
         "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
         "VOXROOM_API_PORT": str(api_port),
+        "VOXROOM_GATEWAY_PORT": str(gateway_port),
+        "VOXROOM_GATEWAY_PUBLIC_URL": f"ws://127.0.0.1:{gateway_port}",
     }
     output = tmp_path / "up.out"
     argv = [sys.executable, "-m", "voxroom", "up", "--workers", "1"]
@@ -110,7 +113,7 @@ def test_a_killed_worker_is_restarted_while_the_api_stays_up(up: Up) -> None:
 
 def test_sigterm_stops_every_component(up: Up) -> None:
     children = psutil.Process(up.process.pid).children()
-    assert len(children) == 4  # redis, livekit, api, worker-1
+    assert len(children) == 5  # redis, livekit, api, gateway, worker-1
 
     up.process.send_signal(signal.SIGTERM)
 
