@@ -30,6 +30,9 @@ class SipSettings(BaseSettings):
     max_active_calls: int = Field(default=0, ge=0)
     """0 = no limit."""
     log_level: str = "info"
+    ringing_timeout_s: int = Field(default=30, ge=1, le=120)
+    """How long an outbound call rings before it is given up as `no_answer` (a dial request
+    may set its own)."""
 
     dial_refused_prefixes: list[str] = Field(default_factory=lambda: list(HIGH_COST_PREFIXES))
     """E.164 prefixes no project may call (on top of premium-rate and shared-cost numbers)."""

@@ -10,6 +10,7 @@ import msgspec
 from api.rooms.schemas import ROOM_NAME_PATTERN
 
 _E164 = r"^\+[1-9][0-9]{1,14}$"
+MAX_RINGING_TIMEOUT_S = 120
 _Id = msgspec.Meta(min_length=1, max_length=40)
 
 
@@ -53,6 +54,13 @@ class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             ge=10, le=3600, multiple_of=1, description="Seconds before the call is hung up"
         ),
     ] = 1800
+    ringing_timeout: Annotated[
+        Annotated[float, msgspec.Meta(ge=1, le=MAX_RINGING_TIMEOUT_S, multiple_of=1)] | None,
+        msgspec.Meta(
+            description="Seconds to let the phone ring before the call is `no_answer` "
+            "(default: the operator's setting, 30 s)"
+        ),
+    ] = None
 
 
 class DialedCall(msgspec.Struct):

@@ -25,7 +25,12 @@ from api.projects.schemas import Principal
 from api.resources import Resources
 from api.sessions.models import CallSession
 from api.telephony import call_status
-from api.telephony.dial_schemas import DialedCall, DialRequest, DialResponse
+from api.telephony.dial_schemas import (
+    MAX_RINGING_TIMEOUT_S,
+    DialedCall,
+    DialRequest,
+    DialResponse,
+)
 from api.telephony.livekit_sip import api_error, sip_call
 from api.telephony.models import SipCall, SipDiallingPolicy, SipTrunk
 from api.telephony.schemas import DiallingPolicyRead, DiallingPolicyUpdate
@@ -42,7 +47,6 @@ from sip import (
 )
 from sip.livekit_requests import OutboundCall, participant_request
 
-RINGING_TIMEOUT_S = 30
 SUPERVISOR_TOKEN_TTL_S = 600
 _LOCK_TIMEOUT_S = 15
 
@@ -93,7 +97,7 @@ class DialService:
         now = utcnow()
         today = _start_of_day(now)
         # No call lasts longer than the longest max_duration (3600 s) plus ringing.
-        since = min(today, now - timedelta(seconds=3600 + 2 * RINGING_TIMEOUT_S))
+        since = min(today, now - timedelta(seconds=3600 + 2 * MAX_RINGING_TIMEOUT_S))
         session = aliased(CallSession)
         statement = (
             select(SipCall, session)
@@ -104,7 +108,9 @@ class DialService:
         for call, call_session in (await db.exec(statement)).all():
             if call.status in ("failed", "busy", "no_answer"):
                 continue  # never connected
-            deadline = call.created_at + timedelta(seconds=call.max_duration_s + RINGING_TIMEOUT_S)
+            deadline = call.created_at + timedelta(
+                seconds=call.max_duration_s + MAX_RINGING_TIMEOUT_S
+            )
             ended = call_session.ended_at if call_session is not None else None
             if call_session is not None and call_session.status != "active" and ended is None:
                 ended = call_session.started_at
@@ -199,7 +205,10 @@ class DialService:
                 )
                 db.add(row)
                 await db.commit()
-            await self._invite(db, row, trunk)
+            ringing_s = self.resources.settings.sip.ringing_timeout_s
+            if data.ringing_timeout is not None:
+                ringing_s = int(data.ringing_timeout)
+            await self._invite(db, row, trunk, ringing_s)
         return self._response(row, room)
 
     @asynccontextmanager
@@ -213,7 +222,9 @@ class DialService:
         except LockError as exc:
             raise Unavailable("Too many calls are being dialled at once; retry shortly") from exc
 
-    async def _invite(self, db: AsyncSession, row: SipCall, trunk: SipTrunk) -> None:
+    async def _invite(
+        self, db: AsyncSession, row: SipCall, trunk: SipTrunk, ringing_s: int
+    ) -> None:
         call = call_status.WatchedCall(
             project_id=row.project_id,
             room_name=row.room_name,
@@ -231,7 +242,7 @@ class DialService:
                 from_number=row.caller_id,
                 room_name=row.room_name,
                 participant_identity=row.participant_identity,
-                ringing_timeout_s=RINGING_TIMEOUT_S,
+                ringing_timeout_s=ringing_s,
                 max_call_duration_s=row.max_duration_s,
             )
         )
