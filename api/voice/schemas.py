@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar.params import PathParameter
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from api.schemas import RequestBody, ResponseBody
 
@@ -19,7 +19,7 @@ DEFAULT_MAX_DURATION = 300
 VoiceSessionId = Annotated[str, PathParameter(description="The voice session's id (`ses_...`)")]
 
 _NO_NUL = "^[^\x00]*$"
-ContextKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)]
+ContextKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ContextValue = Annotated[str, StringConstraints(max_length=500, pattern=_NO_NUL)] | int | bool
 
 
@@ -101,9 +101,21 @@ class VoiceSessionCreate(RequestBody):
     """Seconds after which this session ends itself."""
     provider: Provider | None = None
     """`basic` or `advanced` for this session."""
-    context: dict[ContextKey, ContextValue | None] | None = Field(default=None, max_length=20)
+    context: dict[ContextKey, ContextValue | None] = Field(
+        default_factory=dict,
+        max_length=20,
+        # pydantic would put a key pattern in `patternProperties`, which leaves other keys free.
+        json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": 64, "pattern": _NO_NUL}},
+    )
     """Facts for the agent about this conversation (e.g. the customer's name), added to its
     instructions and kept in the session's metadata."""
+
+    @field_validator("context")
+    @classmethod
+    def _keys_without_nul(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if any("\x00" in key for key in value):
+            raise ValueError("keys must not contain a NUL character")
+        return value
 
 
 class VoiceSessionCreated(ResponseBody):
