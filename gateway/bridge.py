@@ -43,6 +43,9 @@ BARGE_IN_WINDOW_S = 0.7
 """The agent stopping while the caller spoke this recently is a barge-in, not an ending."""
 UTTERANCE_TAIL_S = 0.3
 """After the agent stops speaking, its last audio is still in flight for about this long."""
+VOICE_HANGOVER_S = 0.5
+"""Another participant's audio (a supervisor who took over) goes to the caller while it was
+audible this recently, so quiet syllables and short pauses are not cut out."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,10 @@ class RoomBridge:
         _publication: rtc.RemoteTrackPublication,
         participant: rtc.RemoteParticipant,
     ) -> None:
-        if track.kind != rtc.TrackKind.KIND_AUDIO or not _is_agent(participant):
+        if track.kind != rtc.TrackKind.KIND_AUDIO:
+            return
+        if not _is_agent(participant):
+            self._spawn(self._read_other_audio(track), "gateway.other_audio")
             return
         # A replacement agent (its worker died) brings a new track: read that one instead.
         if self._audio_task is not None:
@@ -169,6 +175,24 @@ class RoomBridge:
                     self.events.put_nowait(AgentAudio(pcm))
                 else:
                     self._preroll.append(pcm)
+        finally:
+            await stream.aclose()
+
+    async def _read_other_audio(self, track: rtc.Track) -> None:
+        """A person in the room besides the agent (a supervisor on takeover): the caller hears
+        them while they speak and the agent does not (the agent's audio comes first)."""
+        stream = rtc.AudioStream.from_track(
+            track=track, sample_rate=self.sample_rate, num_channels=1, frame_size_ms=FRAME_MS
+        )
+        open_until = 0.0
+        try:
+            async for event in stream:
+                pcm = bytes(event.frame.data)
+                now = time.monotonic()
+                if audioop.rms(pcm, 2) >= AUDIBLE_RMS:
+                    open_until = now + VOICE_HANGOVER_S
+                if now < open_until and not self._in_utterance:
+                    self.events.put_nowait(AgentAudio(pcm))
         finally:
             await stream.aclose()
 

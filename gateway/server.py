@@ -46,7 +46,7 @@ def main(host: str | None = None, port: int | None = None) -> None:
         port=settings.port,
         # Room for the gateway's own check to answer an oversized message with an error.
         ws_max_size=2 * settings.max_frame_bytes,
-        ws="websockets",
+        ws="websockets-sansio",
         log_level="info",
         access_log=False,
     )

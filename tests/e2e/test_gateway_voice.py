@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.test_voice_call import GREETING, INSTRUCTIONS
 from tests.gateway.clients import PlainCaller, TwilioCaller
-from tests.media import flite_wav, normalized, transcribe, wait_for
+from tests.media import Caller, flite_wav, normalized, transcribe, wait_for
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -152,3 +152,31 @@ async def test_twilio_media_stream_caller_barges_in_and_is_answered(
         assert first is not None and last is not None, "the agent never answered"
         answer = heard(caller, first, last)
         assert "harbour" in answer or "harbor" in answer or "library" in answer, answer
+
+
+async def test_a_supervisor_who_takes_over_is_heard_by_a_websocket_caller(
+    stack: Stack, tmp_path: Path
+) -> None:
+    await gateway_ready(stack)
+    agent_id = await create_agent(stack, "Supervised")
+    hello = flite_wav("Hello, this is the manager speaking.", tmp_path / "manager.wav")
+    url = ws_url(stack, f"/ws/voice?api_key={stack.api_key}&agent_id={agent_id}")
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api,
+        PlainCaller(url) as caller,
+    ):
+        session_id = (await caller.wait_message("connected", limit_s=30))["sessionId"]
+        joined = time.monotonic()
+        await caller.wait_message("audioEnd", limit_s=90)
+        await caller.wait_until_quiet(since=joined, limit_s=30)
+
+        taken = await api.post(f"/api/v1/sessions/{session_id}/takeover")
+        assert taken.status_code == 200, taken.text
+        async with Caller(taken.json()["wsUrl"], taken.json()["token"]) as supervisor:
+            await asyncio.sleep(1.0)  # the gateway subscribes to the new microphone
+            spoke_at = time.monotonic()
+            await supervisor.say_wav(hello)
+            first, last = await caller.wait_until_quiet(since=spoke_at, limit_s=15)
+        assert first is not None and last is not None, "the caller never heard the supervisor"
+        words = heard(caller, first, last)
+        assert "manager" in words, words
