@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -77,20 +78,20 @@ async def get_owned(
     return row
 
 
-async def insert_unless_present(session: AsyncSession, table: Table, **values: Any) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING in the session's transaction; True if the row is new.
+async def insert_unless_present(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], key: str
+) -> set[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING of `rows` in one statement, in the session's
+    transaction; returns the `key` column's values of the rows that were new.
 
     Not a savepoint that catches the IntegrityError: on SQLite, whose driver opens a
     transaction only at the first write, a savepoint that is the first write opens the
     transaction itself, and releasing it commits, so whatever the caller does next is no
-    longer atomic with the row.
+    longer atomic with the rows.
     """
+    if not rows:
+        return set()
     connection = await session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(*table.primary_key.columns)
-    )
-    return (await connection.execute(statement)).first() is not None
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c[key])
+    return set((await connection.execute(statement, list(rows))).scalars())

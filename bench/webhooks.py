@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import statistics
@@ -164,6 +165,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         component = launcher.control_plane(port, env)
         async with served(receiver) as receiver_url:  # type: ignore[arg-type]
             running = await asyncio.to_thread(launcher.start, component, workdir / "api-1.log")
+            print(f"control plane pid {running.process.pid}", flush=True)
             headers = {"X-API-Key": api_key}
             async with httpx.AsyncClient(base_url=api, headers=headers) as http:
                 created = await http.post(
@@ -181,17 +183,22 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     sessions.append((session_id, token))
 
             async def kill_and_restart() -> float:
+                if args.kill_at >= 1:
+                    return 0.0
                 await asyncio.sleep(args.events / args.rate * args.kill_at)
+                cpu_s.append(process_cpu_s(running.process.pid))
                 running.process.kill()
                 await asyncio.to_thread(running.process.wait)
                 killed = time.monotonic()
                 restarted = await asyncio.to_thread(
                     launcher.start, component, workdir / "api-2.log"
                 )
-                holder.append(restarted)
+                holder[:] = [restarted]
                 return time.monotonic() - killed
 
-            holder: list[launcher.Running] = []
+            holder: list[launcher.Running] = [running]
+            cpu_s: list[float] = []
+            bench_cpu = time.process_time()
             started = time.time()
             produced_s, downtime_s = await asyncio.gather(
                 produce(api, sessions, args.events, args.rate, args.batch), kill_and_restart()
@@ -200,7 +207,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             if len(receiver.first_arrival) < args.events:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(receiver.all_arrived.wait(), args.drain_timeout)
+            bench_cpu = time.process_time() - bench_cpu
             for process in holder:
+                cpu_s.append(process_cpu_s(process.process.pid))
                 await asyncio.to_thread(launcher.stop, process)
     recorded = await outbox_count(database_url)
     latencies = sorted(
@@ -226,8 +235,16 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if latencies
         else None,
         "producer_s": round(produced_s, 2),
+        "api_cpu_ms_per_event": round(sum(cpu_s) * 1000 / args.events, 3),
+        "bench_cpu_ms_per_event": round(bench_cpu * 1000 / args.events, 3),
         "api_down_s": round(downtime_s, 2),
     }
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def outbox_count(database_url: str) -> int:
@@ -249,7 +266,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=6000)
     parser.add_argument("--rate", type=float, default=600.0, help="turns reported per second")
     parser.add_argument("--batch", type=int, default=10, help="turns per worker report")
-    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run")
+    parser.add_argument("--kill-at", type=float, default=0.5, help="fraction of the run; 1 or more: never")
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     args = parser.parse_args()

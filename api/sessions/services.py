@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +47,6 @@ STATUS_BY_REASON = {
     "agent_error": "failed",
     "no_show": "failed",
 }
-
 
 MAX_CONTINUED_SESSIONS = 20
 """How many calls of one conversation a resuming agent loads (the newest ones)."""
@@ -299,26 +299,43 @@ class SessionService:
     ) -> EventsAccepted:
         """Apply a worker's report; each event exactly once, however often it is retried."""
         row = await self.get(project_id, session_id)
-        applied = duplicates = 0
+        received_at = utcnow()
+        new = await insert_unless_present(
+            self.session,
+            SessionEvent.__table__,  # type: ignore[attr-defined]
+            [
+                {
+                    "session_id": row.id,
+                    "event_id": event.event_id,
+                    "type": event.type,
+                    "received_at": received_at,
+                }
+                for event in events
+            ],
+            key="event_id",
+        )
+        applied = 0
+        transcript: list[TranscriptEntry] = []
         for event in events:
-            new = await insert_unless_present(
-                self.session,
-                SessionEvent.__table__,  # type: ignore[attr-defined]
-                session_id=row.id,
-                event_id=event.event_id,
-                type=event.type,
-                received_at=utcnow(),
+            if event.event_id in new:
+                new.discard(event.event_id)  # a report naming an event twice applies it once
+                await self._apply(row, event, transcript)
+                applied += 1
+        if transcript:
+            # One multi-row INSERT: added to the session, the ORM would insert the lines one by
+            # one to read each generated id back.
+            await self.session.exec(
+                insert(TranscriptEntry),  # type: ignore[call-overload]
+                params=[entry.model_dump(exclude={"id"}) for entry in transcript],
             )
-            if not new:
-                duplicates += 1
-                continue
-            await self._apply(row, event)
-            applied += 1
+        duplicates = len(events) - applied
         self.session.add(row)
         await self.session.commit()
         return EventsAccepted(applied=applied, duplicates=duplicates)
 
-    async def _apply(self, row: CallSession, event: WorkerEvent) -> None:
+    async def _apply(
+        self, row: CallSession, event: WorkerEvent, transcript: list[TranscriptEntry]
+    ) -> None:
         if isinstance(event, TurnEvent):
             offset_ms = max(0, int((event.started_at - row.started_at).total_seconds() * 1000))
             entry = TranscriptEntry(
@@ -332,7 +349,7 @@ class SessionService:
                 started_at=event.started_at,
                 ended_at=event.ended_at,
             )
-            self.session.add(entry)
+            transcript.append(entry)
             row.message_count += 1
             await session_events.record_transcript(self.session, row, entry)
         elif isinstance(event, UsageEvent):

@@ -98,14 +98,16 @@ async def enqueue_events(session: AsyncSession, bodies: Sequence[dict[str, Any]]
     ]
     if not rows:
         return []
-    insert = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement_insert = (
-        insert(WebhookDelivery)
-        .values(rows)
+    connection = await session.connection()
+    insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    # Rows as parameters, not in the statement: one compiled statement serves every batch.
+    statement = (
+        insert(table)
         .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
-        .returning(col(WebhookDelivery.endpoint_id), col(WebhookDelivery.id))
+        .returning(table.c.endpoint_id, table.c.id)
     )
-    result = await session.exec(statement_insert)
+    result = await connection.execute(statement, rows)
     return [Queued(str(endpoint_id), str(delivery_id)) for endpoint_id, delivery_id in result.all()]
 
 

@@ -35,12 +35,10 @@ async def test_a_dedupe_row_commits_only_with_the_rest_of_the_transaction(databa
         async with sessions() as session:
             # A read first, as a report does: SQLite's driver has no transaction open yet.
             await session.get(CallSession, "ses_1")
-            assert await insert_unless_present(
-                session, TABLE, session_id="ses_1", event_id="e1", type="turn", received_at=utcnow()
-            )
-            assert not await insert_unless_present(
-                session, TABLE, session_id="ses_1", event_id="e1", type="turn", received_at=utcnow()
-            )
+            row = {"session_id": "ses_1", "event_id": "e1", "type": "turn", "received_at": utcnow()}
+            assert await insert_unless_present(session, TABLE, [row], key="event_id") == {"e1"}
+            again = [row, {**row, "event_id": "e2"}, {**row, "event_id": "e2"}]
+            assert await insert_unless_present(session, TABLE, again, key="event_id") == {"e2"}
             assert await _count(database_url) == 0, "committed before the transaction ended"
             await session.rollback()
         assert await _count(database_url) == 0
