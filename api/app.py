@@ -47,6 +47,7 @@ from api.telephony.controllers import (
     SipPhoneLineController,
     SipTrunkController,
 )
+from api.telephony.scheduling import dial_due_calls
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
@@ -109,6 +110,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         jobs.start("usage-meter", meter.flush, settings.usage.meter_flush_s)
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start("sip-call-status", lambda: sip_call_status.watch_pass(resources), 1.0)
+        jobs.start("sip-scheduled-calls", lambda: dial_due_calls(resources), 1.0)
         jobs.start("voice-call-ends", lambda: end_due_calls(resources), 1.0)
         jobs.start(
             "recording-retention",

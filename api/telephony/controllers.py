@@ -23,6 +23,12 @@ from api.telephony.call_control import CallControlService
 from api.telephony.call_control_schemas import CallControlResult, DtmfRequest
 from api.telephony.dial_schemas import DialRequest, DialResponse
 from api.telephony.dialing import DialService
+from api.telephony.scheduled_schemas import (
+    ScheduledCallEnvelope,
+    ScheduledCallId,
+    ScheduledCallList,
+)
+from api.telephony.scheduling import ScheduledCallService
 from api.telephony.schemas import (
     DiallingPolicyEnvelope,
     DiallingPolicyUpdate,
@@ -227,7 +233,9 @@ class SipDialController(Controller):
         summary="Place an outbound phone call",
         description="Checks the dialling policy (allowed countries, premium and high-cost "
         "numbers refused: 422; concurrent calls and daily minutes: 429) before any INVITE, "
-        "then starts the call's room and agent and rings the number through the outbound trunk.",
+        "then starts the call's room and agent and rings the number through the outbound "
+        "trunk. With a future `scheduled_at` the checked call is queued instead (status "
+        "`scheduled`, no token) and dialled when due; its caps are checked then.",
         operation_class=IdempotentOperation,
         opt={**WRITE, **errors(404, 409, 422, 429, 503), **reads_body(DialRequest)},
         status_code=201,
@@ -235,7 +243,7 @@ class SipDialController(Controller):
     async def dial(self, request: Request[Any, Any, Any]) -> DialResponse:
         resources, principal = resources_of(request), principal_of(request)
         data = decode_body(await request.body(), DialRequest)
-        service = DialService(resources, principal)
+        service = ScheduledCallService(resources, principal)
         return await run_once(
             resources.redis,
             project_id=principal.project_id,
@@ -244,8 +252,44 @@ class SipDialController(Controller):
             body=data,
             ttl_s=resources.settings.idempotency_ttl_s,
             response_type=DialResponse,
-            action=lambda: service.dial(data),
+            action=lambda: service.place(data),
         )
+
+    @get(
+        "/sip/scheduled",
+        operation_id="listSipScheduledCalls",
+        summary="List scheduled outbound calls",
+        description="Calls queued with `scheduled_at`, soonest first, with what became of "
+        "each (dialled, failed, cancelled).",
+        opt=READ,
+        dependencies={"paging": Provide(provide_page, sync_to_thread=False)},
+    )
+    async def list_scheduled(
+        self,
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+        paging: NamedDependency[Page],
+    ) -> ScheduledCallList:
+        calls, total = await ScheduledCallService(resources, principal).list_scheduled(paging)
+        return ScheduledCallList(**page_body("scheduled_calls", calls, total, paging))
+
+    @delete(
+        "/sip/scheduled/{call_id:str}",
+        operation_id="cancelSipScheduledCall",
+        summary="Cancel a scheduled outbound call",
+        description="Only a call still waiting can be cancelled (409 once it is being "
+        "dialled or done).",
+        opt={**WRITE, **errors(404, 409)},
+        status_code=200,
+    )
+    async def cancel_scheduled(
+        self,
+        call_id: ScheduledCallId,
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> ScheduledCallEnvelope:
+        cancelled = await ScheduledCallService(resources, principal).cancel(call_id)
+        return ScheduledCallEnvelope(scheduled_call=cancelled)
 
     @get(
         "/sip/policy",

@@ -3,6 +3,7 @@ msgspec responses)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -61,6 +62,14 @@ class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             "(default: the operator's setting, 30 s)"
         ),
     ] = None
+    scheduled_at: Annotated[
+        Annotated[datetime, msgspec.Meta(tz=True)] | None,
+        msgspec.Meta(
+            description="When to dial (ISO 8601 with a time zone): the call waits in a queue "
+            "that outlives restarts (`GET /sip/scheduled`); now or a past time up to a minute "
+            "ago dials at once, earlier is refused (422)"
+        ),
+    ] = None
 
 
 class DialedCall(msgspec.Struct):
@@ -79,7 +88,8 @@ class DialedCall(msgspec.Struct):
         str | None, msgspec.Meta(description="LiveKit's participant id of the phone")
     ]
     status: Annotated[
-        str, msgspec.Meta(description="initiating, or failed if LiveKit refused the call")
+        str,
+        msgspec.Meta(description="initiating, failed if LiveKit refused the call, or scheduled"),
     ]
 
 
@@ -88,7 +98,10 @@ class DialResponse(msgspec.Struct, rename={"ws_url": "wsUrl"}):
 
     call: Annotated[DialedCall, msgspec.Meta(description="The call being placed")]
     token: Annotated[
-        str,
-        msgspec.Meta(description="A 10-minute token to join the call's room (listen and speak)"),
+        str | None,
+        msgspec.Meta(
+            description="A 10-minute token to join the call's room (listen and speak); null "
+            "for a scheduled call"
+        ),
     ]
     ws_url: Annotated[str, msgspec.Meta(description="LiveKit's URL for that token")]

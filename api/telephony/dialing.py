@@ -46,6 +46,7 @@ from sip import (
     parse_e164,
 )
 from sip.livekit_requests import OutboundCall, participant_request
+from sip.numbers import PhoneNumber
 
 SUPERVISOR_TOKEN_TTL_S = 600
 _LOCK_TIMEOUT_S = 15
@@ -139,31 +140,40 @@ class DialService:
             )
         return trunks[0]
 
-    async def dial(self, data: DialRequest) -> DialResponse:
+    async def check(
+        self, db: AsyncSession, data: DialRequest, policy: DiallingPolicy
+    ) -> tuple[PhoneNumber, SipTrunk, str]:
+        """The number, trunk and caller id of a call the policy lets through (no capacity
+        check: that is for the moment it is dialled)."""
+        try:
+            number = parse_e164(data.phone_number)
+        except InvalidPhoneNumber as exc:
+            raise api_error(
+                DestinationRefused(
+                    "Not a number that can be called",
+                    details={"field": "phone_number", "reason": "invalid_number"},
+                )
+            ) from exc
+        try:
+            policy.check_destination(number)
+        except SipError as exc:
+            raise api_error(exc) from exc
+        trunk = await self._trunk(db, data)
+        caller_id = data.caller_id or trunk.numbers[0]
+        if caller_id not in trunk.numbers:
+            raise Conflict(
+                "caller_id must be one of the trunk's numbers", details={"field": "caller_id"}
+            )
+        return number, trunk, caller_id
+
+    async def dial(self, data: DialRequest, call_id: str | None = None) -> DialResponse:
+        """Dial now; `call_id` is the id a scheduled call was given when it was queued."""
         project_id = self.principal.project_id
-        call_id = new_id("call")
+        call_id = call_id or new_id("call")
         identity = f"phone-{call_id}"
         async with self.resources.sessions() as db:
             policy = await self.policy(db)
-            try:
-                number = parse_e164(data.phone_number)
-            except InvalidPhoneNumber as exc:
-                raise api_error(
-                    DestinationRefused(
-                        "Not a number that can be called",
-                        details={"field": "phone_number", "reason": "invalid_number"},
-                    )
-                ) from exc
-            try:
-                policy.check_destination(number)
-            except SipError as exc:
-                raise api_error(exc) from exc
-            trunk = await self._trunk(db, data)
-            caller_id = data.caller_id or trunk.numbers[0]
-            if caller_id not in trunk.numbers:
-                raise Conflict(
-                    "caller_id must be one of the trunk's numbers", details={"field": "caller_id"}
-                )
+            number, trunk, caller_id = await self.check(db, data, policy)
             # One dial at a time per project between counting and recording the call, so that
             # concurrent requests cannot all pass the same last free slot.
             async with self._one_dial_at_a_time(project_id):

@@ -84,3 +84,25 @@ class SipDiallingPolicy(SQLModel, table=True):
     max_daily_minutes: int | None = None
     """None: the operator's cap (`VOXROOM_SIP_MAX_DAILY_OUTBOUND_MINUTES`)."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ScheduledSipCall(SQLModel, table=True):
+    """A `POST /sip/dial` with `scheduled_at`, waiting in the database (so the queue outlives
+    a restart) until the control plane's poller dials it."""
+
+    __tablename__ = "sip_scheduled_calls"
+
+    id: str = Field(primary_key=True, max_length=40)
+    """The id the call gets once dialled (`call_...`)."""
+    project_id: str = Field(foreign_key="projects.id", index=True, max_length=40)
+    scheduled_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    request: dict[str, Any] = Field(sa_type=JSON)
+    """The dial request as given, without `scheduled_at`."""
+    principal: dict[str, Any] = Field(sa_type=JSON)
+    """The key that scheduled it: the call is placed on its behalf."""
+    status: str = Field(default="scheduled", max_length=16)
+    """scheduled, dialing, dialed, failed or cancelled."""
+    error: str | None = Field(default=None, max_length=200)
+    """Why dialling failed (the error a direct dial would have answered)."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
