@@ -29,6 +29,7 @@ from api.openapi import SECURITY, finish_document, openapi_config
 from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.recordings.controllers import RecordingController, RoomRecordingController
+from api.recordings.downloads import SignedDownloadController
 from api.recordings.retention import purge_expired
 from api.recordings.uploads import WorkerRecordingController
 from api.requests import ApiRequest
@@ -168,6 +169,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             WorkerReportController,
             WorkerKnowledgeController,
             WorkerRecordingController,
+            SignedDownloadController,
             LiveKitWebhookController,
             GatewayController,
             monitor,

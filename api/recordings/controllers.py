@@ -3,24 +3,29 @@ on demand."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.response import Stream
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.auth import READ, WRITE
-from api.errors import ApiError, Conflict
+from api.errors import Conflict
 from api.openapi import errors
 from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
+from api.recordings.downloads import (
+    ByteRangeHeader,
+    DownloadOperation,
+    serve_recording,
+    signed_url,
+)
 from api.recordings.rooms import RoomRecordings, recording_store
 from api.recordings.schemas import (
+    DownloadUrl,
+    DownloadUrlRequest,
     RecordingEnvelope,
     RecordingId,
     RecordingList,
@@ -30,74 +35,9 @@ from api.recordings.schemas import (
     RecordingStop,
 )
 from api.recordings.services import RecordingService, recording_read
-from api.recordings.storage import MEDIA_TYPES
 from api.resources import Resources
 from api.rooms.controllers import RoomName
 from api.rooms.naming import project_room_name
-
-
-class RangeNotSatisfiable(ApiError):
-    status_code = 416
-    code = "INVALID_REQUEST"
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-@dataclass(frozen=True, slots=True)
-class ByteRange:
-    start: int
-    end: int
-    """Inclusive."""
-
-
-def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """The one byte range a `Range` header asks for (None: the whole file). A header this
-    server does not read (several ranges, another unit, bad syntax) is ignored, as RFC 9110
-    allows; a range outside the file raises 416."""
-    match = _RANGE.match(header.strip()) if header else None
-    if match is None or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if first == "":
-        suffix = int(last)
-        if suffix == 0 or size == 0:
-            raise _unsatisfiable(size)
-        return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        raise _unsatisfiable(size)
-    return ByteRange(start, end)
-
-
-def _unsatisfiable(size: int) -> RangeNotSatisfiable:
-    return RangeNotSatisfiable(
-        "The range is outside the file",
-        details={"size_bytes": size},
-        headers={"Content-Range": f"bytes */{size}"},
-    )
-
-
-@dataclass
-class _DownloadOperation(Operation):
-    """The download's document: audio bodies (whole or one range) instead of JSON."""
-
-    def __post_init__(self) -> None:
-        audio = {
-            media_type: OpenAPIMediaType(schema=Schema(type="string", format="binary"))  # type: ignore[arg-type]
-            for media_type in MEDIA_TYPES.values()
-        }
-        self.responses = {
-            **(self.responses or {}),
-            "200": OpenAPIResponse(description="The whole file", content=audio),
-            "206": OpenAPIResponse(
-                description="The requested byte range (`Content-Range` says which)",
-                content=audio,
-            ),
-        }
 
 
 class RecordingController(Controller):
@@ -158,7 +98,7 @@ class RecordingController(Controller):
         "/{recording_id:str}/download",
         operation_id="downloadRecording",
         opt=READ | errors(409, 416),
-        operation_class=_DownloadOperation,
+        operation_class=DownloadOperation,
     )
     async def download(
         self,
@@ -166,41 +106,35 @@ class RecordingController(Controller):
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
-        byte_range: Annotated[
-            str | None,
-            HeaderParameter(
-                name="Range",
-                max_length=200,
-                description="One byte range, `bytes=<first>-<last>` (`bytes=100-`, `bytes=-500`): "
-                "answered 206 with `Content-Range`, or 416 outside the file",
-            ),
-        ] = None,
+        byte_range: ByteRangeHeader = None,
     ) -> Stream:
         """The audio file (`audio/ogg`, `audio/wav` or `audio/mp4`); 409 until it is ready."""
         store = recording_store(resources)
         row = await RecordingService(db_session, store).get(principal.project_id, recording_id)
-        size = (
-            await store.size(row.project_id, row.id, row.format) if row.status == "ready" else None
-        )
-        if size is None:
+        return await serve_recording(store, row, byte_range)
+
+    @post(
+        "/{recording_id:str}/download-url",
+        operation_id="createRecordingDownloadUrl",
+        opt=READ | errors(409),
+        status_code=200,
+    )
+    async def download_url(
+        self,
+        recording_id: RecordingId,
+        data: JSONBody[DownloadUrlRequest],
+        db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> DownloadUrl:
+        """A signed URL that downloads the file without an API key until it expires (for a
+        browser's audio player); 409 until the recording is ready."""
+        service = RecordingService(db_session, recording_store(resources))
+        row = await service.get(principal.project_id, recording_id)
+        if row.status != "ready":
             raise Conflict("The recording is not ready", details={"status": row.status})
-        wanted = parse_range(byte_range, size)
-        headers = {
-            "Accept-Ranges": "bytes",
-            "Content-Disposition": f'attachment; filename="{row.id}.{row.format}"',
-        }
-        if wanted is None:
-            start, end, status = 0, size - 1, 200
-        else:
-            start, end, status = wanted.start, wanted.end, 206
-            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-        headers["Content-Length"] = str(max(0, end - start + 1))
-        return Stream(
-            store.read(row.project_id, row.id, row.format, start, end),
-            media_type=MEDIA_TYPES[row.format],
-            status_code=status,
-            headers=headers,
-        )
+        url, expires_at = signed_url(resources, row.id, row.project_id, data.expires_in)
+        return DownloadUrl(url=url, expires_at=expires_at)
 
     @delete("/{recording_id:str}", operation_id="deleteRecording", opt=WRITE)
     async def delete_recording(

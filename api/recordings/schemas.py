@@ -80,3 +80,18 @@ class RecordingStop(RequestBody):
 
     egress_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[^\x00]*$")
     """The recording to stop (its `egress_id`); omitted stops every recording of the room."""
+
+
+class DownloadUrlRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expires_in": 3600}]})
+
+    expires_in: int = Field(default=3600, ge=60, le=86_400)
+    """Seconds the URL works (1 minute to 24 hours)."""
+
+
+class DownloadUrl(ResponseBody):
+    url: str
+    """GET it without an API key (HTTP Range works); anyone holding it can download the file
+    until it expires."""
+    expires_at: datetime
+    """When it stops working (ISO 8601, UTC)."""

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 from livekit import api as lk
 
+from agent_worker.contracts import RECORDER_IDENTITY_PREFIX
 from api.errors import ApiError, Conflict, NotFound, PayloadTooLarge, Unavailable
 from api.events import catalogue, outbox
 from api.projects.schemas import Principal
@@ -46,7 +47,8 @@ async def livekit_call(what: str) -> AsyncIterator[None]:
 
 
 async def agent_in_room(livekit: lk.LiveKitAPI, room_name: str) -> bool:
-    """Whether an agent participant is in the room now; a missing or unreachable room has none."""
+    """Whether an agent participant is in the room now; a missing or unreachable room has none.
+    A room recorder joins as an agent too, but answers nobody: it does not count."""
     try:
         async with livekit_call("Room"):
             response = await livekit.room.list_participants(
@@ -54,7 +56,11 @@ async def agent_in_room(livekit: lk.LiveKitAPI, room_name: str) -> bool:
             )
     except ApiError:
         return False
-    return any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in response.participants)
+    return any(
+        p.kind == lk.ParticipantInfo.Kind.AGENT
+        and not p.identity.startswith(RECORDER_IDENTITY_PREFIX)
+        for p in response.participants
+    )
 
 
 def _track(track: lk.TrackInfo) -> TrackRead:

@@ -201,3 +201,28 @@ async def test_an_upload_past_the_storage_quota_fails_the_recording(client, admi
 
 def test_chunks_fit_in_a_request_body(settings):
     assert settings.max_body_bytes > RECORDING_CHUNK_BYTES
+
+
+async def test_a_signed_url_downloads_without_a_key_until_it_expires(client, admin, settings):
+    from api.recordings.downloads import _signature
+
+    session = await _session(client, admin)
+    rec_id = await _upload(
+        client, _worker(settings, session["id"], admin.project_id), session["id"]
+    )
+    made = await client.post(
+        f"/api/v1/recordings/{rec_id}/download-url", json={"expires_in": 60}, headers=admin.headers
+    )
+    assert made.status_code == 200, made.text
+    url = made.json()["url"]
+    path = url[url.index("/api/v1/") :]
+    whole = await client.get(path)
+    assert whole.status_code == 200 and whole.content == AUDIO
+    part = await client.get(path, headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == AUDIO[:10]
+    assert (await client.get(path.replace("signature=", "signature=x"))).status_code == 404
+    assert (await client.get(path.split("?")[0])).status_code == 404
+    past = 1_000_000
+    expired = _signature(settings.require_livekit_secret(), rec_id, admin.project_id, past)
+    stale = f"/api/v1/recordings/{rec_id}/file?expires={past}&signature={expired}"
+    assert (await client.get(stale)).status_code == 404
