@@ -1,5 +1,6 @@
-"""`privacy.retention_days`: an agent's calls lose their recordings and transcripts once they
-ended that many days ago (the session row itself stays, for usage and history)."""
+"""Background sweeps of recordings: `privacy.retention_days` (an agent's calls lose their
+recordings and transcripts once they ended that many days ago; the session row stays, for
+usage and history), and recordings that nobody will finish."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agent_worker.contracts import PrivacyConfig
 from api.agents.models import AgentConfig
 from api.db import utcnow
 from api.recordings.models import Recording
+from api.recordings.services import RecordingService
 from api.recordings.storage import RecordingStore
 from api.resources import Resources
 from api.sessions.models import CallSession, TranscriptEntry
@@ -65,3 +67,43 @@ async def purge_expired(resources: Resources) -> int:
     if purged:
         logger.info("retention purge", extra={"sessions": purged})
     return purged
+
+
+CALL_UPLOAD_GRACE = timedelta(minutes=15)
+"""A call's worker uploads its recording within seconds of the end; one that has not done so
+this long after the call ended was lost with its worker."""
+RECORDER_JOIN_GRACE = timedelta(minutes=2)
+"""A room recorder joins within seconds; one that has not after this never will."""
+
+
+async def fail_abandoned(resources: Resources) -> int:
+    """Fail the recordings nobody will finish (recording.failed); returns how many."""
+    now = utcnow()
+    async with resources.sessions() as session:
+        lost_calls = select(CallSession.id).where(
+            col(CallSession.ended_at).is_not(None),
+            col(CallSession.ended_at) < now - CALL_UPLOAD_GRACE,
+        )
+        rows = (
+            await session.exec(
+                select(Recording)
+                .where(
+                    (
+                        (col(Recording.kind) == "call")
+                        & col(Recording.status).in_(("recording", "stopping"))
+                        & col(Recording.session_id).in_(lost_calls)
+                    )
+                    | (
+                        (col(Recording.kind) == "room")
+                        & (col(Recording.status) == "starting")
+                        & (col(Recording.created_at) < now - RECORDER_JOIN_GRACE)
+                    )
+                )
+                .limit(_BATCH)
+            )
+        ).all()
+        service = RecordingService(session, RecordingStore(resources.settings.recordings_dir))
+        for row in rows:
+            reason = "the call's worker was lost" if row.kind == "call" else "no recorder joined"
+            await service.fail(row, reason)
+    return len(rows)

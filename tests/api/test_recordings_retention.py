@@ -5,7 +5,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from api.db import create_engine, session_factory, utcnow
 from api.recordings.retention import purge_expired
@@ -96,3 +96,64 @@ async def test_retention_purges_old_recordings_and_transcripts_only(client, admi
     assert len(await lines(kept["id"])) == 1 and await status(kept["id"]) == 200
     files = sorted(p.name for p in (settings.recordings_dir / admin.project_id).iterdir())
     assert files == sorted(f"{recordings[s['id']]}.ogg" for s in (recent, kept))
+
+
+async def test_recordings_nobody_will_finish_fail(client, admin, settings):
+    from api.events.models import Event
+    from api.recordings.models import Recording
+    from api.recordings.retention import fail_abandoned
+
+    lost = await _session(client, admin, "lost")
+    live = await _session(client, admin, "live")
+    for index, session in enumerate((lost, live)):
+        opened = await client.post(
+            f"/internal/v1/sessions/{session['id']}/recordings",
+            json={"id": f"rec_{index:020d}"},
+            headers=_worker(settings, session["id"], admin.project_id),
+        )
+        assert opened.status_code == 200
+    engine = create_engine(settings.database_url)
+    factory = session_factory(engine)
+    try:
+        async with factory() as db:
+            await db.exec(
+                update(CallSession)
+                .where(col(CallSession.id) == lost["id"])
+                .values(status="completed", ended_at=utcnow() - timedelta(minutes=20))
+            )
+            for name, age in (("old", timedelta(minutes=3)), ("new", timedelta(seconds=5))):
+                db.add(
+                    Recording(
+                        id=f"rec_room{name}",
+                        project_id=admin.project_id,
+                        room_name=f"p_{name}",
+                        kind="room",
+                        status="starting",
+                        created_at=utcnow() - age,
+                    )
+                )
+            await db.commit()
+        resources = SimpleNamespace(sessions=factory, settings=settings)
+        assert await fail_abandoned(resources) == 2
+        assert await fail_abandoned(resources) == 0
+        async with factory() as db:
+            statuses = {row.id: row.status for row in (await db.exec(select(Recording))).all()}
+            failed_events = (
+                await db.exec(select(Event).where(Event.event_type == "recording.failed"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert statuses == {
+        "rec_00000000000000000000": "failed",
+        "rec_00000000000000000001": "recording",
+        "rec_roomold": "failed",
+        "rec_roomnew": "starting",
+    }
+    assert len(failed_events) == 2
+
+
+async def _session(client, key, room):
+    created = await client.post(
+        "/api/v1/sessions", json={"room_name": room, "caller_identity": "c"}, headers=key.headers
+    )
+    return created.json()["session"]
