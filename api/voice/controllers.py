@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from litestar import Controller, MediaType, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -152,6 +153,9 @@ class TwilioController(Controller):
         where the agent takes it. The stream carries a one-time ticket, never the key. With
         `VOXROOM_TWILIO_AUTH_TOKEN` set, a request without Twilio's valid
         `X-Twilio-Signature` is refused (403)."""
+        content_type = header(request.scope, b"content-type") or ""
+        if not content_type.startswith(RequestEncodingType.URL_ENCODED.value):
+            raise HTTPException(status_code=415, detail="Send Twilio's form-encoded parameters")
         resources = resources_of(request)
         settings = resources.settings
         token = settings.twilio_auth_token.get_secret_value()

@@ -140,7 +140,14 @@ class TwilioVoiceForm(RequestBody):
     """Twilio's voice webhook parameters (form-encoded); Twilio sends more, which are kept
     for the signature check only."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {"CallSid": "CA0123456789abcdef", "From": "+14155550100", "To": "+14155550199"}
+            ]
+        },
+    )
 
     CallSid: str | None = Field(default=None, max_length=64)
     """Twilio's id of the call."""
