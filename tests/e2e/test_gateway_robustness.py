@@ -12,7 +12,7 @@ import pytest
 
 from gateway.contracts import SECRET_ENV
 from tests.e2e.test_gateway_voice import create_agent, ended, gateway_ready, ws_url
-from tests.gateway.clients import PlainCaller
+from tests.gateway.clients import PlainCaller, TwilioCaller
 from tests.services import free_port
 from tests.stack import Stack
 from voxroom import launcher
@@ -40,6 +40,13 @@ async def test_bad_credentials_and_unknown_agents_are_refused_with_their_close_c
     assert code == 4005
     code, _ = await refused(ws_url(stack, f"/ws/voice?api_key={stack.api_key}&format=ogg"))
     assert code == 1008
+    stream = ws_url(stack, "/ws/twilio/stream")
+    async with TwilioCaller(stream, {"ticket": "not-a-ticket"}) as twilio:
+        await asyncio.wait_for(twilio.closed.wait(), 30)
+    assert twilio.close_code == 4001
+    async with TwilioCaller(stream, {}) as twilio:
+        await asyncio.wait_for(twilio.closed.wait(), 30)
+    assert twilio.close_code == 4001
 
 
 async def active_calls(stack: Stack) -> int:
@@ -72,10 +79,18 @@ async def test_wrong_frames_oversized_frames_and_dropped_connections_end_their_s
 
     caller = PlainCaller(url)
     await caller.__aenter__()
-    sessions.append((await caller.wait_message("connected", limit_s=30))["sessionId"])
+    connected = await caller.wait_message("connected", limit_s=30)
+    sessions.append(connected["sessionId"])
     assert caller.ws is not None
     caller.ws.transport.abort()  # no close frame: the network went away
     await caller.hang_up()
+
+    # Reconnecting with the history key continues that conversation in a new session.
+    async with PlainCaller(f"{url}&session_id={connected['historyKey']}") as again:
+        resumed = await again.wait_message("connected", limit_s=30)
+    assert resumed["historyKey"] == connected["historyKey"]
+    assert resumed["sessionId"] != connected["sessionId"]
+    sessions.append(resumed["sessionId"])
 
     for session_id in sessions:
         session = await ended(stack, session_id, limit_s=30)
