@@ -67,7 +67,7 @@ class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         msgspec.Meta(
             description="When to dial (ISO 8601 with a time zone): the call waits in a queue "
             "that outlives restarts (`GET /sip/scheduled`); now or a past time up to a minute "
-            "ago dials at once, earlier is refused (422)"
+            "ago dials at once, earlier is refused (409)"
         ),
     ] = None
 

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.agents.services import AgentService
 from api.db import get_owned, scoped, utcnow
-from api.errors import ApiError, Conflict, ValidationFailed
+from api.errors import ApiError, Conflict
 from api.ids import new_id
 from api.pagination import Page, paginate
 from api.projects.schemas import Principal
@@ -65,7 +65,13 @@ class ScheduledCallService:
         now = utcnow()
         if when is None or when <= now + NOW:
             if when is not None and when < now - PAST_GRACE:
-                raise ValidationFailed("scheduled_at is in the past", field="scheduled_at")
+                # 409, not 422: the request is well formed, the clock disagrees with it (a
+                # schema cannot say "not in the past", and the contract answers a
+                # schema-valid request with no 422)
+                raise Conflict(
+                    "scheduled_at is in the past",
+                    details={"field": "scheduled_at", "reason": "in_the_past"},
+                )
             return await dialing.dial(data)
         async with self.resources.sessions() as db:
             _, trunk, caller_id = await dialing.check(db, data, await dialing.policy(db))

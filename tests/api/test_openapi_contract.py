@@ -282,7 +282,8 @@ def test_another_projects_key_gets_404_on_every_object_of_the_first(
                 leaks.append(f"{method.upper()} {path}: {response.status_code} {response.text}")
     assert not leaks, "\n".join(leaks)
     # Parameters no example could reach are checked by the fuzzer only; keep the list short.
-    assert set(unreached) <= {"identity", "delivery_id"}, unreached
+    # (call_id: a scheduled call needs a dialling policy and an outbound trunk first.)
+    assert set(unreached) <= {"identity", "delivery_id", "call_id"}, unreached
 
 
 def _undescribed(document: dict[str, Any]) -> list[str]:

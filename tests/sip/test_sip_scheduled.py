@@ -71,8 +71,8 @@ async def test_scheduling_checks_the_call_at_once(client, admin):
         json={"phone_number": US_NUMBER, "scheduled_at": at(-timedelta(minutes=5))},
         headers=admin.headers,
     )
-    assert past.status_code == 422, past.text
-    assert past.json()["details"]["field"] == "scheduled_at"
+    assert past.status_code == 409, past.text
+    assert past.json()["details"] == {"field": "scheduled_at", "reason": "in_the_past"}
     abroad = await client.post(
         "/api/v1/sip/dial",
         json={"phone_number": "+442079460958", "scheduled_at": at(timedelta(hours=1))},
