@@ -28,6 +28,21 @@ logger = logging.getLogger(__name__)
 
 _DUE = "vx:dispatchcheck"
 MAX_ATTEMPTS = 2
+_SPEC = "vx:sessionspec:"
+"""The agent config of a session started with one of its own (a phone line's caps, a voice
+session's prompt), for every later dispatch of that session."""
+
+
+async def remember_spec(resources: Resources, session_id: str, spec: AgentSpec) -> None:
+    await resources.redis.set(
+        _SPEC + session_id, spec.model_dump_json(), ex=spec.max_duration_s + 3600
+    )
+
+
+async def spec_of_session(resources: Resources, row: CallSession, agent: AgentConfig) -> AgentSpec:
+    """The config the session's agent was first sent with (else the agent's own now)."""
+    raw = await resources.redis.get(_SPEC + row.id)
+    return AgentSpec.model_validate_json(raw) if raw else AgentSpec.model_validate(agent.spec)
 
 
 async def send_dispatch(
@@ -88,7 +103,7 @@ async def check_due_dispatches(resources: Resources) -> None:
             )
             if agent is not None:
                 logger.info("re-sending dispatch", extra={"session_id": session_id})
-                await send_dispatch(resources, row, AgentSpec.model_validate(agent.spec))
+                await send_dispatch(resources, row, await spec_of_session(resources, row, agent))
             else:
                 await SessionService(session).fail(
                     row, "agent_error", "no agent worker accepted the call"

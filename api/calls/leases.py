@@ -16,9 +16,9 @@ import time
 from livekit import api as lk
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import LEASE_TTL_S, AgentSpec
+from agent_worker.contracts import LEASE_TTL_S
 from api.agents.models import AgentConfig
-from api.calls.dispatch import send_dispatch
+from api.calls.dispatch import send_dispatch, spec_of_session
 from api.errors import ApiError
 from api.events import catalogue, outbox
 from api.resources import Resources
@@ -112,7 +112,8 @@ async def replace_agent(resources: Resources, db: AsyncSession, row: CallSession
     # Counted before the dispatch: a replica's next pass must not send a second agent.
     await renew_lease(resources, row.id, RESUME_GRACE_S)
     try:
-        await send_dispatch(resources, row, AgentSpec.model_validate(agent.spec), resume=True)
+        spec = await spec_of_session(resources, row, agent)
+        await send_dispatch(resources, row, spec, resume=True)
     except ApiError:
         logger.warning("replacement dispatch failed", extra={"session_id": row.id})
         return 0  # the grace lease expires and the next pass tries again

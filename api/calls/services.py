@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from agent_worker.contracts import AgentSpec
 from api.agents.services import AgentService
-from api.calls.dispatch import send_dispatch
+from api.calls.dispatch import remember_spec, send_dispatch
 from api.calls.reconciler import schedule_no_show_check
 from api.capacity import require_worker_room
 from api.errors import Conflict, Unavailable
@@ -89,6 +89,8 @@ class CallService:
                 row = await sessions.open_for_dispatch(
                     project_id, agent_id, spec, room, caller_identity, session_type, metadata
                 )
+                if adjust_spec is not None:
+                    await remember_spec(self.resources, row.id, spec)
                 try:
                     await send_dispatch(self.resources, row, spec, resume=resume)
                 except Unavailable:

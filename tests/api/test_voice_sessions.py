@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from agent_worker.contracts import DispatchMetadata
 from api.app import create_app
+from api.calls.dispatch import check_due_dispatches
 from api.voice import ending
 from tests.api.test_events_catalogue import events_of
 from tests.services import served
@@ -223,3 +224,29 @@ async def test_the_control_plane_ends_a_call_at_its_max_duration(
     ended = [e for e in events if e.event_type == "session.ended"]
     assert ended[0].data["session_id"] == session_id
     assert ended[0].data["transcript"] == []
+
+
+async def test_a_dispatch_sent_again_keeps_the_sessions_own_prompt(client, app, admin, livekit):
+    await make_agent(client, admin.headers, instructions="Agent's own.")
+    created = (
+        await client.post(
+            "/api/v1/voice/sessions", json={"prompt": "Be brief."}, headers=admin.headers
+        )
+    ).json()
+    resources = app.state.resources
+    # No worker took the call: the dispatch check sends it again (not waited for here).
+    await resources.redis.zadd("vx:dispatchcheck", {created["session_id"]: 0})
+    await check_due_dispatches(resources)
+    session = (
+        await client.get(f"/api/v1/sessions/{created['session_id']}", headers=admin.headers)
+    ).json()["session"]
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as livekit_api:
+        dispatches = [
+            d
+            for d in await livekit_api.agent_dispatch.list_dispatch(session["room_name"])
+            if d.agent_name
+        ]
+    assert len(dispatches) == 2
+    for dispatch in dispatches:
+        spec = DispatchMetadata.model_validate_json(dispatch.metadata).agent
+        assert spec.instructions == "Be brief."
