@@ -51,7 +51,10 @@ class SessionController(Controller):
             str | None, QueryParameter(description="Only this agent's sessions (`agt_...`)")
         ] = None,
         session_type: Annotated[
-            str | None, QueryParameter(description="Only this type: `voice`, `sip` or `web`")
+            str | None,
+            QueryParameter(
+                description="Only this type: `voice`, `sip`, `websocket`, `twilio` or `web`"
+            ),
         ] = None,
         started_from: Annotated[
             str | None,

@@ -46,14 +46,16 @@ class SessionRead(ResponseBody):
     caller_identity: str | None
     """The participant identity of the caller; null until known."""
     session_type: str
-    """How the caller came in: `voice` (a LiveKit room over WebRTC), `sip` (a phone call) or
-    `web`."""
+    """How the caller came in: `voice` (a LiveKit room over WebRTC), `sip` (a phone call),
+    `websocket` (a plain WebSocket through the media gateway), `twilio` (a Twilio call through
+    the media gateway) or `web`."""
     status: SessionStatus
     """`active` until it ends; then `completed`, `timeout` (it hit `max_duration_s`) or
     `failed` (the agent failed, or the caller never joined)."""
     end_reason: str | None
-    """Why it ended: `manual`, `max_duration`, `silence`, `participant_left`, `agent_error` or
-    `no_show`; null while active."""
+    """Why it ended: `manual`, `max_duration`, `silence`, `participant_left`, `agent_error`,
+    `no_show`, or for media-gateway calls `transport_error`, `gateway_shutdown` or
+    `gateway_restart`; null while active."""
     started_at: datetime
     """When it started (ISO 8601, UTC)."""
     ended_at: datetime | None
