@@ -43,6 +43,9 @@ BARGE_IN_WINDOW_S = 0.7
 """The agent stopping while the caller spoke this recently is a barge-in, not an ending."""
 UTTERANCE_TAIL_S = 0.3
 """After the agent stops speaking, its last audio is still in flight for about this long."""
+MAX_AHEAD_S = 0.5
+"""Caller audio arriving this far ahead of real time (a burst after a network stall) is
+dropped: played late, it would delay everything the caller says after it."""
 VOICE_HANGOVER_S = 0.5
 """Another participant's audio (a supervisor who took over) goes to the caller while it was
 audible this recently, so quiet syllables and short pauses are not cut out."""
@@ -97,6 +100,11 @@ class RoomBridge:
         self._caller_voice_at = 0.0
         self._tail: asyncio.TimerHandle | None = None
         self._closed = False
+        self._joined = False
+        self._ahead_s = 0.0
+        self._last_push: float | None = None
+        self.dropped_s = 0.0
+        """Seconds of caller audio dropped (before the join, or arriving in a burst)."""
 
     async def join(self, url: str, token: str) -> None:
         self.room.on("track_subscribed", self._on_track_subscribed)
@@ -110,9 +118,20 @@ class RoomBridge:
         self._mic_sid = publication.sid
         for participant in self.room.remote_participants.values():
             self._on_attributes_changed({}, participant)
+        self._joined = True
 
     async def push_audio(self, pcm: bytes) -> None:
-        """Caller audio (PCM16 mono at `sample_rate`), sent on in 20 ms frames."""
+        """Caller audio (PCM16 mono at `sample_rate`), sent on in 20 ms frames; dropped before
+        the room is joined and when it arrives too far ahead of real time."""
+        duration = len(pcm) / 2 / self.sample_rate
+        now = time.monotonic()
+        if self._last_push is not None:
+            self._ahead_s = max(0.0, self._ahead_s - (now - self._last_push))
+        self._last_push = now
+        if not self._joined or self._ahead_s > MAX_AHEAD_S:
+            self.dropped_s += duration
+            return
+        self._ahead_s += duration
         if pcm and audioop.rms(pcm, 2) >= CALLER_VOICE_RMS:
             self._caller_voice_at = time.monotonic()
         self._pending_pcm += pcm
@@ -124,6 +143,8 @@ class RoomBridge:
             await self._source.capture_frame(frame)
 
     async def send_dtmf(self, digit: str) -> None:
+        if not self._joined:
+            return
         code = "0123456789*#ABCD".index(digit)
         await self.room.local_participant.publish_dtmf(code=code, digit=digit)
 

@@ -143,13 +143,26 @@ class Gateway:
     async def _bridge(self, socket: WebSocket, serializer: Serializer, call: GatewayCall) -> None:
         self.active_calls.add(call.session_id)
         bridge = RoomBridge(serializer.sample_rate)
+        # The client's audio is read (and dropped) while the room is joined: read only after,
+        # it would reach the agent as a backlog, late by the join's duration for the whole call.
+        inbound = asyncio.create_task(self._inbound(socket, serializer, bridge), name="inbound")
         ending = Ending("error", CLOSE_UNAVAILABLE, "the call could not be connected")
         try:
-            await asyncio.wait_for(
-                bridge.join(call.livekit_url, call.token), self.settings.start_timeout_s
+            join = asyncio.create_task(
+                asyncio.wait_for(
+                    bridge.join(call.livekit_url, call.token), self.settings.start_timeout_s
+                ),
+                name="join",
             )
+            await asyncio.wait({join, inbound}, return_when=asyncio.FIRST_COMPLETED)
+            if not join.done():  # the client went while the room was joined
+                join.cancel()
+                await asyncio.gather(join, return_exceptions=True)
+                ending = inbound.result()
+                return
+            join.result()
             await _send(socket, serializer.connected(call))
-            ending = await self._relay(socket, serializer, bridge, call.max_duration_s)
+            ending = await self._relay(socket, serializer, bridge, inbound, call.max_duration_s)
         except asyncio.CancelledError:
             ending = Ending("gateway_shutdown", CLOSE_NORMAL)
             raise
@@ -158,9 +171,19 @@ class Gateway:
         except Exception:
             logger.exception("call bridge failed", extra={"session_id": call.session_id})
         finally:
+            inbound.cancel()
+            await asyncio.gather(inbound, return_exceptions=True)
             if self.shutting_down and ending.reason == "caller_hangup":
                 ending = Ending("gateway_shutdown", CLOSE_NORMAL)
             await bridge.aclose()
+            logger.info(
+                "call ended",
+                extra={
+                    "session_id": call.session_id,
+                    "reason": ending.reason,
+                    "dropped_caller_audio_s": round(bridge.dropped_s, 2),
+                },
+            )
             await self.control_plane.end_call(call.session_id, ending.reason)
             self.active_calls.discard(call.session_id)
             if ending.message:
@@ -170,9 +193,13 @@ class Gateway:
                 await socket.close(ending.close_code)
 
     async def _relay(
-        self, socket: WebSocket, serializer: Serializer, bridge: RoomBridge, max_duration_s: int
+        self,
+        socket: WebSocket,
+        serializer: Serializer,
+        bridge: RoomBridge,
+        inbound: asyncio.Task[Ending],
+        max_duration_s: int,
     ) -> Ending:
-        inbound = asyncio.create_task(self._inbound(socket, serializer, bridge), name="inbound")
         outbound = asyncio.create_task(self._outbound(socket, serializer, bridge), name="outbound")
         try:
             done, _ = await asyncio.wait(
@@ -182,9 +209,8 @@ class Gateway:
                 return Ending("max_duration", CLOSE_NORMAL)
             return done.pop().result()
         finally:
-            for task in (inbound, outbound):
-                task.cancel()
-            await asyncio.gather(inbound, outbound, return_exceptions=True)
+            outbound.cancel()
+            await asyncio.gather(outbound, return_exceptions=True)
 
     async def _inbound(
         self, socket: WebSocket, serializer: Serializer, bridge: RoomBridge

@@ -164,8 +164,14 @@ async def test_twilio_media_stream_caller_barges_in_and_is_answered(
         clear = await caller.wait_message("clear", limit_s=10, since=barged_at)
         assert clear["streamSid"] == caller.stream_sid
 
-        await caller.wait_message("mark", limit_s=60, since=asked_at)
-        first, last = await caller.wait_until_quiet(since=asked_at, limit_s=30)
-        assert first is not None and last is not None, "the agent never answered"
-        answer = heard(caller, first, last)
-        assert "harbour" in answer or "harbor" in answer or "library" in answer, answer
+        # On a busy machine the agent may take the barge-in for a false one and finish its
+        # sentence before it answers: listen until the answer came or a minute passed.
+        deadline = time.monotonic() + 60
+        answer = ""
+        while not any(word in answer for word in ("harbour", "harbor", "library")):
+            assert time.monotonic() < deadline, f"the agent never answered: {answer}"
+            await caller.wait_message("mark", limit_s=60, since=asked_at)
+            first, last = await caller.wait_until_quiet(since=asked_at, limit_s=30)
+            assert first is not None and last is not None, "the agent never answered"
+            answer = heard(caller, first, last)
+            await asyncio.sleep(1.0)
