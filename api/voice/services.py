@@ -5,10 +5,11 @@ browser joins it later with a one-time ticket), the gateway's `/ws/voice?api_key
 and Twilio calls (both start when the gateway connects them). All go through
 `CallService.start`, one session per call with `session_type` `websocket` or `twilio`.
 
-Which agent runs: the one named, else the config's `agent_config_id`, else the project's
-first active agent (oldest first); none is a 404. A session's `prompt` (or the config's)
-replaces that agent's instructions for the call; `language` and `max_duration` override its
-own the same way.
+Which agent runs: the one named, else (for `POST /voice/sessions`, whose defaults come from
+`/config`) the config's `agent_config_id`, else the project's first active agent (oldest
+first); none is a 404. A voice session's `prompt` (or the config's) replaces that agent's
+instructions for the call; `language` and `max_duration` override its own the same way.
+`/ws/voice` and Twilio calls run the agent as it is configured.
 """
 
 from __future__ import annotations
