@@ -92,6 +92,8 @@ class Gateway:
                 await _refuse(socket, serializer, exc.close_code, exc.message)
                 return
             except WebSocketDisconnect:
+                with contextlib.suppress(Exception):  # a Twilio `stop` before its `start`
+                    await socket.close(CLOSE_NORMAL)
                 return
             await self._bridge(socket, serializer, call)
         finally:

@@ -138,6 +138,14 @@ async def test_a_restarted_gateway_ends_the_calls_it_lost_as_failed(
 
         session = await ended(stack, session_id, limit_s=10)
         assert (session["status"], session["end_reason"]) == ("failed", "gateway_restart")
+
+        # A gateway stopped on purpose ends its calls itself.
+        async with PlainCaller(url) as again:
+            session_id = (await again.wait_message("connected", limit_s=30))["sessionId"]
+            await asyncio.to_thread(launcher.stop, second, 10)
+            await asyncio.wait_for(again.closed.wait(), 10)
+        session = await ended(stack, session_id, limit_s=10)
+        assert (session["status"], session["end_reason"]) == ("failed", "gateway_shutdown")
     finally:
         await caller.hang_up()
         for running in (first, second):
