@@ -6,13 +6,14 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from litestar.enums import ParamType
 from litestar.openapi.spec import Operation, Parameter, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.types import Scope
+from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from api.errors import Conflict, InvalidRequest
@@ -49,9 +50,18 @@ def idempotency_key(scope: Scope) -> str | None:
     return header(scope, b"idempotency-key")
 
 
-def _fingerprint(body: msgspec.Struct) -> str:
+def _builtins(value: Any) -> Any:
+    """A msgspec struct or pydantic model as plain JSON values."""
+    return (
+        value.model_dump(mode="json")
+        if isinstance(value, BaseModel)
+        else msgspec.to_builtins(value)
+    )
+
+
+def _fingerprint(body: msgspec.Struct | BaseModel) -> str:
     """A stable digest of a request body."""
-    canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    canonical = msgspec.json.encode(_builtins(body), order="sorted")
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -61,7 +71,7 @@ async def run_once(
     project_id: str,
     operation: str,
     key: str | None,
-    body: msgspec.Struct,
+    body: msgspec.Struct | BaseModel,
     ttl_s: int,
     response_type: type[ResponseT],
     action: Callable[[], Awaitable[ResponseT]],
@@ -85,6 +95,8 @@ async def run_once(
             raise Conflict("Idempotency-Key was already used with a different request body")
         if stored.get("state") == _PENDING:
             raise Conflict("A request with this Idempotency-Key is still in progress")
+        if issubclass(response_type, BaseModel):
+            return response_type.model_validate(stored["response"])
         return msgspec.convert(stored["response"], response_type)
     try:
         response = await action()
@@ -92,6 +104,6 @@ async def run_once(
         # A failed attempt must not pin the key: the client may retry it.
         await redis.delete(name)
         raise
-    stored_value = {"state": "done", "fp": fingerprint, "response": msgspec.to_builtins(response)}
+    stored_value = {"state": "done", "fp": fingerprint, "response": _builtins(response)}
     await redis.set(name, json.dumps(stored_value), ex=ttl_s)
     return response

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.auth import READ, WRITE, authenticate_request
 from api.deps import resources_of
 from api.errors import Forbidden
+from api.idempotency import IdempotentOperation, idempotency_key, run_once
 from api.openapi import errors
 from api.projects.schemas import Principal
 from api.requests import decode_body, header
@@ -73,9 +74,14 @@ class VoiceSessionController(Controller):
     path = "/voice/sessions"
     tags = ["voice"]
 
-    @post(operation_id="createVoiceSession", opt=WRITE | errors(404, 409, 503))
+    @post(
+        operation_id="createVoiceSession",
+        operation_class=IdempotentOperation,
+        opt=WRITE | errors(404, 409, 503),
+    )
     async def create(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[VoiceSessionCreate],
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
@@ -83,7 +89,17 @@ class VoiceSessionController(Controller):
         """Start a voice session and get its `joinUrl`: a plain WebSocket URL, valid once and
         for a minute, that a browser opens to talk to the agent (no SDK, no API key). 409
         when the config's `max_active_sessions` are active (their ids in `details`)."""
-        return await VoiceSessionService(resources, principal).create(data)
+        service = VoiceSessionService(resources, principal)
+        return await run_once(
+            resources.redis,
+            project_id=principal.project_id,
+            operation="voice-session",
+            key=idempotency_key(request.scope),
+            body=data,
+            ttl_s=resources.settings.idempotency_ttl_s,
+            response_type=VoiceSessionCreated,
+            action=lambda: service.create(data),
+        )
 
     @delete("/{session_id:str}", operation_id="endVoiceSession", opt=WRITE)
     async def end(

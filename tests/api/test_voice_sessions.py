@@ -250,3 +250,16 @@ async def test_a_dispatch_sent_again_keeps_the_sessions_own_prompt(client, app, 
     for dispatch in dispatches:
         spec = DispatchMetadata.model_validate_json(dispatch.metadata).agent
         assert spec.instructions == "Be brief."
+
+
+async def test_an_idempotency_key_replays_the_session_without_starting_another(client, admin):
+    await make_agent(client, admin.headers)
+    headers = {**admin.headers, "Idempotency-Key": "voice-1"}
+    first = await client.post("/api/v1/voice/sessions", json={"language": "de"}, headers=headers)
+    again = await client.post("/api/v1/voice/sessions", json={"language": "de"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    listed = await client.get("/api/v1/sessions", headers=admin.headers)
+    assert listed.json()["total"] == 1
+    other_body = await client.post("/api/v1/voice/sessions", json={}, headers=headers)
+    assert other_body.status_code == 409
