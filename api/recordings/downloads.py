@@ -171,9 +171,7 @@ class SignedDownloadController(Controller):
         byte_range: ByteRangeHeader = None,
         expires: Annotated[
             int | None,
-            QueryParameter(
-                ge=0, le=2**40, description="When the URL expires (Unix seconds), as signed"
-            ),
+            QueryParameter(description="When the URL expires (Unix seconds), as signed"),
         ] = None,
         signature: Annotated[
             str | None,
