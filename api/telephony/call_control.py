@@ -1,18 +1,29 @@
-"""Controlling a live phone call: keypad digits towards the phone.
+"""Controlling a live phone call: keypad digits towards the phone, and cold transfer.
 
 Digits go out through the call's agent (a signed supervisor command): a `SipDTMF` packet must
 come from a room participant for livekit-sip to play it, and the agent is the one Voxroom
-has in every phone call's room.
+has in every phone call's room. A transfer is LiveKit's TransferSIPParticipant: livekit-sip
+sends the phone a SIP REFER to the target, then hangs up its side.
 """
 
 from __future__ import annotations
 
-from api.errors import Conflict
+import aiohttp
+from livekit import api as lk
+
+from api.errors import Conflict, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
+from api.rooms.services import livekit_call
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.supervision.services import SupervisionService
+from api.telephony.dialing import DialService
+from api.telephony.livekit_sip import api_error
+from sip import DestinationRefused, InvalidPhoneNumber, SipError, parse_e164
+
+TRANSFER_TIMEOUT_S = 30.0
+"""How long the phone has to accept the REFER and report the transfer's outcome."""
 
 
 class CallControlService:
@@ -27,8 +38,61 @@ class CallControlService:
             raise Conflict(
                 "The session is not a phone call", details={"session_type": row.session_type}
             )
+        if row.status != "active":
+            raise Conflict("The session has ended", details={"status": row.status})
         return row
 
     async def send_dtmf(self, session_id: str, digits: str) -> None:
         await self._phone_call(session_id)
         await SupervisionService(self.resources, self.principal).press_keys(session_id, digits)
+
+    async def _phone_identity(self, row: CallSession) -> str:
+        async with livekit_call("Room"):
+            listed = await self.resources.livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=row.room_name)
+            )
+        phones = [p.identity for p in listed.participants if p.kind == lk.ParticipantInfo.Kind.SIP]
+        if not phones:
+            raise Conflict("The phone is not in the call")
+        return row.caller_identity if row.caller_identity in phones else phones[0]
+
+    async def transfer(self, session_id: str, to: str) -> None:
+        """Cold transfer: the phone is referred to `to`; the call's session then ends when
+        livekit-sip hangs up."""
+        row = await self._phone_call(session_id)
+        if to.startswith("tel:"):
+            dialing = DialService(self.resources, self.principal)
+            async with self.resources.sessions() as db:
+                policy = await dialing.policy(db)
+            try:
+                number = parse_e164(to.removeprefix("tel:"), field="to")
+            except InvalidPhoneNumber as exc:
+                raise api_error(
+                    DestinationRefused(
+                        "Not a number that can be called",
+                        details={"field": "to", "reason": "invalid_number"},
+                    )
+                ) from exc
+            try:
+                policy.check_destination(number)
+            except SipError as exc:
+                raise api_error(exc) from exc
+        identity = await self._phone_identity(row)
+        request = lk.TransferSIPParticipantRequest(
+            participant_identity=identity, room_name=row.room_name, transfer_to=to
+        )
+        try:
+            await self.resources.livekit.sip.transfer_sip_participant(
+                request, timeout=TRANSFER_TIMEOUT_S
+            )
+        except lk.TwirpError as exc:
+            # The phone (or its carrier) refused or failed the REFER: the call goes on.
+            raise Conflict(
+                "The transfer did not complete", details={"livekit_code": exc.code}
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable("LiveKit is unreachable") from exc
+        async with self.resources.sessions() as db:
+            current = await SessionService(db).get(self.principal.project_id, row.id)
+            await SessionService(db).add_system_line(current, "Call transferred (cold)")
+            await db.commit()

@@ -1,4 +1,4 @@
-"""Wire models of controlling a live phone call (`/sessions/{id}/dtmf`)."""
+"""Wire models of controlling a live phone call (`/sessions/{id}/dtmf|transfer`)."""
 
 from __future__ import annotations
 
@@ -23,5 +23,18 @@ class CallControlResult(ResponseBody):
     """Always true; failures are error responses."""
     session_id: str
     """The phone call's session (`ses_...`)."""
-    action: Literal["dtmf"]
+    action: Literal["dtmf", "transfer"]
     """What was done."""
+
+
+TRANSFER_TARGET = r"^(tel:\+[1-9][0-9]{1,14}|sips?:[A-Za-z0-9+._~;=%@:\-]{3,200})$"
+
+
+class TransferRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "tel:+14155550199"}]})
+
+    to: str = Field(max_length=210, pattern=TRANSFER_TARGET)
+    """Where the phone is sent: `tel:+<E.164>` (checked against the dialling policy) or a
+    `sip:` URI."""
+    mode: Literal["cold"] = "cold"
+    """cold: the phone is referred to the target (SIP REFER) and the agent leaves the call."""

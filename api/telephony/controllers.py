@@ -20,7 +20,7 @@ from api.requests import decode_body
 from api.resources import Resources
 from api.sessions.schemas import SessionId
 from api.telephony.call_control import CallControlService
-from api.telephony.call_control_schemas import CallControlResult, DtmfRequest
+from api.telephony.call_control_schemas import CallControlResult, DtmfRequest, TransferRequest
 from api.telephony.dial_schemas import DialRequest, DialResponse
 from api.telephony.dialing import DialService
 from api.telephony.scheduled_schemas import (
@@ -347,3 +347,24 @@ class CallControlController(Controller):
     ) -> CallControlResult:
         await CallControlService(resources, principal).send_dtmf(session_id, data.digits)
         return CallControlResult(session_id=session_id, action="dtmf")
+
+    @post(
+        "/{session_id:str}/transfer",
+        operation_id="transferSession",
+        summary="Transfer a phone call (cold)",
+        description="Sends the phone a SIP REFER to the target (LiveKit's "
+        "TransferSIPParticipant) and answers once the phone reported the transfer done; the "
+        "call then leaves Voxroom. `tel:` targets must pass the dialling policy (409). 409 "
+        "also: not a phone call, ended, or the phone refused the transfer.",
+        opt={**WRITE, **errors(409, 503)},
+        status_code=200,
+    )
+    async def transfer(
+        self,
+        session_id: SessionId,
+        data: JSONBody[TransferRequest],
+        resources: NamedDependency[Resources],
+        principal: NamedDependency[Principal],
+    ) -> CallControlResult:
+        await CallControlService(resources, principal).transfer(session_id, data.to)
+        return CallControlResult(session_id=session_id, action="transfer")

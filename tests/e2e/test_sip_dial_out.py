@@ -177,3 +177,64 @@ async def test_a_call_nobody_answers_ends_with_why(
             await asyncio.sleep(0.3)
     assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
     assert seen == statuses, seen
+
+
+async def test_a_cold_transfer_refers_the_phone_to_the_target(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    listening = silent_ulaw_wav(tmp_path / "silence.wav", 30)
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=60) as api,
+        answering_phone(
+            tmp_path, audio=listening, rtp_port=free_port(), scenario="transfer.xml"
+        ) as phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents", json={"name": "Transferring agent", "first_message": "Hello."}
+        )
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": "carrier for transfers",
+                "numbers": ["+14155550104"],
+                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+        dialed = await api.post(
+            "/api/v1/sip/dial",
+            json={
+                "phone_number": CALLEE,
+                "trunk_id": trunk.json()["trunk"]["id"],
+                "agent_config_id": agent.json()["id"],
+            },
+        )
+        assert dialed.status_code == 201, dialed.text
+        call = dialed.json()["call"]
+        for _ in range(60):
+            if call_statuses(stack, call["full_room_name"])[-1:] == ["in_progress"]:
+                break
+            await asyncio.sleep(0.3)
+        premium = await api.post(
+            f"/api/v1/sessions/{call['session_id']}/transfer", json={"to": "tel:+19005550123"}
+        )
+        moved = await api.post(
+            f"/api/v1/sessions/{call['session_id']}/transfer", json={"to": "tel:+14155550199"}
+        )
+        result = await phone.result()
+        for _ in range(60):
+            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
+            if session["session"]["status"] != "active":
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    assert premium.status_code == 409, premium.text  # the dialling policy holds for transfers
+    assert moved.status_code == 200, moved.text
+    assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    refer = result.messages[result.messages.index("REFER sip:") :]
+    assert "Refer-To: tel:+14155550199" in refer[: refer.index("\n\n")], refer[:1500]
+    assert session["session"]["status"] != "active", session
+    lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    assert ("system", "Call transferred (cold)") in lines, lines
