@@ -51,6 +51,19 @@ def _key_read(key: ApiKey) -> ApiKeyRead:
     )
 
 
+def project_principal(project: Project, key: ApiKey | None = None) -> Principal:
+    """The caller: a key of the project, or with no key the project itself (for a call that
+    no key placed, such as a phone call or a media-gateway ticket's)."""
+    return Principal(
+        key_id=key.id if key else "",
+        project_id=project.id,
+        project_name=project.name,
+        room_prefix=project.room_prefix,
+        plan=project.plan,
+        scopes=[Scope(s) for s in key.scopes.split()] if key else [],
+    )
+
+
 def project_read(project: Project) -> ProjectRead:
     return ProjectRead.model_validate(project, from_attributes=True)
 
@@ -130,11 +143,4 @@ class ProjectService:
         if row is None:
             return None
         key, project = row
-        return Principal(
-            key_id=key.id,
-            project_id=project.id,
-            project_name=project.name,
-            room_prefix=project.room_prefix,
-            plan=project.plan,
-            scopes=[Scope(s) for s in key.scopes.split()],
-        )
+        return project_principal(project, key)

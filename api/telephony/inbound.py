@@ -20,7 +20,7 @@ from sqlmodel import select
 from api.calls.services import CallService
 from api.errors import ApiError
 from api.projects.models import Project
-from api.projects.schemas import Principal
+from api.projects.services import project_principal
 from api.resources import Resources
 from api.rooms.naming import room_prefix_of
 from api.telephony import call_status
@@ -58,14 +58,7 @@ async def phone_participant_joined(resources: Resources, event: lk.WebhookEvent)
     if found is None:
         return  # a dial-out's callee, or a rule that is not a phone line's
     project, line = found
-    principal = Principal(
-        key_id="",
-        project_id=project.id,
-        project_name=project.name,
-        room_prefix=project.room_prefix,
-        plan=project.plan,
-        scopes=[],
-    )
+    principal = project_principal(project)
     caller = attributes.get(CALLER_ATTRIBUTE, "")
     callee = attributes.get(CALLEE_ATTRIBUTE, "") or line.phone_number
     call = call_status.WatchedCall(

@@ -15,6 +15,7 @@ from api.db import utcnow
 from api.errors import NotFound, QuotaExceeded, RateLimited, Unauthorized
 from api.projects.models import Project
 from api.projects.schemas import Principal
+from api.projects.services import project_principal
 from api.resources import Resources
 from api.sessions.models import CallSession
 from api.voice import ending, tickets
@@ -27,7 +28,6 @@ from api.voice.services import (
     active_voice_sessions,
     find_agent,
     new_history_key,
-    principal_of_project,
 )
 from gateway.contracts import EndReason, GatewayCall, GatewayCallRequest
 
@@ -154,7 +154,7 @@ class GatewayService:
                 agent_name=row.agent_name or "",
                 max_duration_s=call.max_duration_s,
             )
-        starter = VoiceCallStarter(self.resources, principal_of_project(project))
+        starter = VoiceCallStarter(self.resources, project_principal(project))
         await starter.time_limit(started.session_id, started.max_duration_s)
         return self._answer(starter, started)
 
@@ -179,7 +179,7 @@ class GatewayService:
         plan = CallPlan(
             "twilio", agent, AgentSpec.model_validate(agent.spec), metadata, new_history_key()
         )
-        starter = VoiceCallStarter(self.resources, principal_of_project(project))
+        starter = VoiceCallStarter(self.resources, project_principal(project))
         started = await starter.start(plan, gateway_id=request.gateway_id)
         await starter.time_limit(started.session_id, started.max_duration_s)
         async with self.resources.sessions() as db:

@@ -27,7 +27,6 @@ from api.agents.models import AgentConfig
 from api.calls.services import CallService
 from api.db import utcnow
 from api.errors import Conflict, NotFound
-from api.projects.models import Project
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.sessions.models import CallSession
@@ -48,18 +47,6 @@ from gateway.contracts import WS_TICKET_PATH
 
 CALLER_TOKEN_TTL_S = 600
 """LiveKit checks a token's expiry only at connect and refreshes a connected participant's."""
-
-
-def principal_of_project(project: Project) -> Principal:
-    """The project as the caller of an internal request (no API key made it)."""
-    return Principal(
-        key_id="",
-        project_id=project.id,
-        project_name=project.name,
-        room_prefix=project.room_prefix,
-        plan=project.plan,
-        scopes=[],
-    )
 
 
 def config_read(row: VoiceConfig | None) -> VoiceConfigRead:
