@@ -254,9 +254,9 @@ class CallSession:
         supervision.attach(session, ctx.room)
         if spec.privacy.record_audio and self._meta.report_token:
             await open_call_recording(self._http, ctx.job.id, self._meta)
+        # Keys count only from the caller: a phone, or a gateway caller relaying Twilio's.
         keypad = KeypadInput(session, ctx.room, participant.identity, self._reporter)
-        if is_phone:
-            keypad.attach()
+        keypad.attach()
         if self._meta.resume:
             session.say(RESUME_LINE, allow_interruptions=spec.interruptions.enabled)
         elif spec.first_message:
