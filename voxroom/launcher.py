@@ -365,9 +365,9 @@ def require_sip_network(self_addresses: list[str]) -> None:
         "livekit-sip cannot start on this host: its SIP stack needs an IPv4 address outside "
         "127.0.0.0/8 on an interface that is up and not loopback, and this host has none "
         "(it still listens on 127.0.0.1 only). Fix: add one that goes nowhere, e.g. as root "
-        "`ip link add vxsip type dummy && ip addr add 192.0.2.1/32 dev vxsip && "
-        "ip link set vxsip up` (192.0.2.0/24 is reserved for documentation), or run without "
-        "--sip / VOXROOM_SIP_ENABLED."
+        "`ip link add vxsip0 type veth peer name vxsip1 && ip addr add 192.0.2.1/32 dev "
+        "vxsip0 && ip link set vxsip0 up && ip link set vxsip1 up` (192.0.2.0/24 is reserved "
+        "for documentation), or run without --sip / VOXROOM_SIP_ENABLED."
     )
 
 
