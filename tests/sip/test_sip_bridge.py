@@ -29,6 +29,7 @@ def test_voxroom_up_with_sip_starts_livekit_sip_on_livekit_redis(
 ) -> None:
     give_namespace_a_self_address()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VOXROOM_GATEWAY_SECRET", "gateway-secret-of-at-least-32-characters")
     Path("livekit.yaml").touch()  # voxroom up runs where livekit.yaml is
     settings = ApiSettings(
         livekit_url=livekit.url,
@@ -41,7 +42,8 @@ def test_voxroom_up_with_sip_starts_livekit_sip_on_livekit_redis(
 
     platform = components(settings, workers=0, sip=True)
 
-    assert [c.name for c in platform] == ["redis", "livekit", "livekit-sip", "api"]
+    names = [c.name for c in platform]
+    assert names[:4] == ["redis", "livekit", "livekit-sip", "api"], names
     sip = platform[2]
     assert sip.restart  # it exits 0 on fatal errors: any exit is a crash
     config = settings.state_dir / "livekit-sip.yaml"

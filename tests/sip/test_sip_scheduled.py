@@ -123,5 +123,6 @@ async def test_a_call_that_came_due_while_the_control_plane_was_down_is_dialled_
                 break
             await asyncio.sleep(0.2)
     assert row["id"] == call_id
-    # No livekit-sip runs here: LiveKit refuses the INVITE, and the queue says so.
-    assert (row["status"], row["error"]) == ("failed", "UNAVAILABLE"), row
+    # Dialled: with livekit-sip running (another module's bridge on this LiveKit) LiveKit takes
+    # the INVITE; without it LiveKit refuses it, and the queue says so.
+    assert (row["status"], row["error"]) in (("dialed", None), ("failed", "UNAVAILABLE")), row
