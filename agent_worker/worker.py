@@ -20,7 +20,8 @@ from .capacity import WorkerPresence
 from .contracts import AGENT_NAME, RECORDER_IDENTITY_PREFIX
 from .health import HealthEndpoint
 from .offline_models import load_offline_models
-from .recording import DRAINING, recorder_dispatch, run_recorder, upload_call_recording
+from .recording import recorder_dispatch, upload_call_recording
+from .room_recorder import DRAINING, run_recorder
 from .session import ProcessResources, run_session
 from .settings import WorkerSettings
 

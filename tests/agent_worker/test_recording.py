@@ -10,13 +10,8 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from agent_worker.recording import (
-    SAMPLE_RATE,
-    AudioFileWriter,
-    RecordingUploader,
-    RoomMix,
-    audio_duration_s,
-)
+from agent_worker.recording import RecordingUploader, audio_duration_s
+from agent_worker.room_recorder import SAMPLE_RATE, AudioFileWriter, RoomMix
 from api.app import create_app
 from api.sessions.tokens import issue_report_token
 from tests.services import served
