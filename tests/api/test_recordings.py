@@ -226,3 +226,40 @@ async def test_a_signed_url_downloads_without_a_key_until_it_expires(client, adm
     expired = _signature(settings.require_livekit_secret(), rec_id, admin.project_id, past)
     stale = f"/api/v1/recordings/{rec_id}/file?expires={past}&signature={expired}"
     assert (await client.get(stale)).status_code == 404
+
+
+async def test_room_recordings_start_as_a_recorder_dispatch_and_need_room_in_the_quota(
+    client, admin, settings
+):
+    missing = await client.post(
+        "/api/v1/rooms/nowhere/recordings/start", json={}, headers=admin.headers
+    )
+    assert missing.status_code == 404
+    assert (
+        await client.post("/api/v1/rooms", json={"name": "studio"}, headers=admin.headers)
+    ).status_code == 201
+    started = await client.post(
+        "/api/v1/rooms/studio/recordings/start", json={"format": "mp4"}, headers=admin.headers
+    )
+    assert started.status_code == 201, started.text
+    recording = started.json()["recording"]
+    assert recording["status"] == "starting" and recording["egress_id"].startswith("AD_")
+    assert recording["format"] == "mp4" and recording["room_name"].endswith("_studio")
+    # no worker here: the recorder never joined, so stopping fails it
+    stopped = await client.post(
+        "/api/v1/rooms/studio/recordings/stop",
+        json={"egress_id": recording["egress_id"]},
+        headers=admin.headers,
+    )
+    assert stopped.status_code == 200, stopped.text
+    assert [r["status"] for r in stopped.json()["recordings"]] == ["failed"]
+    again = await client.post(
+        "/api/v1/rooms/studio/recordings/stop", json={}, headers=admin.headers
+    )
+    assert again.status_code == 404
+
+    settings.usage.plans = {"free": {"recordings_gb": 0}}
+    full = await client.post(
+        "/api/v1/rooms/studio/recordings/start", json={}, headers=admin.headers
+    )
+    assert full.status_code == 429 and full.json()["code"] == "QUOTA_EXCEEDED"
