@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +33,16 @@ def session_data(row: CallSession) -> dict[str, Any]:
     }
 
 
-def transcript_data(row: CallSession, entry: TranscriptEntry) -> dict[str, Any]:
+def transcript_data(row: CallSession, line: Mapping[str, Any]) -> dict[str, Any]:
+    """`transcript.new`'s data, from a transcript line's column values."""
     return {
         "session_id": row.id,
         "room_name": row.room_name,
-        "speaker": entry.speaker,
-        "content": entry.content,
-        "timestamp_ms": entry.timestamp_ms,
-        "is_final": entry.is_final,
-        "interrupted": entry.interrupted,
+        "speaker": line["speaker"],
+        "content": line["content"],
+        "timestamp_ms": line["timestamp_ms"],
+        "is_final": line["is_final"],
+        "interrupted": line["interrupted"],
     }
 
 
@@ -55,12 +57,12 @@ async def record_started(db: AsyncSession, row: CallSession) -> None:
     )
 
 
-async def record_transcript(db: AsyncSession, row: CallSession, entry: TranscriptEntry) -> None:
+async def record_transcript(db: AsyncSession, row: CallSession, line: Mapping[str, Any]) -> None:
     await outbox.record(
         db,
         row.project_id,
         catalogue.TRANSCRIPT_NEW,
-        transcript_data(row, entry),
+        transcript_data(row, line),
         session_id=row.id,
         room_name=row.room_name,
     )

@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpcore
-import httpx
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 from sqlalchemy import delete, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
@@ -35,25 +37,52 @@ from api.webhooks.services import enqueue_events
 from api.webhooks.settings import WebhookSettings
 from api.webhooks.signing import signed_headers
 from kb.errors import KbError
-from kb.fetch import GuardedNetworkBackend
-from kb.netguard import check_url
+from kb.netguard import check_url, host_is_allowlisted, vet_resolved
 
 logger = logging.getLogger(__name__)
 
 _USER_AGENT = "Voxroom-Webhooks/1.0"
 
 
-class DeliveryTransport(httpx.AsyncHTTPTransport):
-    """httpx transport whose connections go through the knowledge fetcher's SSRF-vetting
-    network backend (the address actually connected to is checked), never through a proxy."""
+class GuardedResolver(AbstractResolver):
+    """Resolves a receiver's name and vets every address it resolves to with the knowledge
+    fetcher's SSRF rules (`kb.netguard`), so the check applies to the addresses actually
+    connected to, whatever the DNS says between two attempts. Literal addresses never reach a
+    resolver: `check_url` vets them before every attempt."""
 
-    def __init__(self, allowlist: list[str], max_connections: int) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=max_connections,
-            network_backend=GuardedNetworkBackend(allowlist),
-        )
+    def __init__(self, allowlist: list[str]) -> None:
+        self._allowlist = allowlist
+        self._inner = ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not host_is_allowlisted(host, port, self._allowlist):
+            vet_resolved(host, [result["host"] for result in results])
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def delivery_client(settings: WebhookSettings) -> aiohttp.ClientSession:
+    """The HTTP client deliveries go through: vetted addresses, no proxy from the environment,
+    no cookies, no redirects (refused per request), kept-alive connections.
+
+    aiohttp, not httpx: measured here on 2,000 POSTs to a local receiver, httpx spent 1.1 ms
+    of CPU per request with 8 connections and 3.5 ms with 50 (its pool scans every connection
+    for every request), aiohttp 0.13 ms with either.
+    """
+    connector = aiohttp.TCPConnector(
+        resolver=GuardedResolver(list(settings.url_allowlist)), limit=settings.max_in_flight
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers={"user-agent": _USER_AGENT},
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +116,31 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - utcnow()).total_seconds())
 
 
+MAX_ANSWER_BYTES = 64 * 1024
+"""How much of a receiver's answer is read (and thrown away): a connection whose answer was
+read to its end goes back to the pool, so the next delivery to that receiver skips the TCP
+(and TLS) handshake; a longer answer closes the connection instead."""
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
+    read = 0
+    async for chunk in response.content.iter_chunked(16 * 1024):
+        read += len(chunk)
+        if read > MAX_ANSWER_BYTES:
+            response.close()
+            return
+
+
 class DeliveryWorker:
-    """One per control-plane process, subscribed to the event relay; `run_pass` is its job."""
+    """One per control-plane process, subscribed to the event relay; `run_pass` is its job.
+    Made in a running event loop (the app's lifespan), as its HTTP client must be."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], settings: WebhookSettings
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.client = httpx.AsyncClient(
-            transport=DeliveryTransport(list(settings.url_allowlist), settings.max_in_flight),
-            follow_redirects=False,
-            headers={"user-agent": _USER_AGENT},
-            trust_env=False,
-        )
+        self.client = delivery_client(settings)
         self._wake = asyncio.Event()
         self._recorder: asyncio.Task[None] | None = None
         self._next_cleanup = 0.0
@@ -164,7 +204,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(self._outcomes.join(), 10)
             self._recorder.cancel()
             await asyncio.gather(self._recorder, return_exceptions=True)
-        await self.client.aclose()
+        await self.client.close()
 
     async def _claim(self, limit: int) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
         now = utcnow()
@@ -242,21 +282,21 @@ class DeliveryWorker:
         try:
             check_url(endpoint.url, list(self.settings.url_allowlist))
             async with asyncio.timeout(self.settings.timeout_s):
-                # Streamed and never read: a receiver's answer body is not our business.
-                async with self.client.stream(
-                    "POST", endpoint.url, content=body, headers=headers
+                async with self.client.post(
+                    endpoint.url, data=body, headers=headers, allow_redirects=False
                 ) as response:
-                    status_code = response.status_code
+                    status_code = response.status
                     retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    await _drain(response)
         except TimeoutError:
             error = f"no response within {self.settings.timeout_s:g} s"
         except KbError as exc:
             error = f"refused target: {exc.message}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        except (httpx.InvalidURL, UnicodeError) as exc:
+        except (aiohttp.InvalidURL, ValueError) as exc:
             # A name no resolver takes (e.g. a label over 63 characters).
             error = f"invalid URL: {str(exc)[:200]}"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
         except Exception as exc:
             logger.exception("webhook attempt failed unexpectedly")
             error = f"{type(exc).__name__}"

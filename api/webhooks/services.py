@@ -102,12 +102,12 @@ async def enqueue_events(session: AsyncSession, bodies: Sequence[dict[str, Any]]
     insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = WebhookDelivery.__table__  # type: ignore[attr-defined]
     # Rows as parameters, not in the statement: one compiled statement serves every batch.
-    statement = (
+    queue = (
         insert(table)
         .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
         .returning(table.c.endpoint_id, table.c.id)
     )
-    result = await connection.execute(statement, rows)
+    result = await connection.execute(queue, rows)
     return [Queued(str(endpoint_id), str(delivery_id)) for endpoint_id, delivery_id in result.all()]
 
 
