@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, insert, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -367,12 +367,18 @@ class DeliveryWorker:
                     )
                 )
             }
+            attempts: list[dict[str, object]] = []
             for outcome in batch:
                 delivery = deliveries.get(outcome.delivery_id)
                 endpoint = endpoints.get(outcome.endpoint_id)
                 if delivery is None or endpoint is None:
                     continue  # the endpoint was deleted meanwhile
-                self._apply(session, delivery, endpoint, outcome)
+                attempts.append(self._apply(session, delivery, endpoint, outcome))
+            if attempts:
+                # One multi-row INSERT: added to the session, the ORM would insert the attempts
+                # one by one to read each generated id back.
+                table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+                await session.exec(insert(table), params=attempts)
             await session.commit()
 
     def _apply(
@@ -381,18 +387,19 @@ class DeliveryWorker:
         delivery: WebhookDelivery,
         endpoint: WebhookEndpoint,
         outcome: Outcome,
-    ) -> None:
+    ) -> dict[str, object]:
+        """Apply an attempt's outcome to its delivery and endpoint; returns the attempt's row."""
         now = utcnow()
-        attempt = WebhookAttempt(
-            delivery_id=delivery.id,
-            attempted_at=outcome.attempted_at,
-            status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms,
-            error=outcome.error,
-        )
-        session.add(attempt)
+        attempt: dict[str, object] = {
+            "delivery_id": delivery.id,
+            "attempted_at": outcome.attempted_at,
+            "status_code": outcome.status_code,
+            "duration_ms": outcome.duration_ms,
+            "error": outcome.error,
+            "next_retry_at": None,
+        }
         if delivery.lease_token != outcome.lease_token and not outcome.succeeded:
-            return  # our lease ran out and another claimer owns the row now
+            return attempt  # our lease ran out and another claimer owns the row now
         delivery.attempts += 1
         delivery.last_status_code = outcome.status_code
         delivery.lease_until = None
@@ -414,7 +421,7 @@ class DeliveryWorker:
                 delivery.next_attempt_at = None
             else:
                 delivery.next_attempt_at = now + timedelta(seconds=delay)
-                attempt.next_retry_at = delivery.next_attempt_at
+                attempt["next_retry_at"] = delivery.next_attempt_at
             endpoint.failing_since = endpoint.failing_since or outcome.attempted_at
             failing_for = (now - endpoint.failing_since).total_seconds()
             if failing_for >= self.settings.disable_after_s and endpoint.active:
@@ -423,3 +430,4 @@ class DeliveryWorker:
                 logger.warning("webhook endpoint disabled", extra={"webhook_id": endpoint.id})
         endpoint.updated_at = now
         session.add_all([delivery, endpoint])
+        return attempt
