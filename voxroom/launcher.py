@@ -152,7 +152,6 @@ def spawn(
     return Running(component, process, log_path)
 
 
-
 def start(
     component: Component,
     log_path: Path,

@@ -36,4 +36,3 @@ def test_keys_create_prints_project_and_key(tmp_path):
     assert first["project_id"] == second["project_id"]
     assert first["api_key"] != second["api_key"]
     assert first["api_key"].startswith("vxr_")
-

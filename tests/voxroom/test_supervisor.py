@@ -54,9 +54,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     api_url = f"http://127.0.0.1:{api_port}"
     (tmp_path / "livekit.yaml").write_text(
-        livekit_config(
-            lk_port, lk_tcp, lk_udp, redis_url, f"{api_url}/internal/v1/livekit/webhook"
-        )
+        livekit_config(lk_port, lk_tcp, lk_udp, redis_url, f"{api_url}/internal/v1/livekit/webhook")
     )
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_KEYS}
     env |= {
@@ -94,7 +92,8 @@ def up(tmp_path: Path) -> Iterator[Up]:
             process.wait()
 
 
-def test_a_killed_worker_is_restarted_while_the_api_stays_up(up: Up) -> None:
+def test_a_killed_worker_is_restarted_and_sigterm_then_stops_every_component(up: Up) -> None:
+    # One `voxroom up` for both (each start loads the models: most of a minute here).
     first = up.worker_pid()
     os.kill(first, signal.SIGKILL)
 
@@ -110,8 +109,6 @@ def test_a_killed_worker_is_restarted_while_the_api_stays_up(up: Up) -> None:
     assert http_ok(up.worker_url), "the new worker is not registered with LiveKit"
     assert http_ok(f"{up.api_url}/healthz")
 
-
-def test_sigterm_stops_every_component(up: Up) -> None:
     children = psutil.Process(up.process.pid).children()
     assert len(children) == 5  # redis, livekit, api, gateway, worker-1
 

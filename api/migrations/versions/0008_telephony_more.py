@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_sip_scheduled_calls_project_id", "sip_scheduled_calls", ["project_id"])
-    op.create_index(
-        "ix_sip_scheduled_calls_scheduled_at", "sip_scheduled_calls", ["scheduled_at"]
-    )
+    op.create_index("ix_sip_scheduled_calls_scheduled_at", "sip_scheduled_calls", ["scheduled_at"])
 
 
 def downgrade() -> None:
