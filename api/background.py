@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
+MAX_BACKOFF_S = 60.0
+"""Longest wait after a failed pass before a job runs again."""
+
 
 class PeriodicJobs:
     def __init__(self) -> None:
@@ -25,13 +28,24 @@ class PeriodicJobs:
     async def _loop(
         self, name: str, job: Callable[[], Awaitable[object]], interval_s: float
     ) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 await job()
+                failures = 0
             except Exception:
+                failures += 1
                 logger.exception("periodic job failed", extra={"job": name})
+            # A failing job waits longer and longer (1 s up to a minute) before it runs again:
+            # a job run back to back (interval 0) whose database or Redis is gone would
+            # otherwise fail in a loop, at full CPU.
+            wait_s = (
+                max(interval_s, min(2.0 ** (failures - 1), MAX_BACKOFF_S))
+                if failures
+                else interval_s
+            )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval_s)
+                await asyncio.wait_for(self._stop.wait(), wait_s)
 
     async def stop(self, grace_s: float = 10.0) -> None:
         self._stop.set()
