@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,10 +15,22 @@ from gateway.contracts import SECRET_ENV
 from tests.e2e.test_gateway_voice import create_agent, ended, gateway_ready, ws_url
 from tests.gateway.clients import PlainCaller, TwilioCaller
 from tests.services import free_port
-from tests.stack import Stack
+from tests.stack import Stack, voxroom_stack
 from voxroom import launcher
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this module's own. Its calls end while their agents are still joining, and
+    an agent job stopped in the middle of its room connection can bring down the worker
+    process it shares with other calls: livekit's FFI panics ("timed out waiting for
+    ReadyForRoomEventRequest after ConnectCallback") once the job's event loop is closed, and
+    the worker drains. Seen in the full suite, 2026-11-30; the shared stack stays clear of it.
+    """
+    with voxroom_stack(tmp_path_factory.mktemp("gateway-robustness")) as own:
+        yield own
 
 
 async def refused(url: str) -> tuple[int | None, list[dict]]:
