@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,58 @@ def _rms(frame: np.ndarray) -> float:
     return float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) if frame.size else 0.0
 
 
+class PacedVoice:
+    """A caller's microphone: queued utterances go out in frames at real-time pace, with
+    silence between them. `send` takes each int16 frame (the transport's own framing)."""
+
+    def __init__(
+        self, sample_rate: int, frame_ms: int, send: Callable[[np.ndarray], Awaitable[None]]
+    ) -> None:
+        self.sample_rate = sample_rate
+        self._frame = sample_rate * frame_ms // 1000
+        self._frame_s = frame_ms / 1000
+        self._send = send
+        self._pending: asyncio.Queue[tuple[np.ndarray, asyncio.Future[float]]] = asyncio.Queue()
+
+    async def run(self) -> None:
+        """Send frames until cancelled: queued speech, otherwise silence."""
+        silence = np.zeros(self._frame, dtype=np.int16)
+        start = time.monotonic()
+        sent = 0
+        current: np.ndarray | None = None
+        done: asyncio.Future[float] | None = None
+        offset = 0
+        while True:
+            if current is None and not self._pending.empty():
+                current, done = self._pending.get_nowait()
+                offset = 0
+            chunk = silence
+            if current is not None:
+                chunk = current[offset : offset + self._frame]
+                offset += self._frame
+                if len(chunk) < self._frame:
+                    chunk = np.pad(chunk, (0, self._frame - len(chunk)))
+            await self._send(chunk.astype(np.int16))
+            sent += 1
+            if current is not None and offset >= len(current):
+                if done is not None and not done.done():
+                    done.set_result(time.monotonic())
+                current, done = None, None
+            delay = start + sent * self._frame_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def say(self, samples: np.ndarray, sample_rate: int) -> float:
+        """Speak `samples` at real-time pace; returns when the last sample was sent."""
+        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._pending.put_nowait((resample(samples, sample_rate, self.sample_rate), done))
+        return await done
+
+    async def say_wav(self, path: Path) -> float:
+        samples, rate = read_wav(path)
+        return await self.say(samples, rate)
+
+
 class Caller:
     """A participant that talks like a phone caller and records what the agent says."""
 
@@ -84,7 +137,7 @@ class Caller:
         self.room = rtc.Room()
         self.recording = Recording()
         self._source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=100)
-        self._pending: asyncio.Queue[tuple[np.ndarray, asyncio.Future[float]]] = asyncio.Queue()
+        self.voice = PacedVoice(SAMPLE_RATE, FRAME_MS, self._capture)
         self._tasks: list[asyncio.Task[None]] = []
         self._agent_track = asyncio.Event()
 
@@ -94,7 +147,7 @@ class Caller:
         track = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         await self.room.local_participant.publish_track(track, options)
-        self._tasks.append(asyncio.create_task(self._pump(), name="caller.pump"))
+        self._tasks.append(asyncio.create_task(self.voice.run(), name="caller.pump"))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -125,45 +178,17 @@ class Caller:
         finally:
             await stream.aclose()
 
-    async def _pump(self) -> None:
-        """Send 10 ms frames at real-time pace: queued speech, otherwise silence."""
-        silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-        start = time.monotonic()
-        sent = 0
-        current: np.ndarray | None = None
-        done: asyncio.Future[float] | None = None
-        offset = 0
-        while True:
-            if current is None and not self._pending.empty():
-                current, done = self._pending.get_nowait()
-                offset = 0
-            if current is not None:
-                chunk = current[offset : offset + FRAME_SAMPLES]
-                offset += FRAME_SAMPLES
-                if len(chunk) < FRAME_SAMPLES:
-                    chunk = np.pad(chunk, (0, FRAME_SAMPLES - len(chunk)))
-            else:
-                chunk = silence
-            frame = rtc.AudioFrame(chunk.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES)
-            await self._source.capture_frame(frame)
-            sent += 1
-            if current is not None and offset >= len(current):
-                if done is not None and not done.done():
-                    done.set_result(time.monotonic())
-                current, done = None, None
-            delay = start + sent * FRAME_MS / 1000 - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    async def _capture(self, chunk: np.ndarray) -> None:
+        await self._source.capture_frame(
+            rtc.AudioFrame(chunk.tobytes(), SAMPLE_RATE, 1, len(chunk))
+        )
 
     async def say(self, samples: np.ndarray, sample_rate: int) -> float:
         """Speak `samples` at real-time pace; returns when the last sample was sent."""
-        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._pending.put_nowait((resample(samples, sample_rate, SAMPLE_RATE), done))
-        return await done
+        return await self.voice.say(samples, sample_rate)
 
     async def say_wav(self, path: Path) -> float:
-        samples, rate = read_wav(path)
-        return await self.say(samples, rate)
+        return await self.voice.say_wav(path)
 
     async def wait_until_quiet(
         self, *, since: float, quiet_s: float = 1.5, limit_s: float = 30.0

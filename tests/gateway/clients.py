@@ -25,7 +25,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from voxroom.voice_client import Recording, read_wav, resample
+from voxroom.voice_client import PacedVoice, Recording
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -44,7 +44,7 @@ class _Caller:
         """JSON messages received, with their arrival times (monotonic)."""
         self.ws: ClientConnection | None = None
         self.closed = asyncio.Event()
-        self._pending: asyncio.Queue[tuple[np.ndarray, asyncio.Future[float]]] = asyncio.Queue()
+        self.voice = PacedVoice(self.sample_rate, FRAME_MS, self._send_audio)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __aenter__(self) -> _Caller:
@@ -105,44 +105,19 @@ class _Caller:
         assert self.ws is not None
         await self.ws.send(message)
 
+    async def _send_audio(self, chunk: np.ndarray) -> None:
+        await self._send(self._audio_message(chunk.tobytes()))
+
     async def _pump(self) -> None:
-        samples_per_frame = self.sample_rate * FRAME_MS // 1000
-        silence = np.zeros(samples_per_frame, dtype=np.int16)
-        start = time.monotonic()
-        sent = 0
-        current: np.ndarray | None = None
-        done: asyncio.Future[float] | None = None
-        offset = 0
         with contextlib.suppress(ConnectionClosed):
-            while True:
-                if current is None and not self._pending.empty():
-                    current, done = self._pending.get_nowait()
-                    offset = 0
-                chunk = silence
-                if current is not None:
-                    chunk = current[offset : offset + samples_per_frame]
-                    offset += samples_per_frame
-                    if len(chunk) < samples_per_frame:
-                        chunk = np.pad(chunk, (0, samples_per_frame - len(chunk)))
-                await self._send(self._audio_message(chunk.astype(np.int16).tobytes()))
-                sent += 1
-                if current is not None and offset >= len(current):
-                    if done is not None and not done.done():
-                        done.set_result(time.monotonic())
-                    current, done = None, None
-                delay = start + sent * FRAME_MS / 1000 - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            await self.voice.run()
 
     async def say(self, samples: np.ndarray, sample_rate: int) -> float:
         """Speak at real-time pace; returns when the last sample was sent."""
-        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._pending.put_nowait((resample(samples, sample_rate, self.sample_rate), done))
-        return await done
+        return await self.voice.say(samples, sample_rate)
 
     async def say_wav(self, path: Path) -> float:
-        samples, rate = read_wav(path)
-        return await self.say(samples, rate)
+        return await self.voice.say_wav(path)
 
     def of_type(self, kind: str, since: float = 0.0) -> list[dict[str, Any]]:
         return [m for t, m in self.messages if t >= since and m.get(self._kind_key) == kind]
