@@ -70,9 +70,9 @@ def delivery_client(settings: WebhookSettings) -> aiohttp.ClientSession:
     """The HTTP client deliveries go through: vetted addresses, no proxy from the environment,
     no cookies, no redirects (refused per request), kept-alive connections.
 
-    aiohttp, not httpx: measured here on 2,000 POSTs to a local receiver, httpx spent 1.1 ms
-    of CPU per request with 8 connections and 3.5 ms with 50 (its pool scans every connection
-    for every request), aiohttp 0.13 ms with either.
+    aiohttp, not httpx: `python -m bench.webhook_client` (2,000 POSTs to a local receiver,
+    2026-11-30) measured 0.17 / 0.12 ms of CPU per request with 8 / 50 connections for this
+    client, 1.14 / 3.33 ms for httpx (its pool scans every connection for every request).
     """
     connector = aiohttp.TCPConnector(
         resolver=GuardedResolver(list(settings.url_allowlist)), limit=settings.max_in_flight
