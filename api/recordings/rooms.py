@@ -19,7 +19,7 @@ from agent_worker.contracts import (
     RecorderDispatch,
     RecordingFormat,
 )
-from api.errors import NotFound
+from api.errors import NotFound, Unavailable
 from api.ids import new_id
 from api.projects.schemas import Principal
 from api.recordings.models import Recording
@@ -124,8 +124,8 @@ class RoomRecordings:
             async with livekit_call("Room"):
                 if row.egress_id:
                     await livekit.agent_dispatch.delete_dispatch(row.egress_id, row.room_name)
-        except NotFound:
-            pass
+        except (NotFound, Unavailable):
+            pass  # LiveKit answers "unavailable" for a room no node runs any more
         try:
             async with livekit_call("Participant"):
                 await livekit.room.remove_participant(
@@ -133,7 +133,7 @@ class RoomRecordings:
                         room=row.room_name, identity=RECORDER_IDENTITY_PREFIX + row.id
                     )
                 )
-        except NotFound:
+        except (NotFound, Unavailable):
             logger.info("recorder not in its room", extra={"recording_id": row.id})
             return False
         return True
