@@ -19,10 +19,11 @@ import aiohttp
 import av
 import numpy as np
 from livekit import rtc
-from livekit.agents import AutoSubscribe, JobContext
+from livekit.agents import JobContext
 
 from .contracts import RecorderDispatch, RecordingFormat
 from .recording import RecordingUploader
+from .room_connect import join_room
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ async def run_recorder(ctx: JobContext, meta: RecorderDispatch) -> None:
         ctx.room.on("disconnected", lambda *_: gone.set())
         error: str | None = None
         try:
-            await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
+            await join_room(ctx)
             for participant in ctx.room.remote_participants.values():
                 for publication in participant.track_publications.values():
                     if publication.track is not None and isinstance(
