@@ -41,6 +41,7 @@ from api.sessions.reports import WorkerReportController
 from api.sessions.worker_search import WorkerKnowledgeController
 from api.settings import ApiSettings
 from api.supervision.controllers import SupervisionController
+from api.supervision.services import forget_takeovers
 from api.telephony import call_status as sip_call_status
 from api.telephony.controllers import (
     CallControlController,
@@ -49,6 +50,7 @@ from api.telephony.controllers import (
     SipTrunkController,
 )
 from api.telephony.scheduling import dial_due_calls
+from api.telephony.worker_transfer import WorkerTransferController
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
@@ -98,6 +100,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         relay = EventRelay(resources.sessions, redis)
         webhooks = DeliveryWorker(resources.sessions, settings.webhooks)
         relay.subscribe(webhooks.on_events)
+        relay.subscribe(forget_takeovers(redis))
         meter = ApiCallMeter(resources.sessions)
         setattr(app.state, WORKER_STATE, webhooks)
         setattr(app.state, METER_STATE, meter)
@@ -169,6 +172,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             HealthController,
             WorkerReportController,
             WorkerKnowledgeController,
+            WorkerTransferController,
             WorkerRecordingController,
             SignedDownloadController,
             LiveKitWebhookController,

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from livekit import api as lk
+from redis.asyncio import Redis
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent_worker.contracts import RECORDER_IDENTITY_PREFIX
 from agent_worker.supervision import SUPERVISOR_TOPIC, Action, SupervisorCommand
 from api.errors import Conflict, NotFound
 from api.events import catalogue, outbox
+from api.events.outbox import EventRecord
+from api.events.relay import EventSubscriber
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.services import livekit_call
@@ -33,6 +39,23 @@ SUPERVISOR_NAME = "Supervisor"
 
 def _takeover_key(session_id: str) -> str:
     return f"vx:takeover:{session_id}"
+
+
+def forget_takeovers(redis: Redis) -> EventSubscriber:
+    """An event subscriber that drops the takeover of each call that ended, so that an ended
+    call taken over and never handed back does not keep its key for a day."""
+
+    async def on_events(_: AsyncSession, events: Sequence[EventRecord]) -> None:
+        ended = [
+            _takeover_key(event.session_id)
+            for event in events
+            if event.session_id
+            and event.event_type in (catalogue.SESSION_ENDED, catalogue.SESSION_FAILED)
+        ]
+        if ended:
+            await redis.delete(*ended)
+
+    return on_events
 
 
 class SupervisionService:
@@ -57,8 +80,12 @@ class SupervisionService:
                 )
         except NotFound as exc:
             raise Conflict("The call's room is gone") from exc
+        # a room recorder is an agent job too, but never the call's agent
         agents = [
-            p.identity for p in response.participants if p.kind == lk.ParticipantInfo.Kind.AGENT
+            p.identity
+            for p in response.participants
+            if p.kind == lk.ParticipantInfo.Kind.AGENT
+            and not p.identity.startswith(RECORDER_IDENTITY_PREFIX)
         ]
         if not agents:
             raise Conflict("The agent is not in the call's room")

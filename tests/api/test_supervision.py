@@ -5,6 +5,7 @@ system transcript line; read keys and other projects are refused."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -12,7 +13,9 @@ import pytest
 from livekit import api as lk
 from livekit import rtc
 from livekit.agents import AgentSession
+from redis.asyncio import Redis
 
+from agent_worker.contracts import RECORDER_IDENTITY_PREFIX
 from agent_worker.supervision import SupervisedAgent, Supervision
 from api.projects.schemas import Scope
 from tests.agent_worker.test_supervision import ContextEcho
@@ -33,13 +36,13 @@ async def _call(client, admin) -> dict:
     return token.json()
 
 
-def _agent_token(settings, room: str) -> str:
+def _agent_token(settings, room: str, identity: str = "agent-under-test") -> str:
     grants = lk.VideoGrants(
         room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True
     )
     return (
         lk.AccessToken(settings.livekit_api_key, settings.require_livekit_secret())
-        .with_identity("agent-under-test")
+        .with_identity(identity)
         .with_kind("agent")
         .with_grants(grants)
         .with_ttl(timedelta(minutes=5))
@@ -173,6 +176,38 @@ async def test_supervisor_steers_silences_and_hands_back_a_live_agent(client, ad
         "supervisor.handback",
         "supervisor.listen",
     ]
+
+
+async def test_a_recorder_is_no_agent_and_an_ended_call_forgets_its_takeover(
+    client, admin, settings
+):
+    call = await _call(client, admin)
+    session_id, room_name = call["sessions"][0]["session_id"], call["room"]
+    base = f"/api/v1/sessions/{session_id}"
+    recorder, agent = rtc.Room(), rtc.Room()
+    await recorder.connect(
+        call["wsUrl"], _agent_token(settings, room_name, RECORDER_IDENTITY_PREFIX + "rec_1")
+    )
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        alone = await client.post(f"{base}/takeover", headers=admin.headers)
+        assert alone.status_code == 409, alone.text  # a recorder does not answer for an agent
+        await agent.connect(call["wsUrl"], _agent_token(settings, room_name))
+        taken = await client.post(f"{base}/takeover", headers=admin.headers)
+        assert taken.status_code == 200, taken.text
+        key = f"vx:takeover:{session_id}"
+        assert await redis.exists(key)
+        ended = await client.post("/api/v1/sessions/supervised/end", json={}, headers=admin.headers)
+        assert ended.status_code == 200, ended.text
+        for _ in range(100):  # the event relay reacts to session.ended
+            if not await redis.exists(key):
+                break
+            await asyncio.sleep(0.1)
+        assert not await redis.exists(key)
+    finally:
+        await redis.aclose()
+        await agent.disconnect()
+        await recorder.disconnect()
 
 
 async def test_only_write_keys_of_the_project_supervise(client, admin, make_key):
