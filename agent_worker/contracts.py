@@ -184,6 +184,45 @@ class ToolSpec(Strict):
     failed."""
 
 
+TRANSFER_TARGET = r"^(tel:\+[1-9][0-9]{1,14}|sips?:[A-Za-z0-9+._~;=%@:\-]{3,200})$"
+"""Where a phone call can be transferred: `tel:+<E.164>` or a `sip:`/`sips:` URI."""
+TRANSFER_TOOL = "transfer_call"
+
+
+class TransferTarget(Strict):
+    """A person or team the agent may hand a phone call to (cold transfer: SIP REFER)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """What the agent calls it (`sales`, `front_desk`); unique among the targets."""
+    to: str = Field(max_length=210, pattern=TRANSFER_TARGET)
+    """`tel:+<E.164>` (checked against the project's dialling policy when the call is
+    transferred) or a `sip:` URI."""
+    description: str = Field(default="", max_length=300)
+    """When to transfer there, for the agent (e.g. "questions about orders and prices")."""
+
+
+class PhoneConfig(Strict):
+    """How the agent behaves on phone calls (SIP)."""
+
+    transfer_targets: list[TransferTarget] = Field(default_factory=list, max_length=10)
+    """With any, the agent gets a `transfer_call` tool on phone calls and hands the caller to
+    the target it names (after saying `transfer_message`)."""
+    transfer_message: str = Field(
+        default="Please hold while I transfer your call.", min_length=1, max_length=300
+    )
+    """What the agent says before the transfer."""
+    dtmf: bool = True
+    """Keypad: the agent hears the keys the caller presses and gets a `press_keys` tool. A
+    phone line with `dtmf_enabled: false` turns it off for its calls."""
+
+    @model_validator(mode="after")
+    def _target_names_unique(self) -> PhoneConfig:
+        names = [target.name for target in self.transfer_targets]
+        if len(names) != len(set(names)):
+            raise ConfigConflict("phone.transfer_targets", "transfer target names must be unique")
+        return self
+
+
 class AgentSpec(Strict):
     """Everything that defines how an agent behaves in a conversation."""
 
@@ -217,12 +256,16 @@ class AgentSpec(Strict):
     """Custom HTTP tools the LLM may call, besides the built-in `end_call`."""
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     """Recording and retention."""
+    phone: PhoneConfig = Field(default_factory=PhoneConfig)
+    """Phone calls: transfer targets, keypad."""
 
     @model_validator(mode="after")
     def _tool_names_unique(self) -> AgentSpec:
         names = [tool.name for tool in self.tools]
         if len(names) != len(set(names)):
             raise ConfigConflict("tools", "tool names must be unique")
+        if self.phone.transfer_targets and TRANSFER_TOOL in names:
+            raise ConfigConflict("tools", f"{TRANSFER_TOOL} is the built-in transfer tool")
         return self
 
 

@@ -23,6 +23,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 
 from kb.search import STOPWORDS
 
+from .contracts import TRANSFER_TOOL
 from .supervision import WHISPER_PREFIX
 
 NO_ANSWER = "Sorry, I don't have information about that. Could you ask another way?"
@@ -47,6 +48,11 @@ _STOPWORDS = STOPWORDS | {
 _GREETINGS = frozenset({"hi", "hello", "hey", "morning", "afternoon", "evening"})
 _GOODBYES = re.compile(
     r"\b(?:good ?bye|bye|hang up|end (?:the )?call|that's all|that is all)\b", re.I
+)
+_TRANSFER = re.compile(
+    r"\b(?:transfer|put me through|connect me|(?:speak|talk) (?:to|with) (?:a |an |the |some)"
+    r"|(?:a|real) (?:human|person))",
+    re.I,
 )
 
 
@@ -126,6 +132,22 @@ def is_greeting(text: str) -> bool:
 
 def wants_to_end(text: str) -> bool:
     return bool(_GOODBYES.search(text))
+
+
+def transfer_target(text: str, targets: Sequence[str]) -> str | None:
+    """The target a caller asks to be put through to (the first one when they name none),
+    None when they ask for no transfer."""
+    if not targets or not _TRANSFER.search(text):
+        return None
+    words = set(content_terms(text))
+    named = [t for t in targets if set(content_terms(t.replace("_", " "))) <= words]
+    return (named or list(targets))[0]
+
+
+def _tool_choices(tool: Tool, parameter: str) -> list[str]:
+    schema = getattr(getattr(tool, "info", None), "raw_schema", None) or {}
+    choices = schema.get("parameters", {}).get("properties", {}).get(parameter, {}).get("enum")
+    return [str(choice) for choice in choices or []]
 
 
 class KnowledgeSource(Protocol):
@@ -224,11 +246,21 @@ class _KbAnswerStream(llm.LLMStream):
             # after a tool ran (or with nothing asked) there is nothing more to say
             return
         question = last.text_content or ""
-        tool_names = {getattr(t, "id", None) for t in self._tools}
-        if END_CALL_TOOL in tool_names and wants_to_end(question):
+        tools = {getattr(t, "id", None): t for t in self._tools}
+        call: llm.FunctionToolCall | None = None
+        if END_CALL_TOOL in tools and wants_to_end(question):
             call = llm.FunctionToolCall(
                 name=END_CALL_TOOL, arguments=json.dumps({}), call_id=f"call_{request_id[:12]}"
             )
+        elif TRANSFER_TOOL in tools and (
+            target := transfer_target(question, _tool_choices(tools[TRANSFER_TOOL], "target"))
+        ):
+            call = llm.FunctionToolCall(
+                name=TRANSFER_TOOL,
+                arguments=json.dumps({"target": target}),
+                call_id=f"call_{request_id[:12]}",
+            )
+        if call is not None:
             self._event_ch.send_nowait(
                 llm.ChatChunk(
                     id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=[call])

@@ -45,6 +45,7 @@ from .room_connect import join_room
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SupervisedAgent, Supervision
 from .tools import agent_tools
+from .transfer import CallTransfer, transfer_call_tool
 from .turn_recorder import TurnRecorder
 
 if TYPE_CHECKING:
@@ -233,8 +234,11 @@ class CallSession:
             on_end_call=lambda: self._end("manual"),
         )
         is_phone = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
-        if is_phone:
+        if is_phone and spec.phone.dtmf:
             tools = [*tools, keypad_tool(ctx.room)]
+        transfer = CallTransfer(self._http, self._meta, spec.phone)
+        if is_phone and spec.phone.transfer_targets:
+            tools = [*tools, transfer_call_tool(transfer)]
         supervision = Supervision(
             self._meta.session_id, self._resources.settings.livekit_api_secret.get_secret_value()
         )
@@ -256,7 +260,8 @@ class CallSession:
             await open_call_recording(self._http, ctx.job.id, self._meta)
         # Keys count only from the caller: a phone, or a gateway caller relaying Twilio's.
         keypad = KeypadInput(session, ctx.room, participant.identity, self._reporter)
-        keypad.attach()
+        if spec.phone.dtmf:
+            keypad.attach()
         if self._meta.resume:
             session.say(RESUME_LINE, allow_interruptions=spec.interruptions.enabled)
         elif spec.first_message:
@@ -276,6 +281,7 @@ class CallSession:
             await asyncio.gather(guard_task, return_exceptions=True)
             await supervision.aclose()
             await keypad.aclose()
+            await transfer.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
         return self._limit_reason or reason, error
 

@@ -11,6 +11,7 @@ from agent_worker.contracts import (
     AgentSpec,
     InterruptionConfig,
     LlmConfig,
+    PhoneConfig,
     PrivacyConfig,
     SilenceConfig,
     SttConfig,
@@ -72,6 +73,7 @@ class AgentUpdate(RequestBody):
     knowledge_base_ids: list[str] = _as_in_spec("knowledge_base_ids")
     tools: list[ToolSpec] = _as_in_spec("tools")
     privacy: PrivacyConfig = _as_in_spec("privacy")
+    phone: PhoneConfig = _as_in_spec("phone")
     is_active: bool = _as_in_spec("is_active")
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import aiohttp
 from livekit import api as lk
 
-from api.errors import Conflict, Unavailable
+from api.agents.models import AgentConfig
+from api.calls.dispatch import spec_of_session
+from api.errors import Conflict, NotFound, Unavailable
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.services import livekit_call
@@ -96,3 +98,18 @@ class CallControlService:
             current = await SessionService(db).get(self.principal.project_id, row.id)
             await SessionService(db).add_system_line(current, "Call transferred (cold)")
             await db.commit()
+
+    async def transfer_to_target(self, session_id: str, target: str) -> None:
+        """The call's agent asks for a cold transfer to one of its config's targets, by name:
+        the number comes from the config the session was started with, never from the
+        worker."""
+        row = await self._phone_call(session_id)
+        async with self.resources.sessions() as db:
+            agent = await db.get(AgentConfig, row.agent_id) if row.agent_id else None
+        if agent is None:
+            raise NotFound("No such transfer target", details={"field": "target"})
+        spec = await spec_of_session(self.resources, row, agent)
+        found = [t.to for t in spec.phone.transfer_targets if t.name == target]
+        if not found:
+            raise NotFound("No such transfer target", details={"field": "target"})
+        await self.transfer(session_id, found[0])

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from agent_worker.contracts import TRANSFER_TARGET
 from agent_worker.dtmf import DIGITS_PATTERN
 from api.schemas import RequestBody, ResponseBody
 
@@ -27,9 +28,6 @@ class CallControlResult(ResponseBody):
     """What was done."""
 
 
-TRANSFER_TARGET = r"^(tel:\+[1-9][0-9]{1,14}|sips?:[A-Za-z0-9+._~;=%@:\-]{3,200})$"
-
-
 class TransferRequest(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"to": "tel:+14155550199"}]})
 
@@ -38,3 +36,10 @@ class TransferRequest(RequestBody):
     `sip:` URI."""
     mode: Literal["cold"] = "cold"
     """cold: the phone is referred to the target (SIP REFER) and the agent leaves the call."""
+
+
+class WorkerTransferRequest(RequestBody):
+    """Body of the call's agent's `POST /internal/v1/sessions/{id}/transfer`."""
+
+    target: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    """The name of one of the transfer targets of the session's agent config."""

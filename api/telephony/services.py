@@ -112,13 +112,14 @@ def _outbound(name: str, numbers: list[str], spec: OutboundSpec) -> OutboundTrun
 
 def line_spec(spec: AgentSpec, line: SipPhoneLine) -> AgentSpec:
     """The agent's config for a call on the line: its duration capped, recording forced on
-    when the line records."""
+    when the line records, the keypad off when the line has no DTMF."""
     return spec.model_copy(
         update={
             "max_duration_s": min(spec.max_duration_s, line.max_call_duration),
             "privacy": spec.privacy.model_copy(
                 update={"record_audio": spec.privacy.record_audio or line.record}
             ),
+            "phone": spec.phone.model_copy(update={"dtmf": spec.phone.dtmf and line.dtmf_enabled}),
         }
     )
 

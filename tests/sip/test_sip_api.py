@@ -185,6 +185,11 @@ async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_age
 ):  # type: ignore[no-untyped-def]
     trunk = await create_trunk(client, admin)
     agent_id = await create_agent(client, admin, max_duration_s=1800)
+    targets = {"transfer_targets": [{"name": "sales", "to": "tel:+14155550111"}]}
+    patched = await client.patch(
+        f"/api/v1/agents/{agent_id}", json={"phone": targets}, headers=admin.headers
+    )
+    assert patched.status_code == 200, patched.text
     response = await client.post(
         "/api/v1/sip/configs",
         json={
@@ -193,6 +198,7 @@ async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_age
             "agent_config_id": agent_id,
             "max_call_duration": 300,
             "record": True,
+            "dtmf_enabled": False,
         },
         headers=admin.headers,
     )
@@ -236,6 +242,20 @@ async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_age
     assert (metadata.project_id, metadata.agent_id) == (admin.project_id, agent_id)
     assert metadata.agent.max_duration_s == 300  # the line caps the agent's own 1800 s
     assert metadata.agent.privacy.record_audio is True
+    assert metadata.agent.phone.dtmf is False  # the line has no keypad
+
+    # The agent's transfer tool names a target of its config; the number never comes from it.
+    worker = {"Authorization": f"Bearer {metadata.report_token}"}
+    transfer = f"/internal/v1/sessions/{session['id']}/transfer"
+    unknown = await client.post(transfer, json={"target": "billing"}, headers=worker)
+    assert unknown.status_code == 404, unknown.text
+    # The target is known; no phone is in the room (no bridge here), so nothing to refer.
+    no_phone = await client.post(transfer, json={"target": "sales"}, headers=worker)
+    assert no_phone.status_code == 409, no_phone.text
+    other = await client.post(
+        "/internal/v1/sessions/ses_other/transfer", json={"target": "sales"}, headers=worker
+    )
+    assert other.status_code == 404
 
     await phone_participant(
         client, livekit, "participant_left", room, disconnect_reason="CLIENT_INITIATED"
