@@ -11,11 +11,11 @@ import httpx
 import pytest
 from livekit import api as lk
 
-from tests.media import normalized, transcribe
+from tests.media import flite_wav, normalized, transcribe
 from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
 from tests.sip.call_events import call_statuses
-from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav
+from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav, ulaw_wav
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -237,4 +237,72 @@ async def test_a_cold_transfer_refers_the_phone_to_the_target(
     assert "Refer-To: tel:+14155550199" in refer[: refer.index("\n\n")], refer[:1500]
     assert session["session"]["status"] != "active", session
     lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    assert ("system", "Call transferred (cold)") in lines, lines
+
+
+async def test_the_agent_transfers_a_callee_who_asks_for_a_team_of_its_config(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    # The callee hears the greeting, then asks for sales and waits for the transfer.
+    asks = ulaw_wav(
+        flite_wav("Can I speak to someone in sales, please?", tmp_path / "asks16k.wav"),
+        tmp_path / "asks.wav",
+        before_s=6,
+        after_s=30,
+    )
+    phone_config = {
+        "transfer_targets": [
+            {"name": "sales", "to": "tel:+14155550177", "description": "orders and prices"}
+        ],
+        "transfer_message": "Putting you through to sales now.",
+    }
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=60) as api,
+        answering_phone(
+            tmp_path, audio=asks, rtp_port=free_port(), scenario="transfer.xml"
+        ) as phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents",
+            json={
+                "name": "Agent with a sales line",
+                "first_message": "Hello.",
+                "phone": phone_config,
+            },
+        )
+        assert agent.status_code == 201, agent.text
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": "carrier for agent transfers",
+                "numbers": ["+14155550105"],
+                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+        dialed = await api.post(
+            "/api/v1/sip/dial",
+            json={
+                "phone_number": CALLEE,
+                "trunk_id": trunk.json()["trunk"]["id"],
+                "agent_config_id": agent.json()["id"],
+            },
+        )
+        assert dialed.status_code == 201, dialed.text
+        call = dialed.json()["call"]
+        result = await phone.result(timeout_s=60)
+        for _ in range(60):
+            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
+            if session["session"]["status"] != "active":
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    refer = result.messages[result.messages.index("REFER sip:") :]
+    assert "Refer-To: tel:+14155550177" in refer[: refer.index("\n\n")], refer[:1500]
+    assert session["session"]["status"] != "active", session
+    lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    assert ("agent", "Putting you through to sales now.") in lines, lines
     assert ("system", "Call transferred (cold)") in lines, lines
