@@ -49,6 +49,7 @@ from api.telephony.controllers import (
     SipPhoneLineController,
     SipTrunkController,
 )
+from api.telephony.dial_recovery import fail_interrupted_dials
 from api.telephony.scheduling import dial_due_calls
 from api.telephony.worker_transfer import WorkerTransferController
 from api.tokens.controllers import TokenController
@@ -115,6 +116,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         jobs.start("session-reconciler", lambda: reconcile(resources), 1.0)
         jobs.start("sip-call-status", lambda: sip_call_status.watch_pass(resources), 1.0)
         jobs.start("sip-scheduled-calls", lambda: dial_due_calls(resources), 1.0)
+        jobs.start("sip-interrupted-dials", lambda: fail_interrupted_dials(resources), 10.0)
         jobs.start("voice-call-ends", lambda: end_due_calls(resources), 1.0)
         jobs.start(
             "recording-retention",

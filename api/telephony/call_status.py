@@ -64,7 +64,9 @@ class WatchedCall:
         return f"{self.room_name}\x1f{self.identity}"
 
 
-async def _record(resources: Resources, call: WatchedCall, status: CallStatus) -> None:
+async def _record(
+    resources: Resources, call: WatchedCall, status: CallStatus, reason: str | None = None
+) -> None:
     data = {
         "room_name": call.room_name,
         "phone_number": call.phone_number,
@@ -72,6 +74,7 @@ async def _record(resources: Resources, call: WatchedCall, status: CallStatus) -
         "direction": call.direction,
         "session_id": call.session_id,
         "call_id": call.call_id,
+        **({"reason": reason} if reason else {}),
     }
     async with resources.sessions() as db:
         await outbox.record_once(
@@ -143,10 +146,14 @@ async def participant_left(
         await _end(resources, call, reason)
 
 
-async def end_failed(resources: Resources, call: WatchedCall) -> None:
-    """A dial-out LiveKit refused before any INVITE went out."""
+async def end_failed(resources: Resources, call: WatchedCall, reason: str | None = None) -> None:
+    """A dial-out LiveKit refused (or a control plane never sent) before any INVITE went out."""
     await resources.redis.hdel(_WATCHED, call.field)
-    await _record(resources, call, "failed")
+    await _record(resources, call, "failed", reason)
+
+
+async def is_watched(resources: Resources, call: WatchedCall) -> bool:
+    return bool(await resources.redis.hexists(_WATCHED, call.field))
 
 
 async def _attribute(resources: Resources, call: WatchedCall) -> str | None:

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
-from api.telephony.models import ScheduledSipCall
+from api.telephony.dial_recovery import STUCK_AFTER
+from api.telephony.models import ScheduledSipCall, SipCall
+from tests.api.test_events_catalogue import events_of
 from tests.sip.bridge import SipBridge
 
 pytestmark = pytest.mark.integration
@@ -127,3 +129,54 @@ async def test_a_call_that_came_due_while_the_control_plane_was_down_is_dialled_
     # LiveKit took the INVITE (the carrier's address leads nowhere: the call fails later,
     # as `call.status` events say, not the queue)
     assert (row["status"], row["error"]) == ("dialed", None), row
+
+
+async def test_a_dial_left_half_done_by_a_killed_control_plane_fails_after_a_bound(
+    settings: ApiSettings, admin
+) -> None:
+    async with AsyncTestClient(app=create_app(settings)) as first:
+        await ready_to_dial(first, admin)
+        queued = await first.post(
+            "/api/v1/sip/dial",
+            json={"phone_number": US_NUMBER, "scheduled_at": at(timedelta(hours=1))},
+            headers=admin.headers,
+        )
+        assert queued.status_code == 201, queued.text
+    # The first control plane was killed while it dialled: the scheduled call claimed, and
+    # another call recorded but never watched nor INVITEd, both long ago; a third call is
+    # being dialled right now by a control plane that is alive.
+    long_ago = datetime.now(UTC) - STUCK_AFTER - timedelta(minutes=1)
+    engine = create_async_engine(settings.database_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(ScheduledSipCall.__table__).values(  # type: ignore[arg-type]
+                status="dialing", updated_at=long_ago
+            )
+        )
+        for call_id, created_at in (("call_killed", long_ago), ("call_now", datetime.now(UTC))):
+            await connection.execute(
+                insert(SipCall.__table__).values(  # type: ignore[arg-type]
+                    id=call_id, project_id=admin.project_id, trunk_id="trk_x",
+                    room_name=f"room-{call_id}", phone_number=US_NUMBER,
+                    caller_id="+14155550100", participant_identity=f"phone-{call_id}",
+                    status="initiating", max_duration_s=60, created_at=created_at,
+                )
+            )  # fmt: skip
+    await engine.dispose()
+
+    async with AsyncTestClient(app=create_app(settings)) as second:
+        for _ in range(100):
+            listed = (await second.get("/api/v1/sip/scheduled", headers=admin.headers)).json()
+            (row,) = listed["scheduled_calls"]
+            if row["status"] != "dialing":
+                break
+            await asyncio.sleep(0.1)
+        policy = (await second.get("/api/v1/sip/policy", headers=admin.headers)).json()["policy"]
+    assert (row["status"], row["error"]) == ("failed", "interrupted"), row
+    failed = [
+        e.data
+        for e in await events_of(settings.database_url, admin.project_id)
+        if e.event_type == "call.status" and e.data["status"] == "failed"
+    ]
+    assert [(e["call_id"], e["reason"]) for e in failed] == [("call_killed", "interrupted")]
+    assert policy["active_calls"] == 1  # the call being dialled now is still counted
