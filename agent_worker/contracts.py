@@ -308,8 +308,8 @@ class TurnEvent(Strict):
     """Event kind."""
     event_id: str = Field(min_length=1, max_length=100)
     """Unique per event: a retried report applies it once."""
-    role: Literal["user", "agent", "system"]
-    """Who spoke."""
+    role: Literal["user", "agent", "system", "supervisor"]
+    """Who spoke (`supervisor`: a human who took the call over)."""
     text: str = Field(max_length=50_000)
     """What was said."""
     started_at: datetime = Field(strict=False)
@@ -399,7 +399,7 @@ class WorkerReport(Strict):
 class TranscriptSoFarLine(Strict):
     """One line of a session's transcript, as a resuming agent loads it."""
 
-    role: Literal["user", "agent", "system"]
+    role: Literal["user", "agent", "system", "supervisor"]
     text: str
 
 

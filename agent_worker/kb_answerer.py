@@ -24,7 +24,7 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 from kb.search import STOPWORDS
 
 from .contracts import TRANSFER_TOOL
-from .supervision import WHISPER_PREFIX
+from .supervision import SUPERVISOR_SAID_PREFIX, WHISPER_PREFIX
 
 NO_ANSWER = "Sorry, I don't have information about that. Could you ask another way?"
 GREETING_REPLY = "Hello! How can I help you?"
@@ -211,12 +211,13 @@ class KbAnswerer(llm.LLM):
 
 
 def _guidance(chat_ctx: ChatContext) -> list[str]:
+    """What a supervisor whispered, and what one told the caller during a takeover."""
     return [
-        text.removeprefix(WHISPER_PREFIX)
+        text.removeprefix(prefix)
         for item in chat_ctx.items
-        if item.type == "message"
-        and item.role == "system"
-        and (text := item.text_content or "").startswith(WHISPER_PREFIX)
+        if item.type == "message" and item.role == "system"
+        for prefix in (WHISPER_PREFIX, SUPERVISOR_SAID_PREFIX)
+        if (text := item.text_content or "").startswith(prefix)
     ]
 
 

@@ -43,7 +43,7 @@ from .reporter import (
 )
 from .room_connect import join_room
 from .session_guard import LimitReason, SessionGuard
-from .supervision import SupervisedAgent, Supervision
+from .supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from .tools import agent_tools
 from .transfer import CallTransfer, transfer_call_tool
 from .turn_recorder import TurnRecorder
@@ -115,14 +115,17 @@ def build_agent_session(
 
 
 def resumed_chat_context(transcript: TranscriptSoFar) -> llm.ChatContext:
-    """The conversation so far as the LLM's context: the caller's and the agent's lines
-    (system lines, such as a supervisor's actions, are the control plane's notes)."""
+    """The conversation so far as the LLM's context: the caller's, the agent's and a
+    supervisor's lines (system lines, such as a supervisor's actions, are the control plane's
+    notes)."""
     chat_ctx = llm.ChatContext.empty()
     for line in transcript.lines:
         if line.role == "user":
             chat_ctx.add_message(role="user", content=line.text)
         elif line.role == "agent":
             chat_ctx.add_message(role="assistant", content=line.text)
+        elif line.role == "supervisor":
+            chat_ctx.add_message(role="system", content=SUPERVISOR_SAID_PREFIX + line.text)
     return chat_ctx
 
 

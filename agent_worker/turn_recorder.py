@@ -12,6 +12,7 @@ from livekit.agents.metrics import LLMModelUsage, STTModelUsage, TTSModelUsage
 
 from .contracts import ToolEvent, TurnEvent, TurnLatency, UsageEvent
 from .reporter import new_event_id
+from .supervision import SPEAKER_EXTRA, SUPERVISOR_SAID_PREFIX
 
 if TYPE_CHECKING:
     from livekit.agents import (
@@ -99,7 +100,12 @@ class TurnRecorder:
 
     def _on_item_added(self, event: ConversationItemAddedEvent) -> None:
         item = event.item
-        if not isinstance(item, ChatMessage) or item.role not in ("user", "assistant"):
+        if not isinstance(item, ChatMessage):
+            return
+        if item.role == "system" and item.extra.get(SPEAKER_EXTRA) == "supervisor":
+            self._report_supervisor(item)
+            return
+        if item.role not in ("user", "assistant"):
             return
         text = item.text_content or ""
         if not text.strip():
@@ -127,6 +133,19 @@ class TurnRecorder:
         self._reporter.submit(turn)
         if role == "agent":
             self.flush_usage()
+
+    def _report_supervisor(self, item: ChatMessage) -> None:
+        """A supervisor's words during a takeover (`supervision.supervisor_message`)."""
+        text = (item.text_content or "").removeprefix(SUPERVISOR_SAID_PREFIX)
+        self._reporter.submit(
+            TurnEvent(
+                event_id=new_event_id(),
+                role="supervisor",
+                text=text,
+                started_at=_at(item.metrics.get("started_speaking_at")) or _at(item.created_at),
+                ended_at=_at(item.metrics.get("stopped_speaking_at")),
+            )
+        )
 
     def _agent_latency(self, metrics: MetricsReport) -> TurnLatency:
         user = self._last_user_latency or TurnLatency()

@@ -71,6 +71,6 @@ class WorkerReportController(Controller):
             lines=[
                 TranscriptSoFarLine(role=line.speaker, text=line.content)  # type: ignore[arg-type]
                 for line in lines
-                if line.speaker in ("user", "agent", "system")
+                if line.speaker in ("user", "agent", "system", "supervisor")
             ]
         )

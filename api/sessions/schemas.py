@@ -129,7 +129,7 @@ class TranscriptLine(ResponseBody):
     """One line of a conversation."""
 
     speaker: str
-    """`user`, `agent` or `system`."""
+    """`user`, `agent`, `system`, or `supervisor` (a human who took the call over)."""
     content: str
     """What was said."""
     timestamp_ms: int

@@ -14,7 +14,7 @@ from livekit.agents import AgentSession
 from agent_worker.contracts import TranscriptSoFar, TranscriptSoFarLine
 from agent_worker.reporter import SessionLease
 from agent_worker.session import resumed_chat_context
-from agent_worker.supervision import SupervisedAgent, Supervision
+from agent_worker.supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from tests.agent_worker.test_supervision import SECRET, SESSION_ID, ContextEcho, _answer
 
 pytestmark = pytest.mark.unit
@@ -23,6 +23,7 @@ SO_FAR = TranscriptSoFar(
     lines=[
         TranscriptSoFarLine(role="agent", text="Hello, how can I help?"),
         TranscriptSoFarLine(role="user", text="My order number is 4411"),
+        TranscriptSoFarLine(role="supervisor", text="It ships on Friday."),
         TranscriptSoFarLine(role="system", text="The agent was lost; another agent took over."),
     ]
 )
@@ -34,6 +35,7 @@ def test_the_transcript_becomes_the_llm_context_without_system_notes() -> None:
     assert messages == [
         ("assistant", "Hello, how can I help?"),
         ("user", "My order number is 4411"),
+        ("system", SUPERVISOR_SAID_PREFIX + "It ships on Friday."),
     ]
 
 

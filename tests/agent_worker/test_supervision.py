@@ -21,6 +21,7 @@ from livekit.agents import (
 
 from agent_worker.kb_answerer import NO_ANSWER, KbAnswerer
 from agent_worker.supervision import (
+    SPEAKER_EXTRA,
     SUPERVISOR_TOPIC,
     WHISPER_PREFIX,
     SupervisedAgent,
@@ -216,4 +217,26 @@ async def test_the_offline_answerer_answers_from_whispered_facts() -> None:
         )
         answer = await _answer(session, "Is there a discount?")
         assert answer == "This week every cake has a ten percent discount."
+        await supervision.aclose()
+
+
+async def test_after_a_takeover_the_agent_answers_from_what_the_supervisor_said() -> None:
+    supervision = Supervision(SESSION_ID, SECRET)
+    instructions = "You are the voice assistant of Bluebird Bakery.\nDelivery is free."
+    async with AgentSession(llm=KbAnswerer(instructions=instructions)) as session:
+        await session.start(SupervisedAgent(supervision=supervision, instructions=instructions))
+        supervision.attach(session, rtc.Room())
+        added: list[llm.ChatMessage] = []
+        session.on("conversation_item_added", lambda e: added.append(e.item))
+        await supervision.apply(SupervisorCommand(session_id=SESSION_ID, action="takeover"))
+        # what the transcriber hands over when the supervisor's microphone said it
+        await supervision.supervisor_said("Your order will be ready on Friday.", 1.0, 2.5)
+        await supervision.apply(SupervisorCommand(session_id=SESSION_ID, action="handback"))
+
+        line = added[-1]
+        assert line.extra == {SPEAKER_EXTRA: "supervisor"}
+        assert line.metrics == {"started_speaking_at": 1.0, "stopped_speaking_at": 2.5}
+        answer = await _answer(session, "When will my order be ready?")
+        assert answer == "Your order will be ready on Friday."
+        assert _spoken(session) == [answer]  # the supervisor's words were never spoken by it
         await supervision.aclose()
