@@ -5,18 +5,22 @@ usage and history), and recordings that nobody will finish."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
+from livekit import api as lk
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from agent_worker.contracts import PrivacyConfig
+from agent_worker.contracts import RECORDER_IDENTITY_PREFIX, PrivacyConfig
 from api.agents.models import AgentConfig
 from api.db import utcnow
+from api.errors import NotFound
 from api.recordings.models import Recording
 from api.recordings.services import RecordingService
 from api.recordings.storage import RecordingStore
 from api.resources import Resources
+from api.rooms.services import livekit_call
 from api.sessions.models import CallSession, TranscriptEntry
 
 logger = logging.getLogger(__name__)
@@ -107,3 +111,75 @@ async def fail_abandoned(resources: Resources) -> int:
             reason = "the call's worker was lost" if row.kind == "call" else "no recorder joined"
             await service.fail(row, reason)
     return len(rows)
+
+
+RECORDER_LOST_GRACE_S = 60.0
+"""A room recorder out of its room uploads at once, and its upload moves; one absent this
+long with no upload progress was lost with its worker (SIGKILL, OOM, a machine gone)."""
+
+
+def _absent_key(recording_id: str) -> str:
+    return f"vx:recorder-absent:{recording_id}"
+
+
+async def _participants(resources: Resources, room_names: set[str]) -> dict[str, set[str]]:
+    """The identities in each room LiveKit runs (a room it does not run holds nobody);
+    Unavailable when LiveKit cannot answer, so that nothing is failed for its outage."""
+    async with livekit_call("Room"):
+        running = await resources.livekit.room.list_rooms(
+            lk.ListRoomsRequest(names=sorted(room_names))
+        )
+    found: dict[str, set[str]] = {}
+    for room in running.rooms:
+        try:
+            async with livekit_call("Room"):
+                listed = await resources.livekit.room.list_participants(
+                    lk.ListParticipantsRequest(room=room.name)
+                )
+        except NotFound:
+            continue  # ended since
+        found[room.name] = {p.identity for p in listed.participants}
+    return found
+
+
+async def fail_lost_recorders(resources: Resources, grace_s: float = RECORDER_LOST_GRACE_S) -> int:
+    """Fail the room recordings whose recorder is gone without uploading; returns how many.
+
+    A recorder writes its file on its worker and uploads it once it stops, so a recorder
+    killed mid-recording leaves nothing worth keeping: its recording fails (recording.failed,
+    partial upload deleted) once the recorder has been out of its room, with its upload
+    standing still, for `grace_s`. Absence is noted in Redis between passes."""
+    async with resources.sessions() as session:
+        rows = (
+            await session.exec(
+                select(Recording)
+                .where(
+                    col(Recording.kind) == "room",
+                    col(Recording.status).in_(("recording", "stopping")),
+                )
+                .limit(_BATCH)
+            )
+        ).all()
+        if not rows:
+            return 0
+        present = await _participants(resources, {row.room_name for row in rows})
+        service = RecordingService(session, RecordingStore(resources.settings.recordings_dir))
+        failed = 0
+        now = time.time()
+        for row in rows:
+            key = _absent_key(row.id)
+            if RECORDER_IDENTITY_PREFIX + row.id in present.get(row.room_name, ()):
+                await resources.redis.delete(key)
+                continue
+            noted = await resources.redis.get(key)
+            since, _, at_bytes = (noted or "").partition(":")
+            if noted is None or int(at_bytes) != row.received_bytes:
+                await resources.redis.set(key, f"{now}:{row.received_bytes}", ex=3600)
+                continue
+            if now - float(since) >= grace_s:
+                await service.fail(row, "the recorder was lost before it uploaded the recording")
+                await resources.redis.delete(key)
+                failed += 1
+    if failed:
+        logger.warning("room recorders lost", extra={"recordings": failed})
+    return failed

@@ -157,3 +157,81 @@ async def _session(client, key, room):
         "/api/v1/sessions", json={"room_name": room, "caller_identity": "c"}, headers=key.headers
     )
     return created.json()["session"]
+
+
+async def test_a_room_recording_whose_recorder_is_lost_fails(client, admin, settings):
+    from livekit import api as lk
+    from livekit import rtc
+    from redis.asyncio import Redis
+
+    from agent_worker.contracts import RECORDER_IDENTITY_PREFIX
+    from api.recordings.models import Recording
+    from api.recordings.retention import fail_lost_recorders
+    from tests.api.test_supervision import _agent_token
+
+    assert (
+        await client.post("/api/v1/rooms", json={"name": "studio"}, headers=admin.headers)
+    ).status_code == 201
+    started = await client.post(
+        "/api/v1/rooms/studio/recordings/start", json={}, headers=admin.headers
+    )
+    room = started.json()["recording"]["room_name"]
+    rows = {"lost": room, "here": room, "uploading": room, "roomgone": "p_gone_room"}
+    engine = create_engine(settings.database_url)
+    factory = session_factory(engine)
+    livekit = lk.LiveKitAPI(
+        settings.livekit_url, settings.livekit_api_key, settings.require_livekit_secret()
+    )
+    redis = Redis.from_url(settings.redis_url, decode_responses=True)
+    recorder = rtc.Room()
+    resources = SimpleNamespace(sessions=factory, settings=settings, livekit=livekit, redis=redis)
+
+    async def statuses() -> dict[str, str]:
+        async with factory() as db:
+            found = (await db.exec(select(Recording))).all()
+        return {row.id.removeprefix("rec_"): row.status for row in found}
+
+    try:
+        async with factory() as db:
+            for name, room_name in rows.items():
+                db.add(
+                    Recording(
+                        id=f"rec_{name}",
+                        project_id=admin.project_id,
+                        room_name=room_name,
+                        kind="room",
+                        status="recording",
+                    )
+                )
+            await db.commit()
+        await recorder.connect(
+            settings.livekit_url.replace("http", "ws"),
+            _agent_token(settings, room, RECORDER_IDENTITY_PREFIX + "rec_here"),
+        )
+        # the first pass only notes who is absent, and how far each upload stands
+        assert await fail_lost_recorders(resources, grace_s=0) == 0
+        async with factory() as db:
+            await db.exec(
+                update(Recording)
+                .where(col(Recording.id) == "rec_uploading")
+                .values(received_bytes=4096)
+            )
+            await db.commit()
+        assert await fail_lost_recorders(resources, grace_s=0) == 2
+        current = await statuses()
+        assert {k: current[k] for k in rows} == {
+            "lost": "failed",
+            "here": "recording",
+            "uploading": "recording",  # out of the room, but its upload moves
+            "roomgone": "failed",
+        }
+        # an upload that stopped moving was lost too; one under the grace is not failed yet
+        assert await fail_lost_recorders(resources, grace_s=3600) == 0
+        assert await fail_lost_recorders(resources, grace_s=0) == 1
+        assert (await statuses())["uploading"] == "failed"
+        assert (await statuses())["here"] == "recording"
+    finally:
+        await recorder.disconnect()
+        await redis.aclose()
+        await livekit.aclose()
+        await engine.dispose()
