@@ -41,6 +41,8 @@ class ApiSettings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_processes: int = Field(default=1, ge=1, le=32)
+    """Control-plane processes sharing the listen port (`voxroom api --processes`)."""
     public_api_url: str | None = None
     """Base URL workers use to reach the control plane; derived from host and port if unset."""
 

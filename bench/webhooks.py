@@ -15,6 +15,10 @@ machine, one clock). Throughput is delivered events over the time from the first
 last delivery. Targets (issue 11): p50 < 100 ms, >= 500 events/s, 0 lost.
 
     python -m bench.webhooks [--events 6000] [--rate 600] [--batch 10] [--kill-at 0.5]
+                             [--api-processes 1] [--database-url URL]
+
+With `--api-processes N` the control plane runs N processes on one port (`voxroom api
+--processes`); the kill then takes all of them at once, as a machine's crash would.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import secrets
 import shutil
 import statistics
@@ -36,6 +39,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import psutil
 from sqlalchemy import text
 from standardwebhooks.webhooks import Webhook
 
@@ -166,7 +170,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             # A killed process's claimed deliveries are free again after this long.
             "VOXROOM_WEBHOOK_LEASE_S": "2",
         }
-        component = launcher.control_plane(port, env)
+        component = launcher.control_plane(port, env, processes=args.api_processes)
         async with served(receiver) as receiver_url:  # type: ignore[arg-type]
             running = await asyncio.to_thread(launcher.start, component, workdir / "api-1.log")
             print(f"control plane pid {running.process.pid}", flush=True)
@@ -191,7 +195,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     return 0.0
                 await asyncio.sleep(args.events / args.rate * args.kill_at)
                 cpu_s.append(process_cpu_s(running.process.pid))
-                running.process.kill()
+                kill_tree(running.process.pid)
                 await asyncio.to_thread(running.process.wait)
                 killed = time.monotonic()
                 restarted = await asyncio.to_thread(
@@ -245,13 +249,25 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "api_cpu_ms_per_event": round(sum(cpu_s) * 1000 / args.events, 3),
         "bench_cpu_ms_per_event": round(bench_cpu * 1000 / args.events, 3),
         "api_down_s": round(downtime_s, 2),
+        "api_processes": args.api_processes,
     }
 
 
 def process_cpu_s(pid: int) -> float:
-    """CPU time (user + system, all threads) a live process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time (user + system, all threads) a live process and its children have used so far."""
+    tree = psutil.Process(pid)
+    return sum(
+        times.user + times.system
+        for times in (process.cpu_times() for process in [tree, *tree.children(recursive=True)])
+    )
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and its children together."""
+    tree = psutil.Process(pid)
+    for process in [*tree.children(recursive=True), tree]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 async def outbox_count(database_url: str) -> int:
@@ -278,6 +294,9 @@ def main() -> None:
     )
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--api-processes", type=int, default=1, help="control-plane processes on the port"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="vx-bench-webhooks-"))
     result = asyncio.run(run(args, workdir))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from litestar import Litestar
 
 from api.projects.schemas import Scope
 from api.settings import ApiSettings
@@ -57,27 +58,43 @@ def up(
         raise typer.Exit(1) from exc
 
 
-@app.command("api")
-def run_api(
-    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
-) -> None:
-    """Run the control plane (HTTP API)."""
-    import uvicorn
-
+def served_app() -> Litestar:
+    """The control plane as `voxroom api` serves it (uvicorn's factory in each process)."""
     from api.app import create_app
 
-    settings = ApiSettings()
-    app = create_app(settings)
+    app = create_app(ApiSettings())
     # Once started, what is built lives as long as the process: move it out of the garbage
     # collector's reach, or each full collection walks all of it while requests wait (the
     # stalls that set the token endpoint's p99 under load). Here rather than in the app's
     # lifespan, since tests start many apps in one process.
     app.on_startup.append(gc.freeze)
+    return app
+
+
+@app.command("api")
+def run_api(
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Processes sharing the port (default VOXROOM_API_PROCESSES, 1). Each runs "
+            "the background passes too; they split the work through the database and Redis.",
+        ),
+    ] = None,
+) -> None:
+    """Run the control plane (HTTP API)."""
+    import uvicorn
+
+    settings = ApiSettings()
     uvicorn.run(
-        app,
+        "voxroom.cli:served_app",
+        factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,
+        workers=processes or settings.api_processes,
         log_level="info",
         access_log=False,
     )

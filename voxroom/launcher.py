@@ -289,9 +289,17 @@ def livekit_server(
 
 
 def control_plane(
-    port: int, env: Mapping[str, str], *, host: str = "127.0.0.1", inherit_env: bool = True
+    port: int,
+    env: Mapping[str, str],
+    *,
+    host: str = "127.0.0.1",
+    processes: int | None = None,
+    inherit_env: bool = True,
 ) -> Component:
+    """The control plane; `processes` None leaves it to VOXROOM_API_PROCESSES (default 1)."""
     argv = [sys.executable, "-m", "voxroom", "api", "--host", host, "--port", str(port)]
+    if processes is not None:
+        argv += ["--processes", str(processes)]
     return Component(
         "api",
         argv,
