@@ -210,7 +210,8 @@ class GatewayController(Controller):
         resources = resources_of(request)
         check_gateway_secret(resources, header(request.scope, b"authorization"))
         data = decode_body(await request.body(), GatewayCallRequest)
-        return await GatewayService(resources).start_call(data)
+        meter = getattr(request.app.state, METER_STATE, None)
+        return await GatewayService(resources, meter).start_call(data)
 
     @post("/calls/{session_id:str}/end", operation_id="gatewayEndCall", status_code=204)
     async def end_call(self, session_id: FromPath[str], request: Request[Any, Any, Any]) -> None:

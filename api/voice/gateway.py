@@ -18,14 +18,17 @@ from api.projects.schemas import Principal
 from api.projects.services import project_principal
 from api.resources import Resources
 from api.sessions.models import CallSession
+from api.usage.meter import ApiCallMeter
 from api.voice import ending, tickets
 from api.voice.models import VoiceCall
 from api.voice.services import (
     CallPlan,
+    SessionOverrides,
     StartedVoiceCall,
     VoiceCallStarter,
     VoiceConfigService,
     active_voice_sessions,
+    configured_spec,
     find_agent,
     new_history_key,
 )
@@ -54,8 +57,10 @@ def check_gateway_secret(resources: Resources, authorization: str | None) -> Non
 
 
 class GatewayService:
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, meter: ApiCallMeter | None = None) -> None:
         self.resources = resources
+        self.meter = meter
+        """Counts a `/ws/voice?api_key=` connection as an API call of the key's project."""
 
     async def start_call(self, request: GatewayCallRequest) -> GatewayCall:
         if (request.ticket is None) == (request.api_key is None):
@@ -80,6 +85,8 @@ class GatewayService:
             )
         if principal is None:
             raise Unauthorized("Invalid or revoked API key")
+        if self.meter is not None:
+            self.meter.count(principal.project_id)  # as a public request, once authenticated
         check_scope(principal, WRITE)
         return principal
 
@@ -89,13 +96,17 @@ class GatewayService:
         project_id = principal.project_id
         await self._within_limit(project_id)
         async with self.resources.sessions() as db:
-            agent = await find_agent(db, project_id, request.agent_id)
+            config = await VoiceConfigService(db).get(project_id)
+            agent = await find_agent(db, project_id, request.agent_id, config)
+        spec, provider = configured_spec(
+            agent, config, SessionOverrides(), self.resources.settings.voice.llm_models
+        )
         previous = await self._history(project_id, request.history_key)
         plan = CallPlan(
             "websocket",
             agent,
-            AgentSpec.model_validate(agent.spec),
-            {"transport": "websocket"},
+            spec,
+            {"transport": "websocket", "provider": provider},
             history_key=previous.history_key if previous else new_history_key(),
             continues_session_id=previous.session_id if previous else None,
         )

@@ -5,11 +5,12 @@ browser joins it later with a one-time ticket), the gateway's `/ws/voice?api_key
 and Twilio calls (both start when the gateway connects them). All go through
 `CallService.start`, one session per call with `session_type` `websocket` or `twilio`.
 
-Which agent runs: the one named, else (for `POST /voice/sessions`, whose defaults come from
-`/config`) the config's `agent_config_id`, else the project's first active agent (oldest
-first); none is a 404. A voice session's `prompt` (or the config's) replaces that agent's
-instructions for the call; `language` and `max_duration` override its own the same way.
-`/ws/voice` and Twilio calls run the agent as it is configured.
+Which agent runs: the one named, else (for `POST /voice/sessions` and `/ws/voice`, whose
+defaults come from `/config`) the config's `agent_config_id`, else the project's first active
+agent (oldest first); none is a 404. A voice session's `prompt` (or the config's) replaces that
+agent's instructions for the call; `language`, `max_duration` and `provider` override its own
+the same way. `/ws/voice` takes the config's values (it has no per-call overrides); Twilio
+calls run the agent as it is configured.
 """
 
 from __future__ import annotations
@@ -260,6 +261,38 @@ def session_spec(
     return spec.model_copy(update=update)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionOverrides:
+    """What one voice session asks for; what it leaves out comes from `/config`."""
+
+    prompt: str | None = None
+    language: str | None = None
+    max_duration: int | None = None
+    provider: str | None = None
+    context: dict[str, Any] | None = None
+
+
+def configured_spec(
+    agent: AgentConfig,
+    config: VoiceConfig | None,
+    overrides: SessionOverrides,
+    llm_models: dict[str, str],
+) -> tuple[AgentSpec, str]:
+    """The agent's spec for a voice session with the project's defaults, and its provider."""
+    provider = overrides.provider or (config.provider if config else "basic")
+    spec = session_spec(
+        agent,
+        prompt=overrides.prompt or (config.prompt if config else None),
+        language=overrides.language or (config.language if config else None),
+        max_duration=overrides.max_duration
+        or (config.max_duration if config else DEFAULT_MAX_DURATION),
+        provider=provider,
+        context=overrides.context,
+        llm_models=llm_models,
+    )
+    return spec, provider
+
+
 class VoiceSessionService:
     """`POST /voice/sessions` and `DELETE /voice/sessions/{id}` (seed 000)."""
 
@@ -283,17 +316,14 @@ class VoiceSessionService:
                         },
                     )
             agent = await find_agent(db, project_id, data.agent_config_id, config)
-        provider = data.provider or (config.provider if config else "basic")
-        spec = session_spec(
-            agent,
-            prompt=data.prompt or (config.prompt if config else None),
-            language=data.language or (config.language if config else None),
-            max_duration=data.max_duration
-            or (config.max_duration if config else DEFAULT_MAX_DURATION),
-            provider=provider,
+        overrides = SessionOverrides(
+            prompt=data.prompt,
+            language=data.language,
+            max_duration=data.max_duration,
+            provider=data.provider,
             context=data.context,
-            llm_models=settings.voice.llm_models,
         )
+        spec, provider = configured_spec(agent, config, overrides, settings.voice.llm_models)
         metadata: dict[str, Any] = {"transport": "websocket", "provider": provider}
         if data.context:
             metadata["context"] = data.context

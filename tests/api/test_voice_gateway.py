@@ -2,13 +2,24 @@
 the default agent and conversation history across reconnects, ends reported by the gateway,
 and a restarted gateway's calls ending as failed."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
+from livekit import api as lk
+from sqlmodel import select
 
 from api.projects.schemas import Scope
 from api.sessions.tokens import issue_report_token
-from tests.api.test_voice_sessions import GATEWAY, app, client, make_agent, voice_settings
+from api.usage.models import ApiCallCount
+from tests.api.test_voice_sessions import (
+    GATEWAY,
+    app,
+    client,
+    dispatched_spec,
+    make_agent,
+    voice_settings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +63,43 @@ async def test_an_api_key_call_runs_the_first_active_agent_and_refuses_what_it_s
     await client.put("/api/v1/config", json={"max_active_sessions": 1}, headers=admin.headers)
     too_many = await connect(client, admin.api_key)
     assert too_many.status_code == 429
+
+
+async def api_calls_counted(app, project_id):
+    async with app.state.resources.sessions() as db:
+        rows = await db.exec(select(ApiCallCount).where(ApiCallCount.project_id == project_id))
+        return sum(row.count for row in rows.all())
+
+
+async def test_an_api_key_call_takes_the_config_defaults_and_counts_as_an_api_call(
+    client, app, admin, livekit
+):
+    first = await make_agent(client, admin.headers, name="First", instructions="First's own.")
+    chosen = await make_agent(client, admin.headers, name="Chosen", instructions="Chosen's own.")
+    defaults = {"agent_config_id": chosen, "prompt": "Be brief.", "language": "de"}
+    configured = await client.put(
+        "/api/v1/config", json={**defaults, "max_duration": 60}, headers=admin.headers
+    )
+    assert configured.status_code == 200, configured.text
+
+    default = (await connect(client, admin.api_key)).json()
+    named = (await connect(client, admin.api_key, agent_id=first)).json()
+    assert (default["agent_name"], named["agent_name"]) == ("Chosen", "First")
+    async with lk.LiveKitAPI(livekit.url, livekit.api_key, livekit.api_secret) as livekit_api:
+        for call in (default, named):
+            assert call["max_duration_s"] == 60
+            spec = await dispatched_spec(livekit_api, call["room"])
+            assert (spec.instructions, spec.language) == ("Be brief.", "de")
+            assert spec.max_duration_s == 60
+
+    # Three API calls (two agents, the config), then the two connections.
+    async with asyncio.timeout(10):
+        while True:
+            if await api_calls_counted(app, admin.project_id) >= 5:
+                break
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(1.2)  # a flush later: nothing else was counted
+    assert await api_calls_counted(app, admin.project_id) == 5
 
 
 async def test_reconnecting_with_the_history_key_continues_the_conversation(client, admin, livekit):
