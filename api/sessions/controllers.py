@@ -107,9 +107,12 @@ class SessionController(Controller):
         self,
         session_id: SessionId,
         db_session: NamedDependency[AsyncSession],
+        resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> SessionDetail:
-        return await SessionService(db_session).detail(principal.project_id, session_id)
+        return await SessionService(db_session).detail(
+            principal.project_id, session_id, resources.settings.usage.prices
+        )
 
     @get("/{ref:str}/transcript", operation_id="getSessionTranscript", opt=READ)
     async def transcript(

@@ -25,7 +25,6 @@ from api.ids import new_id
 from api.pagination import Page, paginate
 from api.rooms.naming import project_room_name
 from api.sessions import events as session_events
-from api.sessions import pricing
 from api.sessions.models import CallSession, SessionEvent, TranscriptEntry
 from api.sessions.schemas import (
     Costs,
@@ -39,6 +38,7 @@ from api.sessions.schemas import (
     TranscriptLine,
     Usage,
 )
+from api.usage.settings import PriceTable
 
 STATUS_BY_REASON = {
     "manual": "completed",
@@ -261,11 +261,13 @@ class SessionService:
             for line in transcript.transcripts
         )
 
-    async def detail(self, project_id: str, session_id: str) -> SessionDetail:
+    async def detail(self, project_id: str, session_id: str, prices: PriceTable) -> SessionDetail:
+        """The session with its usage priced by the operator's table (`VOXROOM_USAGE_PRICES`),
+        the same prices `/usage` uses."""
         row = await self.get(project_id, session_id)
-        llm = pricing.llm_cost(row.llm_provider, row.llm_prompt_tokens, row.llm_completion_tokens)
-        stt = pricing.stt_cost(row.stt_provider, row.stt_audio_seconds)
-        tts = pricing.tts_cost(row.tts_provider, row.tts_characters)
+        llm = prices.llm(row.llm_provider, row.llm_prompt_tokens, row.llm_completion_tokens)
+        stt = prices.stt(row.stt_provider, row.stt_audio_seconds)
+        tts = prices.tts(row.tts_provider, row.tts_characters)
         latencies = (await self.transcript(project_id, session_id)).transcripts
         stages = ("end_of_turn_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms")
         medians: dict[str, float | None] = {}

@@ -7,9 +7,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
 from livekit import api as lk
 
 from agent_worker.contracts import DispatchMetadata
+from api.app import create_app
+from api.usage.settings import PriceTable, UsageSettings
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +136,29 @@ async def test_bad_usage_queries_are_refused(client, admin, query):
     else:
         assert response.status_code in (400, 422)
         assert response.json()["code"] == "INVALID_REQUEST"
+
+
+async def test_a_sessions_detail_is_priced_by_the_operators_table_as_usage_is(
+    settings, admin, livekit
+):
+    prices = PriceTable(llm_per_million_tokens={"openai": (1.0, 2.0)})
+    priced = settings.model_copy(update={"usage": UsageSettings(prices=prices)})
+    async with AsyncTestClient(app=create_app(priced)) as client:
+        _, metadata = await start_call(client, admin.headers, livekit, "priced-room")
+        await worker_reports(
+            client,
+            metadata,
+            {
+                "type": "usage",
+                "event_id": "u",
+                "llm_prompt_tokens": 1000,
+                "llm_completion_tokens": 500,
+            },
+            {"type": "session_ended", "event_id": "end", "reason": "manual"},
+        )
+        detail = await client.get(
+            f"/api/v1/sessions/{metadata.session_id}/detail", headers=admin.headers
+        )
+        usage = await client.get("/api/v1/usage?period=today", headers=admin.headers)
+    assert detail.json()["costs"]["llm"] == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
+    assert detail.json()["costs"]["total"] == pytest.approx(usage.json()["totals"]["cost_usd"])
