@@ -265,15 +265,20 @@ async def test_browser_example_page_talks_to_the_agent_without_an_sdk(
             assert await page.input_value("#joinUrl") == join_url
             assert stack.api_key not in await page.content()
             await page.click("#start")
-            await page.wait_for_function("voiceCall.status === 'connected'", timeout=30_000)
             await page.wait_for_function(
-                "voiceCall.agentAudio.utterances > 0"
+                "voiceCall.status === 'connected'", polling=100, timeout=30_000
+            )
+            await page.wait_for_function(
+                "voiceCall.agentAudio.utterances > 0 && voiceCall.agentAudio.playedSeconds > 1"
                 " && voiceCall.transcripts.some(line => line.role === 'agent')",
+                polling=100,
                 timeout=90_000,
             )
             state = await page.evaluate("voiceCall")
             await page.click("#hangUp")
-            await page.wait_for_function("voiceCall.status === 'ended'", timeout=10_000)
+            await page.wait_for_function(
+                "voiceCall.status === 'ended'", polling=100, timeout=10_000
+            )
             assert await page.evaluate("voiceCall.closeCode") == 1000
         finally:
             await browser.close()
