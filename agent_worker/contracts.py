@@ -416,6 +416,12 @@ LEASE_TTL_S = 4.0
 
 
 RecordingFormat = Literal["ogg", "wav", "mp4"]
+ChannelLayout = Literal["mixed", "per_participant"]
+"""A room recording's channels: everybody on one, or each participant on a channel of its own
+(in the order they first sent audio)."""
+MAX_PARTICIPANT_CHANNELS = 4
+"""Channels of a per-participant room recording; later participants share the last one
+(Ogg/Opus and MP4/AAC keep up to four channels apart and in order, with no LFE channel)."""
 
 RECORDER_IDENTITY_PREFIX = "vxrec-"
 """Identity of a room recorder participant: this prefix, then its recording's id. The control
@@ -431,6 +437,7 @@ class RecorderDispatch(Strict):
     project_id: str
     room: str
     format: RecordingFormat = "ogg"
+    layout: ChannelLayout = "mixed"
     report_url: str
     """Base URL of the control plane's internal API."""
     report_token: str
@@ -471,6 +478,10 @@ class RecordingComplete(Strict):
     """Seconds of audio."""
     channels: int | None = Field(default=None, ge=1, le=32)
     """Channels in the file, when the recorder decided them only at the end."""
+    channel_identities: list[Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None, max_length=MAX_PARTICIPANT_CHANNELS
+    )
+    """A per-participant room recording: the participant on each channel, in order."""
 
 
 class RecordingFailed(Strict):

@@ -118,7 +118,13 @@ class RecordingUploader:
     async def started(self) -> None:
         await self._request("POST", f"{self._url}/started")
 
-    async def upload(self, path: Path, duration_s: float, channels: int | None = None) -> None:
+    async def upload(
+        self,
+        path: Path,
+        duration_s: float,
+        channels: int | None = None,
+        channel_identities: list[str] | None = None,
+    ) -> None:
         """Upload the whole file from where the control plane stands, then seal it."""
         size = (await asyncio.to_thread(path.stat)).st_size
         _, state = await self._request("GET", f"{self._url}/upload")
@@ -142,7 +148,12 @@ class RecordingUploader:
                 if status != 200:
                     raise aiohttp.ClientError(f"chunk refused: {status} {body.get('code')}")
                 offset = RecordingUploadState.model_validate(body).received_bytes
-        complete = RecordingComplete(size_bytes=size, duration_s=duration_s, channels=channels)
+        complete = RecordingComplete(
+            size_bytes=size,
+            duration_s=duration_s,
+            channels=channels,
+            channel_identities=channel_identities,
+        )
         status, body = await self._request(
             "POST", f"{self._url}/complete", json=complete.model_dump()
         )

@@ -1,6 +1,7 @@
-"""A room recording job (`RecorderDispatch`): every audio track of the room mixed on one
-timeline and written to an Ogg/Opus, WAV or MP4 file until the recorder is removed from the
-room, the room ends, everybody left, or its worker drains; then uploaded like a call's."""
+"""A room recording job (`RecorderDispatch`): every audio track of the room on one timeline,
+mixed or one channel per participant, written to an Ogg/Opus, WAV or MP4 file until the
+recorder is removed from the room, the room ends, everybody left, or its worker drains; then
+uploaded like a call's."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 from livekit import rtc
 from livekit.agents import JobContext
 
-from .contracts import RecorderDispatch, RecordingFormat
+from .contracts import MAX_PARTICIPANT_CHANNELS, RecorderDispatch, RecordingFormat
 from .recording import RecordingUploader
 from .room_connect import join_room
 
@@ -39,12 +40,18 @@ DRAINING = threading.Event()
 """Set when the worker drains: room recorders stop and upload instead of holding it up."""
 
 
-class AudioFileWriter:
-    """Writes mono PCM16 blocks to an Ogg/Opus, WAV or MP4/AAC file in a thread of its own."""
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad"}
+"""Channel layouts without an LFE channel, which the encoders keep apart and in order."""
 
-    def __init__(self, path: Path, fmt: RecordingFormat) -> None:
+
+class AudioFileWriter:
+    """Writes PCM16 blocks (mono: 1-D; several channels: samples x channels) to an Ogg/Opus,
+    WAV or MP4/AAC file in a thread of its own."""
+
+    def __init__(self, path: Path, fmt: RecordingFormat, channels: int = 1) -> None:
         self.path = path
         self.fmt = fmt
+        self.channels = channels
         self.samples = 0
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="voxroom.recorder", daemon=True)
@@ -75,7 +82,7 @@ class AudioFileWriter:
 
     def _write_wav(self) -> None:
         with wave.open(str(self.path), "wb") as file:
-            file.setnchannels(1)
+            file.setnchannels(self.channels)
             file.setsampwidth(2)
             file.setframerate(SAMPLE_RATE)
             while (block := self._queue.get()) is not None:
@@ -83,11 +90,12 @@ class AudioFileWriter:
 
     def _write_av(self) -> None:
         codec, container_format = ("libopus", "ogg") if self.fmt == "ogg" else ("aac", "mp4")
+        layout = _LAYOUTS[self.channels]
         with av.open(str(self.path), mode="w", format=container_format) as container:
-            stream: Any = container.add_stream(codec, rate=SAMPLE_RATE, layout="mono")
+            stream: Any = container.add_stream(codec, rate=SAMPLE_RATE, layout=layout)
             while (block := self._queue.get()) is not None:
                 frame = av.AudioFrame.from_ndarray(
-                    block.reshape(1, -1), format="s16", layout="mono"
+                    np.ascontiguousarray(block).reshape(1, -1), format="s16", layout=layout
                 )
                 frame.sample_rate = SAMPLE_RATE
                 for packet in stream.encode(frame):
@@ -102,12 +110,18 @@ class RoomMix:
     older than `_SETTLE_S`, so that silence stays silence and talk stays in time."""
 
     def __init__(
-        self, writer: AudioFileWriter, clock: Callable[[], float] = time.monotonic
+        self,
+        writer: AudioFileWriter,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        t0: float | None = None,
     ) -> None:
-        self._writer = writer
+        self.writer = writer
         self._clock = clock
-        self._t0 = clock()
-        self._flushed = 0
+        self._t0 = clock() if t0 is None else t0
+        # a mix joining a running timeline (`t0`) writes from here on, not from its start
+        self.offset = max(0, self._now() - round(_SETTLE_S * SAMPLE_RATE))
+        self._flushed = self.offset
         self._pending = np.zeros(0, dtype=np.int32)
         self._cursors: dict[str, int] = {}
 
@@ -144,12 +158,103 @@ class RoomMix:
             )
         block, self._pending = self._pending[:count], self._pending[count:]
         self._flushed = until
-        self._writer.write(np.clip(block, -32768, 32767).astype(np.int16))
+        self.writer.write(np.clip(block, -32768, 32767).astype(np.int16))
 
 
-async def _pump(stream: rtc.AudioStream, sid: str, mix: RoomMix) -> None:
+class MixedRoom:
+    """Every participant on one channel."""
+
+    def __init__(self, path: Path, fmt: RecordingFormat) -> None:
+        self._writer = AudioFileWriter(path, fmt)
+        self._mix = RoomMix(self._writer)
+        self.identities: list[str] | None = None
+
+    def push(self, identity: str, track_sid: str, frame: rtc.AudioFrame) -> None:
+        self._mix.push(track_sid, frame)
+
+    def flush(self, final: bool = False) -> None:
+        self._mix.flush(final)
+
+    async def close(self) -> tuple[int, int]:
+        """Write what is left; returns (samples per channel, channels)."""
+        await self._writer.aclose()
+        return self._writer.samples, 1
+
+
+class ChannelMix:
+    """Each participant on a channel of its own, in the order they first sent audio, all on
+    one timeline: a `RoomMix` per channel, written to a mono WAV of its own and interleaved
+    into the recording at the end (the channel count is known only then). Participants past
+    `MAX_PARTICIPANT_CHANNELS` share the last channel."""
+
+    def __init__(
+        self, path: Path, fmt: RecordingFormat, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._path = path
+        self._fmt = fmt
+        self._clock = clock
+        self._t0 = clock()
+        self.identities: list[str] = []
+        self._mixes: list[RoomMix] = []
+        self._of: dict[str, RoomMix] = {}
+
+    def push(self, identity: str, track_sid: str, frame: rtc.AudioFrame) -> None:
+        mix = self._of.get(identity)
+        if mix is None:
+            if len(self._mixes) < MAX_PARTICIPANT_CHANNELS:
+                channel = self._path.with_name(f"channel{len(self._mixes)}.wav")
+                mix = RoomMix(AudioFileWriter(channel, "wav"), self._clock, t0=self._t0)
+                self._mixes.append(mix)
+                self.identities.append(identity)
+            else:
+                mix = self._mixes[-1]
+            self._of[identity] = mix
+        mix.push(track_sid, frame)
+
+    def flush(self, final: bool = False) -> None:
+        for mix in self._mixes:
+            mix.flush(final)
+
+    async def close(self) -> tuple[int, int]:
+        """Close the channels and write them side by side into the recording; returns
+        (samples per channel, channels)."""
+        for mix in self._mixes:
+            await mix.writer.aclose()
+        sources = [(mix.writer.path, mix.offset) for mix in self._mixes]
+        writer = AudioFileWriter(self._path, self._fmt, channels=max(1, len(sources)))
+        try:
+            await asyncio.to_thread(_interleave, sources, writer)
+        finally:
+            await writer.aclose()
+        return writer.samples, writer.channels
+
+
+def _interleave(sources: list[tuple[Path, int]], writer: AudioFileWriter) -> None:
+    """Mono WAVs, each starting `offset` samples into the timeline, as the columns of one
+    block stream (blocking: run it in a thread); shorter channels end in silence."""
+    block = SAMPLE_RATE
+    with contextlib.ExitStack() as stack:
+        readers = [(stack.enter_context(wave.open(str(p), "rb")), offset) for p, offset in sources]
+        total = max((offset + r.getnframes() for r, offset in readers), default=0)
+        for start in range(0, total, block):
+            count = min(block, total - start)
+            columns = np.zeros((count, max(1, len(readers))), dtype=np.int16)
+            for channel, (reader, offset) in enumerate(readers):
+                first = max(start, offset)
+                if first >= start + count or first - offset >= reader.getnframes():
+                    continue
+                reader.setpos(first - offset)
+                data = np.frombuffer(reader.readframes(start + count - first), dtype="<i2")
+                columns[first - start : first - start + len(data), channel] = data
+            writer.samples_per_block = count
+            writer.write(columns if len(readers) > 1 else columns[:, 0])
+
+
+async def _pump(
+    stream: rtc.AudioStream, identity: str, sid: str, mix: MixedRoom | ChannelMix
+) -> None:
     async for event in stream:
-        mix.push(sid, event.frame)
+        mix.push(identity, sid, event.frame)
 
 
 async def run_recorder(ctx: JobContext, meta: RecorderDispatch) -> None:
@@ -165,18 +270,24 @@ async def run_recorder(ctx: JobContext, meta: RecorderDispatch) -> None:
             token=meta.report_token,
             recording_id=meta.recording_id,
         )
-        writer = AudioFileWriter(path, meta.format)
-        mix = RoomMix(writer)
+        mix = (
+            ChannelMix(path, meta.format)
+            if meta.layout == "per_participant"
+            else MixedRoom(path, meta.format)
+        )
         pumps: dict[str, asyncio.Task[None]] = {}
         gone = asyncio.Event()
 
         def on_subscribed(
-            track: rtc.Track, publication: rtc.RemoteTrackPublication, _: rtc.RemoteParticipant
+            track: rtc.Track,
+            publication: rtc.RemoteTrackPublication,
+            participant: rtc.RemoteParticipant,
         ) -> None:
             if track.kind == rtc.TrackKind.KIND_AUDIO and publication.sid not in pumps:
                 stream = rtc.AudioStream(track, sample_rate=SAMPLE_RATE, num_channels=1)
                 pumps[publication.sid] = asyncio.create_task(
-                    _pump(stream, publication.sid, mix), name="voxroom.recorder_track"
+                    _pump(stream, participant.identity, publication.sid, mix),
+                    name="voxroom.recorder_track",
                 )
 
         def on_unsubscribed(
@@ -219,11 +330,16 @@ async def run_recorder(ctx: JobContext, meta: RecorderDispatch) -> None:
             await asyncio.gather(*pumps.values(), return_exceptions=True)
             mix.flush(final=True)
         try:
-            await writer.aclose()
+            samples, channels = await mix.close()
             if error is not None:
                 await uploader.fail(f"recorder failed: {error}")
             else:
-                await uploader.upload(path, writer.samples / SAMPLE_RATE, channels=1)
+                await uploader.upload(
+                    path,
+                    samples / SAMPLE_RATE,
+                    channels=channels,
+                    channel_identities=mix.identities,
+                )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             logger.error("room recording not uploaded", extra={"error": type(exc).__name__})
             await uploader.fail(f"upload failed: {type(exc).__name__}")

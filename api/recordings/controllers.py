@@ -166,9 +166,10 @@ class RoomRecordingController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> RecordingEnvelope:
-        """Record the room's audio (every participant, mixed): a recorder joins within about
-        two seconds and writes until stopped, the room ends, or its worker drains."""
-        recording = await RoomRecordings(resources, principal).start(room, data.format)
+        """Record the room's audio (every participant mixed, or each on a channel of their
+        own): a recorder joins within about two seconds and writes until stopped, the room
+        ends, or its worker drains."""
+        recording = await RoomRecordings(resources, principal).start(room, data.format, data.layout)
         return RecordingEnvelope(recording=recording)
 
     @post(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger
+from sqlalchemy import JSON, BigInteger
 from sqlmodel import Field, SQLModel
 
 from api.db import UtcDateTime, utcnow
@@ -22,6 +22,8 @@ class Recording(SQLModel, table=True):
     """The recorder job's dispatch id, for room recordings."""
     format: str = Field(default="ogg", max_length=8)
     channels: int = 2
+    channel_identities: list[str] | None = Field(default=None, sa_type=JSON)
+    """A per-participant room recording: the participant on each channel, in order."""
     status: str = Field(default="recording", index=True, max_length=16)
     received_bytes: int = Field(default=0, sa_type=BigInteger)
     """Bytes of the file uploaded so far."""

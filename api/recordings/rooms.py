@@ -16,6 +16,7 @@ from livekit import api as lk
 from agent_worker.contracts import (
     AGENT_NAME,
     RECORDER_IDENTITY_PREFIX,
+    ChannelLayout,
     RecorderDispatch,
     RecordingFormat,
 )
@@ -46,7 +47,9 @@ class RoomRecordings:
         self.resources = resources
         self.principal = principal
 
-    async def start(self, room: str, fmt: RecordingFormat) -> RecordingRead:
+    async def start(
+        self, room: str, fmt: RecordingFormat, layout: ChannelLayout = "mixed"
+    ) -> RecordingRead:
         resources, principal = self.resources, self.principal
         full_name = project_room_name(principal.room_prefix, room)
         async with livekit_call("Room"):
@@ -64,6 +67,7 @@ class RoomRecordings:
                 project_id=principal.project_id,
                 room=full_name,
                 format=fmt,
+                layout=layout,
                 report_url=f"{resources.settings.api_base_url}/internal/v1",
                 report_token=issue_report_token(
                     resources.settings.require_livekit_secret(),

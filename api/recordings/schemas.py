@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from litestar.params import PathParameter
 from pydantic import ConfigDict, Field
 
-from agent_worker.contracts import RecordingFormat
+from agent_worker.contracts import ChannelLayout, RecordingFormat
 from api.pagination import Paginated
 from api.schemas import RequestBody, ResponseBody
 
@@ -35,7 +35,11 @@ class RecordingRead(ResponseBody):
     format: RecordingFormat
     """The file's format: `ogg` (Opus), `wav` (PCM16) or `mp4` (AAC)."""
     channels: int
-    """Audio channels (a call: 2, caller left and agent right)."""
+    """Audio channels (a call: 2, caller left and agent right; a per-participant room
+    recording: one per participant, set when it is ready)."""
+    channel_identities: list[str] | None
+    """A per-participant room recording once ready: the participant identity on each
+    channel, in order; null otherwise."""
     status: RecordingStatus
     """`starting` (the recorder is joining), `recording`, `stopping` (the file is being
     uploaded), `ready` (downloadable) or `failed`."""
@@ -69,10 +73,16 @@ class RecordingsStopped(ResponseBody):
 
 
 class RecordingStart(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"format": "ogg"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"format": "ogg", "layout": "per_participant"}]}
+    )
 
     format: RecordingFormat = "ogg"
     """The file's format: `ogg` (Opus), `wav` (PCM16) or `mp4` (AAC)."""
+    layout: ChannelLayout = "mixed"
+    """`mixed`: every participant on one channel; `per_participant`: each participant on a
+    channel of their own, in the order they first spoke (up to 4;
+    later participants share the last one). `channel_identities` says who is where."""
 
 
 class RecordingStop(RequestBody):

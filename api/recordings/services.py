@@ -34,6 +34,7 @@ def recording_read(row: Recording) -> RecordingRead:
         session_id=row.session_id,
         format=row.format,
         channels=row.channels,
+        channel_identities=row.channel_identities,
         status=row.status,
         size_bytes=row.size_bytes,
         duration_s=row.duration_s,
@@ -188,7 +189,12 @@ class RecordingService:
         return size
 
     async def complete(
-        self, row: Recording, size_bytes: int, duration_s: float, channels: int | None
+        self,
+        row: Recording,
+        size_bytes: int,
+        duration_s: float,
+        channels: int | None,
+        channel_identities: list[str] | None = None,
     ) -> Recording:
         if row.status == "ready":
             return row
@@ -203,6 +209,8 @@ class RecordingService:
         row.duration_s = duration_s
         if channels is not None:
             row.channels = channels
+        if channel_identities is not None:
+            row.channel_identities = channel_identities
         row.status = "ready"
         row.ended_at = utcnow()
         self.session.add(row)

@@ -124,7 +124,9 @@ class WorkerRecordingController(Controller):
         resources: NamedDependency[Resources],
     ) -> RecordingUploadState:
         service, row = await self._owned(request, resources, db_session, recording_id)
-        row = await service.complete(row, data.size_bytes, data.duration_s, data.channels)
+        row = await service.complete(
+            row, data.size_bytes, data.duration_s, data.channels, data.channel_identities
+        )
         return _state(row)
 
     @post("/recordings/{recording_id:str}/fail", operation_id="failRecording", status_code=200)

@@ -11,7 +11,7 @@ import pytest
 from livekit import rtc
 
 from agent_worker.recording import RecordingUploader, audio_duration_s
-from agent_worker.room_recorder import SAMPLE_RATE, AudioFileWriter, RoomMix
+from agent_worker.room_recorder import SAMPLE_RATE, AudioFileWriter, ChannelMix, RoomMix
 from api.app import create_app
 from api.sessions.tokens import issue_report_token
 from tests.services import served
@@ -64,6 +64,59 @@ async def test_room_mix_places_each_track_where_it_arrived(tmp_path):
     assert len(energy) == 20
     loud = [index for index, value in enumerate(energy) if value > 1000]
     assert loud == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
+
+
+def _channels(path) -> np.ndarray:
+    """Decoded samples as channels x samples."""
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [
+            frame.to_ndarray()
+            if frame.format.is_planar
+            else frame.to_ndarray().reshape(-1, frame.layout.nb_channels).T
+            for frame in container.decode(audio=0)
+        ]
+    samples = np.concatenate(frames, axis=1)
+    return samples.astype(np.float32) / (32768.0 if samples.dtype == np.int16 else 1.0)
+
+
+@pytest.mark.parametrize("fmt", ["wav", "ogg", "mp4"])
+async def test_each_participant_gets_a_channel_of_their_own_on_one_timeline(tmp_path, fmt):
+    now = [0.0]
+    mix = ChannelMix(tmp_path / f"room.{fmt}", fmt, clock=lambda: now[0])
+    # alice speaks 0.0-0.5 s on two tracks, bob 1.0-1.5 s (his channel starts late), and
+    # participants past the fourth share the last channel
+    speakers = [
+        (0.0, "alice", "TR_a1"),
+        (0.0, "alice", "TR_a2"),
+        (1.0, "bob", "TR_b"),
+        (2.0, "carol", "TR_c"),
+        (2.0, "dan", "TR_d"),
+        (2.0, "erin", "TR_e"),
+    ]
+    for start in (0.0, 1.0, 2.0):
+        for index in range(50):
+            now[0] = start + (index + 1) / 100
+            for began, identity, sid in speakers:
+                if began == start:
+                    mix.push(identity, sid, _frame(_tone(440, FRAME)))
+            mix.flush()
+    now[0] = 3.0
+    mix.flush(final=True)
+    samples, channels = await mix.close()
+    assert (channels, mix.identities) == (4, ["alice", "bob", "carol", "dan"])
+    assert samples == 3 * SAMPLE_RATE
+    decoded = _channels(tmp_path / f"room.{fmt}")
+    assert decoded.shape[0] == 4
+    loud = [
+        [tenth for tenth, value in enumerate(_energy_by_tenth(channel)) if value > 0.03]
+        for channel in decoded
+    ]
+    # lossy codecs smear a tenth at the edges; each voice stays in its channel and its time
+    for channel, (first, last) in enumerate(((0, 4), (10, 14), (20, 24), (20, 24))):
+        assert loud[channel], channel
+        assert first - 1 <= loud[channel][0] <= first + 1 and loud[channel][-1] <= last + 1
 
 
 @pytest.mark.parametrize("fmt", ["ogg", "mp4"])

@@ -263,3 +263,60 @@ async def test_room_recordings_start_as_a_recorder_dispatch_and_need_room_in_the
         "/api/v1/rooms/studio/recordings/start", json={}, headers=admin.headers
     )
     assert full.status_code == 429 and full.json()["code"] == "QUOTA_EXCEEDED"
+
+
+async def test_a_per_participant_room_recording_names_the_participant_on_each_channel(
+    client, admin, settings
+):
+    from livekit import api as lk
+
+    from agent_worker.contracts import RecorderDispatch
+
+    assert (
+        await client.post("/api/v1/rooms", json={"name": "panel"}, headers=admin.headers)
+    ).status_code == 201
+    started = await client.post(
+        "/api/v1/rooms/panel/recordings/start",
+        json={"format": "wav", "layout": "per_participant"},
+        headers=admin.headers,
+    )
+    assert started.status_code == 201, started.text
+    recording = started.json()["recording"]
+    assert recording["channel_identities"] is None
+    async with lk.LiveKitAPI(
+        settings.livekit_url, settings.livekit_api_key, settings.require_livekit_secret()
+    ) as livekit:
+        dispatches = await livekit.agent_dispatch.list_dispatch(recording["room_name"])
+    (metadata,) = [d.metadata for d in dispatches if d.id == recording["egress_id"]]
+    dispatch = RecorderDispatch.model_validate_json(metadata)
+    assert (dispatch.layout, dispatch.format) == ("per_participant", "wav")
+
+    rec_id = recording["id"]
+    auth = {"Authorization": f"Bearer {dispatch.report_token}"}
+    assert (await client.post(f"/internal/v1/recordings/{rec_id}/started", headers=auth)).is_success
+    put = await client.put(
+        f"/internal/v1/recordings/{rec_id}/content",
+        content=AUDIO,
+        headers={**auth, "Content-Range": f"bytes 0-{len(AUDIO) - 1}/{len(AUDIO)}"},
+    )
+    assert put.status_code == 200, put.text
+    done = await client.post(
+        f"/internal/v1/recordings/{rec_id}/complete",
+        json={
+            "size_bytes": len(AUDIO),
+            "duration_s": 2.0,
+            "channels": 2,
+            "channel_identities": ["alice", "bob"],
+        },
+        headers=auth,
+    )
+    assert done.status_code == 200, done.text
+    ready = (await client.get(f"/api/v1/recordings/{rec_id}", headers=admin.headers)).json()[
+        "recording"
+    ]
+    assert ready["status"] == "ready" and ready["channels"] == 2
+    assert ready["channel_identities"] == ["alice", "bob"]
+    bad = await client.post(
+        "/api/v1/rooms/panel/recordings/start", json={"layout": "stereo"}, headers=admin.headers
+    )
+    assert bad.status_code in (400, 422)

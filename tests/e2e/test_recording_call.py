@@ -50,7 +50,7 @@ def _active(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
     return np.sqrt(np.mean(windows**2, axis=1)) > AUDIBLE
 
 
-async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_both(
+async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_or_separates(
     stack: Stack, tmp_path: Path
 ) -> None:
     question = flite_wav("Where is the bakery located?", tmp_path / "question.wav")
@@ -95,6 +95,19 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_both
             start_s = time.monotonic() - asked
             assert recording["recording"]["status"] == "recording", recording
             assert start_s < 2.0, f"the recorder took {start_s:.2f} s to start"
+            # a second recorder at once, each participant on a channel of their own
+            apart = await api.post(
+                "/api/v1/rooms/recorded/recordings/start",
+                json={"format": "wav", "layout": "per_participant"},
+            )
+            assert apart.status_code == 201, apart.text
+            per_participant = apart.json()["recording"]
+            await _until(
+                api,
+                f"/api/v1/recordings/{per_participant['id']}",
+                lambda body: body["recording"]["status"] == "recording",
+                limit_s=10,
+            )
 
             greeted, _ = await caller.wait_until_quiet(since=joined, limit_s=60)
             assert greeted is not None, "the agent never greeted"
@@ -104,6 +117,11 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_both
             stopped = await api.post(
                 "/api/v1/rooms/recorded/recordings/stop",
                 json={"egress_id": room_recording["egress_id"]},
+            )
+            assert stopped.status_code == 200, stopped.text
+            stopped = await api.post(
+                "/api/v1/rooms/recorded/recordings/stop",
+                json={"egress_id": per_participant["egress_id"]},
             )
             assert stopped.status_code == 200, stopped.text
         # the caller left: the call ends and its worker uploads the stereo file
@@ -127,6 +145,17 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_both
         assert room["recording"]["status"] == "ready", room
         mixed = await api.get(f"/api/v1/recordings/{room_recording['id']}/download")
         assert mixed.headers["content-type"].startswith("audio/wav")
+        apart = await _until(
+            api,
+            f"/api/v1/recordings/{per_participant['id']}",
+            lambda body: body["recording"]["status"] in ("ready", "failed"),
+            limit_s=30,
+        )
+        assert apart["recording"]["status"] == "ready", apart
+        identities = apart["recording"]["channel_identities"]
+        assert apart["recording"]["channels"] == len(identities) == 2, apart
+        assert "caller-rec" in identities and identities[0] != identities[1]
+        separate = await api.get(f"/api/v1/recordings/{per_participant['id']}/download")
 
         # a room that ends stops its recording: the recorder uploads what it has
         assert (await api.post("/api/v1/rooms", json={"name": "ending"})).status_code == 201
@@ -175,3 +204,13 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_both
     heard_room = normalized(transcribe(room_audio, RATE))
     assert "bakery" in heard_room, heard_room
     assert "harbour" in heard_room or "harbor" in heard_room or "library" in heard_room
+
+    with wave.open(io.BytesIO(separate.content)) as file:
+        assert (file.getnchannels(), file.getframerate()) == (2, RATE)
+        columns = np.frombuffer(file.readframes(file.getnframes()), dtype=np.int16).reshape(-1, 2)
+    caller_at = identities.index("caller-rec")
+    heard_caller = normalized(transcribe(np.ascontiguousarray(columns[:, caller_at]), RATE))
+    heard_agent = normalized(transcribe(np.ascontiguousarray(columns[:, 1 - caller_at]), RATE))
+    assert "bakery" in heard_caller and "library" not in heard_caller, heard_caller
+    assert "harbour" in heard_agent or "harbor" in heard_agent or "library" in heard_agent
+    assert "where is" not in heard_agent, heard_agent
