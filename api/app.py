@@ -30,7 +30,7 @@ from api.projects.controllers import ApiKeyController, ProjectController
 from api.ratelimit import RateLimiter
 from api.recordings.controllers import RecordingController, RoomRecordingController
 from api.recordings.downloads import SignedDownloadController
-from api.recordings.retention import fail_abandoned, purge_expired
+from api.recordings.retention import fail_abandoned, fail_lost_recorders, purge_expired
 from api.recordings.uploads import WorkerRecordingController
 from api.requests import ApiRequest
 from api.resources import Resources
@@ -124,6 +124,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             settings.retention_check_s,
         )
         jobs.start("recording-abandoned", lambda: fail_abandoned(resources), 60.0)
+        jobs.start("recorders-lost", lambda: fail_lost_recorders(resources), 20.0)
         jobs.start(
             "kb-url-refresh",
             lambda: refresh_due_urls(resources.knowledge),

@@ -46,9 +46,17 @@ async def livekit_call(what: str) -> AsyncIterator[None]:
         raise Unavailable("LiveKit is unreachable") from exc
 
 
+def is_call_agent(participant: lk.ParticipantInfo) -> bool:
+    """An agent that answers the call: a room recorder joins as an agent too, but answers
+    nobody."""
+    return participant.kind == lk.ParticipantInfo.Kind.AGENT and not (
+        participant.identity.startswith(RECORDER_IDENTITY_PREFIX)
+    )
+
+
 async def agent_in_room(livekit: lk.LiveKitAPI, room_name: str) -> bool:
     """Whether an agent participant is in the room now; a missing or unreachable room has none.
-    A room recorder joins as an agent too, but answers nobody: it does not count."""
+    Room recorders do not count."""
     try:
         async with livekit_call("Room"):
             response = await livekit.room.list_participants(
@@ -56,11 +64,7 @@ async def agent_in_room(livekit: lk.LiveKitAPI, room_name: str) -> bool:
             )
     except ApiError:
         return False
-    return any(
-        p.kind == lk.ParticipantInfo.Kind.AGENT
-        and not p.identity.startswith(RECORDER_IDENTITY_PREFIX)
-        for p in response.participants
-    )
+    return any(is_call_agent(p) for p in response.participants)
 
 
 def _track(track: lk.TrackInfo) -> TrackRead:

@@ -16,7 +16,6 @@ from livekit import api as lk
 from redis.asyncio import Redis
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent_worker.contracts import RECORDER_IDENTITY_PREFIX
 from agent_worker.supervision import SUPERVISOR_TOPIC, Action, SupervisorCommand
 from api.errors import Conflict, NotFound
 from api.events import catalogue, outbox
@@ -24,7 +23,7 @@ from api.events.outbox import EventRecord
 from api.events.relay import EventSubscriber
 from api.projects.schemas import Principal
 from api.resources import Resources
-from api.rooms.services import livekit_call
+from api.rooms.services import is_call_agent, livekit_call
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.supervision.schemas import SupervisorJoin
@@ -80,13 +79,7 @@ class SupervisionService:
                 )
         except NotFound as exc:
             raise Conflict("The call's room is gone") from exc
-        # a room recorder is an agent job too, but never the call's agent
-        agents = [
-            p.identity
-            for p in response.participants
-            if p.kind == lk.ParticipantInfo.Kind.AGENT
-            and not p.identity.startswith(RECORDER_IDENTITY_PREFIX)
-        ]
+        agents = [p.identity for p in response.participants if is_call_agent(p)]
         if not agents:
             raise Conflict("The agent is not in the call's room")
         return agents
