@@ -41,6 +41,12 @@ async def _upload(client, auth, session_id, data=AUDIO, rec_id="rec_" + "a1" * 1
         headers=auth,
     )
     assert opened.status_code == 200, opened.text
+    await _send_file(client, auth, rec_id, data, chunk)
+    return rec_id
+
+
+async def _send_file(client, auth, rec_id, data, chunk=4000, **complete):
+    """Upload `data` in chunks and seal it, as a worker does."""
     for start in range(0, len(data), chunk):
         part = data[start : start + chunk]
         put = await client.put(
@@ -51,11 +57,10 @@ async def _upload(client, auth, session_id, data=AUDIO, rec_id="rec_" + "a1" * 1
         assert put.status_code == 200, put.text
     done = await client.post(
         f"/internal/v1/recordings/{rec_id}/complete",
-        json={"size_bytes": len(data), "duration_s": 3.5},
+        json={"size_bytes": len(data), "duration_s": 3.5, **complete},
         headers=auth,
     )
     assert done.status_code == 200, done.text
-    return rec_id
 
 
 async def test_a_chunked_upload_becomes_a_ready_recording_served_with_ranges(
@@ -294,23 +299,7 @@ async def test_a_per_participant_room_recording_names_the_participant_on_each_ch
     rec_id = recording["id"]
     auth = {"Authorization": f"Bearer {dispatch.report_token}"}
     assert (await client.post(f"/internal/v1/recordings/{rec_id}/started", headers=auth)).is_success
-    put = await client.put(
-        f"/internal/v1/recordings/{rec_id}/content",
-        content=AUDIO,
-        headers={**auth, "Content-Range": f"bytes 0-{len(AUDIO) - 1}/{len(AUDIO)}"},
-    )
-    assert put.status_code == 200, put.text
-    done = await client.post(
-        f"/internal/v1/recordings/{rec_id}/complete",
-        json={
-            "size_bytes": len(AUDIO),
-            "duration_s": 2.0,
-            "channels": 2,
-            "channel_identities": ["alice", "bob"],
-        },
-        headers=auth,
-    )
-    assert done.status_code == 200, done.text
+    await _send_file(client, auth, rec_id, AUDIO, channels=2, channel_identities=["alice", "bob"])
     ready = (await client.get(f"/api/v1/recordings/{rec_id}", headers=admin.headers)).json()[
         "recording"
     ]

@@ -50,6 +50,16 @@ def _active(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
     return np.sqrt(np.mean(windows**2, axis=1)) > AUDIBLE
 
 
+async def _finished(api: httpx.AsyncClient, recording_id: str, limit_s: float) -> dict:
+    """The recording once it is ready or failed (or as it stands after `limit_s`)."""
+    return await _until(
+        api,
+        f"/api/v1/recordings/{recording_id}",
+        lambda body: body["recording"]["status"] in ("ready", "failed"),
+        limit_s=limit_s,
+    )
+
+
 async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_or_separates(
     stack: Stack, tmp_path: Path
 ) -> None:
@@ -136,21 +146,11 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_or_s
         assert call_recording["channels"] == 2 and call_recording["format"] == "ogg"
         downloaded = await api.get(f"/api/v1/recordings/{call_recording['id']}/download")
         assert downloaded.headers["content-type"].startswith("audio/ogg")
-        room = await _until(
-            api,
-            f"/api/v1/recordings/{room_recording['id']}",
-            lambda body: body["recording"]["status"] in ("ready", "failed"),
-            limit_s=30,
-        )
+        room = await _finished(api, room_recording["id"], limit_s=30)
         assert room["recording"]["status"] == "ready", room
         mixed = await api.get(f"/api/v1/recordings/{room_recording['id']}/download")
         assert mixed.headers["content-type"].startswith("audio/wav")
-        apart = await _until(
-            api,
-            f"/api/v1/recordings/{per_participant['id']}",
-            lambda body: body["recording"]["status"] in ("ready", "failed"),
-            limit_s=30,
-        )
+        apart = await _finished(api, per_participant["id"], limit_s=30)
         assert apart["recording"]["status"] == "ready", apart
         identities = apart["recording"]["channel_identities"]
         assert apart["recording"]["channels"] == len(identities) == 2, apart
@@ -169,12 +169,7 @@ async def test_a_recorded_call_is_stereo_in_time_and_a_room_recording_mixes_or_s
             limit_s=10,
         )
         assert (await api.delete("/api/v1/rooms/ending")).status_code == 200
-        ended = await _until(
-            api,
-            f"/api/v1/recordings/{ending['id']}",
-            lambda body: body["recording"]["status"] in ("ready", "failed"),
-            limit_s=15,
-        )
+        ended = await _finished(api, ending["id"], limit_s=15)
         assert ended["recording"]["status"] == "ready", ended
 
     left, right = _ogg_channels(downloaded.content)
