@@ -201,6 +201,23 @@ class TransferTarget(Strict):
     """When to transfer there, for the agent (e.g. "questions about orders and prices")."""
 
 
+class VoicemailConfig(Strict):
+    """Answering-machine detection on the agent's outbound calls."""
+
+    detect: bool = False
+    """Listen to who answers before speaking: a person gets `first_message`, an answering
+    machine gets `action`. A dial with `voicemail` turns it on for that call."""
+    action: Literal["hang_up", "leave_message"] = "hang_up"
+    """What to do when a machine answers: hang up, or wait for its greeting to end and leave
+    `message`, then hang up."""
+    message: str = Field(
+        default="Hello, sorry we missed you. Please call us back when you can. Goodbye.",
+        min_length=1,
+        max_length=1000,
+    )
+    """The message left on an answering machine."""
+
+
 class PhoneConfig(Strict):
     """How the agent behaves on phone calls (SIP)."""
 
@@ -214,6 +231,8 @@ class PhoneConfig(Strict):
     dtmf: bool = True
     """Keypad: the agent hears the keys the caller presses and gets a `press_keys` tool. A
     phone line with `dtmf_enabled: false` turns it off for its calls."""
+    voicemail: VoicemailConfig = Field(default_factory=VoicemailConfig)
+    """Answering-machine detection on outbound calls (never on calls that come in)."""
 
     @model_validator(mode="after")
     def _target_names_unique(self) -> PhoneConfig:

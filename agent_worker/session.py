@@ -47,6 +47,7 @@ from .supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from .tools import agent_tools
 from .transfer import CallTransfer, transfer_call_tool
 from .turn_recorder import TurnRecorder
+from .voicemail import OutboundGreeting
 
 if TYPE_CHECKING:
     from livekit.agents import vad
@@ -265,7 +266,16 @@ class CallSession:
         keypad = KeypadInput(session, ctx.room, participant.identity, self._reporter)
         if spec.phone.dtmf:
             keypad.attach()
-        if self._meta.resume:
+        greeting: OutboundGreeting | None = None
+        if is_phone and spec.phone.voicemail.detect and not self._meta.resume:
+            # who answered decides what is said first: the first message or the voicemail
+            greeting = OutboundGreeting(
+                session, ctx.room, participant.identity, self._http, ctx.api, self._meta,
+                first_message=spec.first_message, voicemail=spec.phone.voicemail,
+                allow_interruptions=spec.interruptions.enabled,
+            )  # fmt: skip
+            greeting.start()
+        elif self._meta.resume:
             session.say(RESUME_LINE, allow_interruptions=spec.interruptions.enabled)
         elif spec.first_message:
             session.say(spec.first_message, allow_interruptions=spec.interruptions.enabled)
@@ -285,6 +295,8 @@ class CallSession:
             await supervision.aclose()
             await keypad.aclose()
             await transfer.aclose()
+            if greeting is not None:
+                await greeting.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
         return self._limit_reason or reason, error
 

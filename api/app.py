@@ -51,7 +51,7 @@ from api.telephony.controllers import (
 )
 from api.telephony.dial_recovery import fail_interrupted_dials
 from api.telephony.scheduling import dial_due_calls
-from api.telephony.worker_transfer import WorkerTransferController
+from api.telephony.worker_calls import WorkerCallController
 from api.tokens.controllers import TokenController
 from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
@@ -175,7 +175,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             HealthController,
             WorkerReportController,
             WorkerKnowledgeController,
-            WorkerTransferController,
+            WorkerCallController,
             WorkerRecordingController,
             SignedDownloadController,
             LiveKitWebhookController,

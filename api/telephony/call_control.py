@@ -20,6 +20,8 @@ from api.rooms.services import livekit_call
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.supervision.services import SupervisionService
+from api.telephony import call_status
+from api.telephony.call_control_schemas import ANSWER_LINES, AnsweredReport
 from api.telephony.dialing import DialService
 from api.telephony.livekit_sip import api_error
 from sip import DestinationRefused, InvalidPhoneNumber, SipError, parse_e164
@@ -113,3 +115,24 @@ class CallControlService:
         if not found:
             raise NotFound("No such transfer target", details={"field": "target"})
         await self.transfer(session_id, found[0])
+
+    async def record_answer(self, session_id: str, answer: AnsweredReport) -> None:
+        """The call's agent tells who answered a dial-out with answering-machine detection:
+        the session's metadata and a transcript line, and the call's later `call.status`
+        events, say it."""
+        async with self.resources.sessions() as db:
+            sessions = SessionService(db)
+            row = await sessions.get(self.principal.project_id, session_id)
+            if row.session_type != "sip":
+                raise Conflict("The session is not a phone call")
+            row.extra = {
+                **row.extra,
+                "answered_by": answer.answered_by,
+                "voicemail": answer.voicemail,
+            }
+            line = ANSWER_LINES.get((answer.answered_by, answer.voicemail), "Answered")
+            await sessions.add_system_line(row, line)
+            await db.commit()
+        await call_status.set_answer(
+            self.resources, row.room_name, row.caller_identity, answer.answered_by, answer.voicemail
+        )

@@ -43,3 +43,25 @@ class WorkerTransferRequest(RequestBody):
 
     target: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """The name of one of the transfer targets of the session's agent config."""
+
+
+class AnsweredReport(RequestBody):
+    """Body of the call's agent's `POST /internal/v1/sessions/{id}/answered`."""
+
+    answered_by: Literal["human", "machine", "unknown"]
+    """Who answered the dial-out (unknown: the detection could not tell; treated as a
+    person)."""
+    voicemail: Literal["left_message", "hung_up"] | None = None
+    """When a machine answered: what the agent did."""
+    category: str = Field(default="", max_length=40)
+    """The detector's own category (human, machine-vm, machine-ivr, machine-unavailable,
+    uncertain)."""
+
+
+ANSWER_LINES = {
+    ("human", None): "Answered by a person",
+    ("unknown", None): "Answered (person or machine could not be told apart)",
+    ("machine", "left_message"): "Answered by a machine: voicemail message left",
+    ("machine", "hung_up"): "Answered by a machine: hung up",
+    ("machine", None): "Answered by a machine",
+}

@@ -58,6 +58,10 @@ class WatchedCall:
     """The `SipCall` row of a dial-out."""
     status: CallStatus = "initiating"
     gone_since: float | None = None
+    answered_by: str | None = None
+    """Of a dial-out with answering-machine detection: human, machine or unknown."""
+    voicemail: str | None = None
+    """What the agent did when a machine answered: left_message or hung_up."""
 
     @property
     def field(self) -> str:
@@ -75,6 +79,8 @@ async def _record(
         "session_id": call.session_id,
         "call_id": call.call_id,
         **({"reason": reason} if reason else {}),
+        **({"answered_by": call.answered_by} if call.answered_by else {}),
+        **({"voicemail": call.voicemail} if call.voicemail else {}),
     }
     async with resources.sessions() as db:
         await outbox.record_once(
@@ -150,6 +156,15 @@ async def end_failed(resources: Resources, call: WatchedCall, reason: str | None
     """A dial-out LiveKit refused (or a control plane never sent) before any INVITE went out."""
     await resources.redis.hdel(_WATCHED, call.field)
     await _record(resources, call, "failed", reason)
+
+
+async def set_answer(
+    resources: Resources, room_name: str, identity: str, answered_by: str, voicemail: str | None
+) -> None:
+    """Who answered a live dial-out: the call's later `call.status` events carry it."""
+    call = await _load(resources, f"{room_name}\x1f{identity}")
+    if call is not None:
+        await _save(resources, replace(call, answered_by=answered_by, voicemail=voicemail))
 
 
 async def is_watched(resources: Resources, call: WatchedCall) -> bool:

@@ -4,7 +4,7 @@ msgspec responses)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -13,6 +13,21 @@ from api.rooms.schemas import ROOM_NAME_PATTERN
 _E164 = r"^\+[1-9][0-9]{1,14}$"
 MAX_RINGING_TIMEOUT_S = 120
 _Id = msgspec.Meta(min_length=1, max_length=40)
+
+
+class VoicemailOptions(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Answering-machine detection for this call."""
+
+    action: Annotated[
+        Literal["hang_up", "leave_message"],
+        msgspec.Meta(
+            description="When a machine answers: hang up, or leave `message` after its greeting"
+        ),
+    ] = "hang_up"
+    message: Annotated[
+        Annotated[str, msgspec.Meta(min_length=1, max_length=1000)] | None,
+        msgspec.Meta(description="The message to leave (default: the agent's `phone.voicemail`)"),
+    ] = None
 
 
 class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -60,6 +75,14 @@ class DialRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         msgspec.Meta(
             description="Seconds to let the phone ring before the call is `no_answer` "
             "(default: the operator's setting, 30 s)"
+        ),
+    ] = None
+    voicemail: Annotated[
+        VoicemailOptions | None,
+        msgspec.Meta(
+            description="Detect answering machines: a person hears the agent's first message, "
+            "a machine gets `action`; the session's `answered_by` and the call's `call.status` "
+            "events say which (default: the agent's `phone.voicemail`)"
         ),
     ] = None
     scheduled_at: Annotated[

@@ -8,7 +8,7 @@ time each of today's calls lasted so far.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent_worker.contracts import AgentSpec
 from api.calls.services import CallService
 from api.db import get_owned, scoped, utcnow
 from api.errors import ApiError, Conflict, NotFound, Unavailable
@@ -30,6 +31,7 @@ from api.telephony.dial_schemas import (
     DialedCall,
     DialRequest,
     DialResponse,
+    VoicemailOptions,
 )
 from api.telephony.livekit_sip import api_error, sip_call
 from api.telephony.models import SipCall, SipDiallingPolicy, SipTrunk
@@ -50,6 +52,24 @@ from sip.numbers import PhoneNumber
 
 SUPERVISOR_TOKEN_TTL_S = 600
 _LOCK_TIMEOUT_S = 15
+
+
+def _with_voicemail(options: VoicemailOptions) -> Callable[[AgentSpec], AgentSpec]:
+    """The agent's config for a dial that asks for answering-machine detection."""
+
+    def adjust(spec: AgentSpec) -> AgentSpec:
+        voicemail = spec.phone.voicemail.model_copy(
+            update={
+                "detect": True,
+                "action": options.action,
+                "message": options.message or spec.phone.voicemail.message,
+            }
+        )
+        return spec.model_copy(
+            update={"phone": spec.phone.model_copy(update={"voicemail": voicemail})}
+        )
+
+    return adjust
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -201,6 +221,7 @@ class DialService:
                         "callee_number": number.e164,
                         "call_id": call_id,
                     },
+                    adjust_spec=_with_voicemail(data.voicemail) if data.voicemail else None,
                 )
                 row = SipCall(
                     id=call_id,

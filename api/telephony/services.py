@@ -112,14 +112,21 @@ def _outbound(name: str, numbers: list[str], spec: OutboundSpec) -> OutboundTrun
 
 def line_spec(spec: AgentSpec, line: SipPhoneLine) -> AgentSpec:
     """The agent's config for a call on the line: its duration capped, recording forced on
-    when the line records, the keypad off when the line has no DTMF."""
+    when the line records, the keypad off when the line has no DTMF, no answering-machine
+    detection."""
     return spec.model_copy(
         update={
             "max_duration_s": min(spec.max_duration_s, line.max_call_duration),
             "privacy": spec.privacy.model_copy(
                 update={"record_audio": spec.privacy.record_audio or line.record}
             ),
-            "phone": spec.phone.model_copy(update={"dtmf": spec.phone.dtmf and line.dtmf_enabled}),
+            "phone": spec.phone.model_copy(
+                update={
+                    "dtmf": spec.phone.dtmf and line.dtmf_enabled,
+                    # the caller called us: nobody's answering machine answers
+                    "voicemail": spec.phone.voicemail.model_copy(update={"detect": False}),
+                }
+            ),
         }
     )
 

@@ -4,6 +4,7 @@ agent's greeting; the call is a session with the agent's turns; hanging up ends 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from livekit import api as lk
 from tests.media import flite_wav, normalized, transcribe
 from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
-from tests.sip.call_events import call_statuses
+from tests.sip.call_events import call_events, call_statuses
 from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav, ulaw_wav
 from tests.stack import Stack
 
@@ -306,3 +307,122 @@ async def test_the_agent_transfers_a_callee_who_asks_for_a_team_of_its_config(
     lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
     assert ("agent", "Putting you through to sales now.") in lines, lines
     assert ("system", "Call transferred (cold)") in lines, lines
+
+
+def callee_audio(tmp_path: Path, answers: str) -> Path:
+    """What the callee's side plays from the answer on: a person says hello and listens; an
+    answering machine plays a long greeting, then its beep, then records (silence)."""
+    if answers == "human":
+        spoken = flite_wav("Hello?", tmp_path / "hello16k.wav")
+        return ulaw_wav(spoken, tmp_path / "hello.wav", before_s=0.5, after_s=40)
+    greeting = flite_wav(
+        "Hi, you have reached the voicemail of Sam Jones at Harbour Street, I can not take "
+        "your call right now, please leave a message after the tone.",
+        tmp_path / "greeting16k.wav",
+    )
+    beep = tmp_path / "beep16k.wav"
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "16000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(beep),
+            "synth",
+            "0.6",
+            "sine",
+            "1000",
+        ],
+        check=True,
+    )
+    joined = tmp_path / "machine16k.wav"
+    subprocess.run(["sox", str(greeting), str(beep), str(joined)], check=True)
+    return ulaw_wav(joined, tmp_path / "machine.wav", before_s=0.3, after_s=40)
+
+
+@pytest.mark.parametrize("answers", ["human", "machine"])
+async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_machine(
+    stack: Stack, bridge: SipBridge, tmp_path: Path, answers: str
+) -> None:
+    loop = asyncio.get_running_loop()
+    transport, recorder = await loop.create_datagram_endpoint(
+        RtpRecorder, local_addr=("127.0.0.1", 0)
+    )
+    rtp_port = transport.get_extra_info("sockname")[1]
+    caller_id = "+14155550106" if answers == "human" else "+14155550107"
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
+        answering_phone(
+            tmp_path, audio=callee_audio(tmp_path, answers), rtp_port=rtp_port
+        ) as phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents", json={"name": "Bluebird reminders", "first_message": GREETING}
+        )
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": f"carrier for {answers}",
+                "numbers": [caller_id],
+                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+        dialed = await api.post(
+            "/api/v1/sip/dial",
+            json={
+                "phone_number": CALLEE,
+                "trunk_id": trunk.json()["trunk"]["id"],
+                "agent_config_id": agent.json()["id"],
+                "voicemail": {
+                    "action": "leave_message",
+                    "message": "This is Bluebird Bakery, your order is ready, please call us back.",
+                },
+            },
+        )
+        assert dialed.status_code == 201, dialed.text
+        call = dialed.json()["call"]
+        if answers == "human":
+            assert await wait_for_speech_then_quiet(recorder, limit_s=60), "no agent heard"
+            livekit = lk.LiveKitAPI(
+                stack.livekit.url, stack.livekit.api_key, stack.livekit.api_secret
+            )
+            await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
+            await livekit.aclose()
+        # a machine is hung up on by the agent after its message
+        result = await phone.result(timeout_s=90)
+        transport.close()
+        for _ in range(100):
+            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
+            if session["session"]["status"] != "active":
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    heard = normalized(transcribe(recorder.samples(), RATE))
+    lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    metadata = session["session"]["metadata"]
+    events: list[dict] = []
+    for _ in range(50):
+        events = call_events(stack, call["full_room_name"])
+        if events and events[-1]["status"] == "completed":
+            break
+        await asyncio.sleep(0.3)
+    if answers == "human":
+        assert "order" in heard and "ready" not in heard, heard  # the greeting, no voicemail
+        assert (metadata["answered_by"], metadata["voicemail"]) == ("human", None), metadata
+        assert ("system", "Answered by a person") in lines, lines
+        assert events[-1]["answered_by"] == "human", events
+    else:
+        assert "ready" in heard and "call us back" in heard, heard
+        assert "calling about your order" not in heard, heard  # never the first message
+        assert (metadata["answered_by"], metadata["voicemail"]) == ("machine", "left_message")
+        assert ("system", "Answered by a machine: voicemail message left") in lines, lines
+        assert (events[-1]["answered_by"], events[-1]["voicemail"]) == ("machine", "left_message")
+    assert events[-1]["status"] == "completed", events

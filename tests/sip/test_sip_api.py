@@ -243,6 +243,7 @@ async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_age
     assert metadata.agent.max_duration_s == 300  # the line caps the agent's own 1800 s
     assert metadata.agent.privacy.record_audio is True
     assert metadata.agent.phone.dtmf is False  # the line has no keypad
+    assert metadata.agent.phone.voicemail.detect is False  # a caller is no answering machine
 
     # The agent's transfer tool names a target of its config; the number never comes from it.
     worker = {"Authorization": f"Bearer {metadata.report_token}"}
@@ -256,6 +257,14 @@ async def test_a_call_on_a_phone_line_opens_a_sip_session_and_dispatches_the_age
         "/internal/v1/sessions/ses_other/transfer", json={"target": "sales"}, headers=worker
     )
     assert other.status_code == 404
+    answered = await client.post(
+        f"/internal/v1/sessions/{session['id']}/answered",
+        json={"answered_by": "human"},
+        headers=worker,
+    )
+    assert answered.status_code == 204, answered.text
+    detail = await client.get(f"/api/v1/sessions/{session['id']}/detail", headers=admin.headers)
+    assert detail.json()["session"]["metadata"]["answered_by"] == "human"
 
     await phone_participant(
         client, livekit, "participant_left", room, disconnect_reason="CLIENT_INITIATED"

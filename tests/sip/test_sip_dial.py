@@ -90,6 +90,7 @@ async def test_policy_caps_are_bounded_by_the_operator_and_need_an_admin_key(
         {"phone_number": "14155550123"},
         {"phone_number": US_NUMBER, "max_duration": 5},
         {"phone_number": US_NUMBER, "surprise": True},
+        {"phone_number": US_NUMBER, "voicemail": {"action": "shout"}},
     ],
 )
 async def test_malformed_dial_requests_are_422(client, admin, body):
