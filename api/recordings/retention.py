@@ -115,7 +115,11 @@ async def fail_abandoned(resources: Resources) -> int:
 
 RECORDER_LOST_GRACE_S = 60.0
 """A room recorder out of its room uploads at once, and its upload moves; one absent this
-long with no upload progress was lost with its worker (SIGKILL, OOM, a machine gone)."""
+long with no upload progress was lost with its worker (SIGKILL, OOM, a machine gone)..."""
+ENCODE_S_PER_RECORDED_S = 0.2
+"""... plus the time it may spend writing a per-participant file before its upload starts
+(the channels are interleaved and encoded at the end: 4 s per minute of 4-channel MP4 and
+2.3 s for Ogg/Opus, measured on 2 busy cores)."""
 
 
 def _absent_key(recording_id: str) -> str:
@@ -142,13 +146,18 @@ async def _participants(resources: Resources, room_names: set[str]) -> dict[str,
     return found
 
 
-async def fail_lost_recorders(resources: Resources, grace_s: float = RECORDER_LOST_GRACE_S) -> int:
+async def fail_lost_recorders(
+    resources: Resources,
+    grace_s: float = RECORDER_LOST_GRACE_S,
+    encode_s_per_s: float = ENCODE_S_PER_RECORDED_S,
+) -> int:
     """Fail the room recordings whose recorder is gone without uploading; returns how many.
 
     A recorder writes its file on its worker and uploads it once it stops, so a recorder
     killed mid-recording leaves nothing worth keeping: its recording fails (recording.failed,
     partial upload deleted) once the recorder has been out of its room, with its upload
-    standing still, for `grace_s`. Absence is noted in Redis between passes."""
+    standing still, for `grace_s` plus `encode_s_per_s` per second it recorded. Absence is
+    noted in Redis between passes."""
     async with resources.sessions() as session:
         rows = (
             await session.exec(
@@ -176,7 +185,8 @@ async def fail_lost_recorders(resources: Resources, grace_s: float = RECORDER_LO
             if noted is None or int(at_bytes) != row.received_bytes:
                 await resources.redis.set(key, f"{now}:{row.received_bytes}", ex=3600)
                 continue
-            if now - float(since) >= grace_s:
+            recorded_s = float(since) - (row.started_at or row.created_at).timestamp()
+            if now - float(since) >= grace_s + encode_s_per_s * max(0.0, recorded_s):
                 await service.fail(row, "the recorder was lost before it uploaded the recording")
                 await resources.redis.delete(key)
                 failed += 1

@@ -209,7 +209,7 @@ async def test_a_room_recording_whose_recorder_is_lost_fails(client, admin, sett
             _agent_token(settings, room, RECORDER_IDENTITY_PREFIX + "rec_here"),
         )
         # the first pass only notes who is absent, and how far each upload stands
-        assert await fail_lost_recorders(resources, grace_s=0) == 0
+        assert await fail_lost_recorders(resources, grace_s=0, encode_s_per_s=0) == 0
         async with factory() as db:
             await db.exec(
                 update(Recording)
@@ -217,7 +217,7 @@ async def test_a_room_recording_whose_recorder_is_lost_fails(client, admin, sett
                 .values(received_bytes=4096)
             )
             await db.commit()
-        assert await fail_lost_recorders(resources, grace_s=0) == 2
+        assert await fail_lost_recorders(resources, grace_s=0, encode_s_per_s=0) == 2
         current = await statuses()
         assert {k: current[k] for k in rows} == {
             "lost": "failed",
@@ -227,7 +227,7 @@ async def test_a_room_recording_whose_recorder_is_lost_fails(client, admin, sett
         }
         # an upload that stopped moving was lost too; one under the grace is not failed yet
         assert await fail_lost_recorders(resources, grace_s=3600) == 0
-        assert await fail_lost_recorders(resources, grace_s=0) == 1
+        assert await fail_lost_recorders(resources, grace_s=0, encode_s_per_s=0) == 1
         assert (await statuses())["uploading"] == "failed"
         assert (await statuses())["here"] == "recording"
     finally:
