@@ -7,16 +7,16 @@ so an event usually leaves within milliseconds instead of at the relay's next po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel import col
 
 from api.events.catalogue import counted_on_write
@@ -121,26 +121,29 @@ async def record(
     return row
 
 
-@sa_event.listens_for(Session, "before_flush")
-def _number_on_flush(session: Session, *_: object) -> None:
-    """Number the events added since the last flush: one counter bump per channel for all of
-    them (a worker report of 50 turns takes 2 statements, not 100), in the order they were
-    recorded. Channels are bumped in name order, so two transactions never lock two counters
-    in opposite orders."""
-    rows: list[Event] = session.info.pop(_UNNUMBERED, [])
+def _number(connection: Connection, rows: Sequence[Event]) -> None:
+    """Give `rows` their room and session numbers: one counter bump per channel for all of
+    them, in the order they were recorded. Channels are bumped in name order, so two
+    transactions never lock two counters in opposite orders."""
     by_channel: dict[tuple[str, str], list[Event]] = {}
     for row in rows:
         for channel in counted_on_write(row.room_name, row.session_id):
             by_channel.setdefault((row.project_id, channel), []).append(row)
-    if not by_channel:
-        return
-    connection = session.connection()
     for (project_id, channel), members in sorted(by_channel.items()):
         statement = _bump(connection.dialect.name, project_id, channel, len(members))
         last = int(connection.execute(statement).scalar_one())
         column = "room_seq" if channel.startswith("room:") else "session_seq"
         for seq, row in enumerate(members, start=last - len(members) + 1):
             setattr(row, column, seq)
+
+
+@sa_event.listens_for(Session, "before_flush")
+def _number_on_flush(session: Session, *_: object) -> None:
+    """Number the events added since the last flush (a worker report of 50 turns takes 2
+    statements, not 100)."""
+    rows: list[Event] = session.info.pop(_UNNUMBERED, [])
+    if any(counted_on_write(row.room_name, row.session_id) for row in rows):
+        _number(session.connection(), rows)
 
 
 async def record_once(
@@ -153,21 +156,42 @@ async def record_once(
     session_id: str | None = None,
     room_name: str | None = None,
 ) -> Event | None:
-    """`record`, unless an event with this dedupe key exists already (then None)."""
-    try:
-        async with session.begin_nested():
-            row = await record(
-                session,
-                project_id,
-                event_type,
-                data,
-                session_id=session_id,
-                room_name=room_name,
-                dedupe_key=dedupe_key,
-            )
-            await session.flush()
-    except IntegrityError:
+    """`record`, unless an event with this dedupe key exists already (then None).
+
+    One INSERT ... ON CONFLICT DO NOTHING, not a savepoint that catches the IntegrityError:
+    on SQLite, whose driver opens a transaction only at the first write, a savepoint that is
+    the transaction's first write opens it itself and its release commits the event, so what
+    the caller writes next would no longer be atomic with it (see `api.db.insert_unless_present`).
+    The event takes its channel numbers only once it is known to be new: a duplicate leaves no
+    gap in a channel's sequence.
+    """
+    # Events recorded before this one in the transaction take their numbers first.
+    await session.flush()
+    row = Event(
+        id=new_id("evt"),
+        project_id=project_id,
+        event_type=event_type,
+        data=dict(data),
+        session_id=session_id,
+        room_name=room_name,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+    )
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Event)
+        .values(**row.model_dump())
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(Event.id))
+    )
+    if (await connection.execute(statement)).first() is None:
         return None
+    # Now a row of the session like any other: its numbers are written at the next flush.
+    make_transient_to_detached(row)
+    session.add(row)
+    await session.run_sync(lambda sync_session: _number(sync_session.connection(), [row]))
+    session.info[_WRITTEN] = True
     return row
 
 

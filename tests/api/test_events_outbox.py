@@ -95,6 +95,52 @@ async def test_a_dedupe_key_records_an_outside_event_once(database_url, db):
     assert len(rows) == 1 and rows[0].room_seq == 1
 
 
+async def test_an_event_recorded_once_rolls_back_with_its_transaction(database_url, db):
+    # As the transaction's first write: a savepoint there opened SQLite's transaction itself
+    # and its release committed the event before the caller's own writes.
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    async with db() as session:
+        row = await outbox.record_once(
+            session, project_id, catalogue.ROOM_STARTED, {}, dedupe_key="lk:EV_1", room_name="r"
+        )
+        assert row is not None
+        await session.rollback()
+    async with db() as session:
+        assert (await session.exec(select(Event))).all() == []
+        kept = await outbox.record_once(
+            session, project_id, catalogue.ROOM_STARTED, {}, dedupe_key="lk:EV_1", room_name="r"
+        )
+        await session.commit()
+    assert kept is not None and kept.room_seq == 1
+
+
+async def test_a_duplicate_takes_no_number_in_its_channels(database_url, db):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    where = {"session_id": "ses_1", "room_name": "r"}
+    async with db() as session:
+        first = await outbox.record_once(
+            session, project_id, catalogue.CALL_STATUS, {}, dedupe_key="k1", **where
+        )
+        again = await outbox.record_once(
+            session, project_id, catalogue.CALL_STATUS, {}, dedupe_key="k1", **where
+        )
+        plain = await outbox.record(session, project_id, catalogue.TRANSCRIPT_NEW, {}, **where)
+        await session.commit()
+    async with db() as session:
+        later = await outbox.record(session, project_id, catalogue.TRANSCRIPT_NEW, {}, **where)
+        repeated = await outbox.record_once(
+            session, project_id, catalogue.CALL_STATUS, {}, dedupe_key="k1", **where
+        )
+        last = await outbox.record_once(
+            session, project_id, catalogue.CALL_STATUS, {}, dedupe_key="k2", **where
+        )
+        await session.commit()
+        stored = (await session.exec(select(Event).order_by(col(Event.session_seq)))).all()
+    assert again is None and repeated is None
+    assert [e.id for e in stored] == [e.id for e in (first, plain, later, last)]
+    assert [(e.room_seq, e.session_seq) for e in stored] == [(n, n) for n in range(1, 5)]
+
+
 async def test_relay_delivers_each_event_once_to_subscribers_and_redis(database_url, db, redis):
     project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
     seen: list[str] = []
