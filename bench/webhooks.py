@@ -15,7 +15,7 @@ machine, one clock). Throughput is delivered events over the time from the first
 last delivery. Targets (issue 11): p50 < 100 ms, >= 500 events/s, 0 lost.
 
     python -m bench.webhooks [--events 6000] [--rate 600] [--batch 10] [--kill-at 0.5]
-                             [--api-processes 1] [--database-url URL]
+                             [--api-processes 1] [--postgres | --database-url URL]
 
 With `--api-processes N` the control plane runs N processes on one port (`voxroom api
 --processes`); the kill then takes all of them at once, as a machine's crash would.
@@ -48,7 +48,7 @@ from api.db import create_engine
 from api.migrate import upgrade
 from api.projects.schemas import Scope
 from api.sessions.tokens import issue_report_token
-from tests.services import free_port, redis_server, served
+from tests.services import free_port, postgres_server, redis_server, served
 from voxroom import launcher
 
 SECRET = secrets.token_urlsafe(32)
@@ -295,11 +295,18 @@ def main() -> None:
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
     parser.add_argument(
+        "--postgres", action="store_true", help="a throwaway PostgreSQL server instead of SQLite"
+    )
+    parser.add_argument(
         "--api-processes", type=int, default=1, help="control-plane processes on the port"
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="vx-bench-webhooks-"))
-    result = asyncio.run(run(args, workdir))
+    with contextlib.ExitStack() as stack:
+        if args.postgres:
+            args.database_url = stack.enter_context(postgres_server())
+        result = asyncio.run(run(args, workdir))
+        result["database"] = (args.database_url or "sqlite").split(":", 1)[0].split("+")[0]
     print(json.dumps(result, indent=2))
     if result["lost"]:
         print(f"events were lost: logs and database kept in {workdir}")
