@@ -92,8 +92,8 @@ def transcribe(
     """
     if audio.size == 0:
         return "", language or "en"
-    if language is not None and audio.size < (window_s - 1.0) * WHISPER_SAMPLE_RATE:
-        text = _transcribe_windowed(model, audio, language, window_s)
+    if language is not None and audio.size < _windowed_limit(window_s):
+        (text,) = _transcribe_windowed(model, [audio], language, window_s)
         if text is not None:
             return text, language
     segments, info = model.transcribe(
@@ -108,34 +108,70 @@ def transcribe(
     return text, info.language
 
 
+def transcribe_batch(
+    model: WhisperModel,
+    audios: list[np.ndarray],
+    language: str,
+    *,
+    window_s: float = WHISPER_WINDOW_S,
+) -> list[tuple[str, str]]:
+    """`transcribe` of several utterances at once (blocking): those shorter than `window_s` are
+    encoded and decoded as one batch (CTranslate2 runs a batch in one pass), and any result
+    that is not confident goes through `transcribe` alone."""
+    short = [i for i, audio in enumerate(audios) if 0 < audio.size < _windowed_limit(window_s)]
+    texts = _transcribe_windowed(model, [audios[i] for i in short], language, window_s)
+    batched = dict(zip(short, texts, strict=True))
+    results = []
+    for i, audio in enumerate(audios):
+        text = batched.get(i)
+        if text is None:
+            results.append(transcribe(model, audio, language, window_s=WHISPER_WINDOW_S))
+        else:
+            results.append((text, language))
+    return results
+
+
+def _windowed_limit(window_s: float) -> float:
+    return (window_s - 1.0) * WHISPER_SAMPLE_RATE
+
+
 def _transcribe_windowed(
-    model: WhisperModel, audio: np.ndarray, language: str, window_s: float
-) -> str | None:
-    """Greedy decoding from a short encoder window; None when not confident."""
+    model: WhisperModel, audios: list[np.ndarray], language: str, window_s: float
+) -> list[str | None]:
+    """Greedy decoding from a short encoder window, one batch; None where not confident."""
+    if not audios:
+        return []
     from faster_whisper.audio import pad_or_trim
     from faster_whisper.transcribe import get_compression_ratio, get_ctranslate2_storage
 
-    features = pad_or_trim(model.feature_extractor(audio), int(window_s * 100))
-    encoded = model.model.encode(get_ctranslate2_storage(features[np.newaxis]))
+    features = np.stack(
+        [pad_or_trim(model.feature_extractor(audio), int(window_s * 100)) for audio in audios]
+    )
+    encoded = model.model.encode(get_ctranslate2_storage(features))
     tokenizer, suppressed = _decoding_setup(model, language)
-    result = model.model.generate(
+    prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+    results = model.model.generate(
         encoded,
-        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+        [prompt] * len(audios),
         beam_size=1,
         max_length=_MAX_TOKENS,
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
         suppress_tokens=suppressed,
-    )[0]
-    tokens = result.sequences_ids[0]
-    avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-    text = tokenizer.decode(tokens).strip()
-    if result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _LOG_PROB_THRESHOLD:
-        return ""
-    if avg_logprob < _LOG_PROB_THRESHOLD or get_compression_ratio(text) > _COMPRESSION_LIMIT:
-        return None
-    return text
+    )
+    texts: list[str | None] = []
+    for result in results:
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        text = tokenizer.decode(tokens).strip()
+        if result.no_speech_prob > _NO_SPEECH_THRESHOLD and avg_logprob < _LOG_PROB_THRESHOLD:
+            texts.append("")
+        elif avg_logprob < _LOG_PROB_THRESHOLD or get_compression_ratio(text) > _COMPRESSION_LIMIT:
+            texts.append(None)
+        else:
+            texts.append(text)
+    return texts
 
 
 @functools.cache
@@ -150,8 +186,8 @@ def _decoding_setup(model: WhisperModel, language: str) -> tuple[Tokenizer, list
     return tokenizer, list(get_suppressed_tokens(tokenizer, (-1,)) or [])
 
 
-class WhisperSTT(stt.STT):
-    """Offline speech-to-text with a faster-whisper model loaded once per process.
+class SpeculativeSTT(stt.STT):
+    """A Whisper that transcribes whole utterances; `transcribe_frames` says where it runs.
 
     Without `vad` it is a batch STT (livekit-agents pairs it with the session's VAD through
     its `StreamAdapter`); with `vad` it streams and transcribes speculatively (module doc).
@@ -159,43 +195,29 @@ class WhisperSTT(stt.STT):
 
     def __init__(
         self,
-        model: WhisperModel,
         *,
         name: str = "base",
         language: str | None = "en",
         vad: agents_vad.VAD | None = None,
         speculate_after_s: float = DEFAULT_SPECULATE_AFTER_S,
-        window_s: float = WHISPER_WINDOW_S,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(streaming=vad is not None, interim_results=False)
         )
-        self._model = model
         self._name = name
         self._language = language
         self._vad = vad
         self._speculate_after_s = speculate_after_s
-        self._window_s = window_s
 
     @property
     def model(self) -> str:
         return f"whisper-{self._name}"
 
-    @property
-    def provider(self) -> str:
-        return "faster-whisper"
-
-    def _recognize_blocking(
-        self, buffer: utils.AudioBuffer, language: str | None
-    ) -> tuple[str, str]:
-        return transcribe(
-            self._model, frames_to_whisper_input(buffer), language, window_s=self._window_s
-        )
-
     async def transcribe_frames(
         self, buffer: utils.AudioBuffer, language: str | None
     ) -> tuple[str, str]:
-        return await asyncio.to_thread(self._recognize_blocking, buffer, language)
+        """(text, language) of one utterance."""
+        raise NotImplementedError
 
     async def _recognize_impl(
         self,
@@ -215,7 +237,7 @@ class WhisperSTT(stt.STT):
         conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
     ) -> stt.RecognizeStream:
         if self._vad is None:
-            raise NotImplementedError("WhisperSTT streams only when built with a VAD")
+            raise NotImplementedError("a SpeculativeSTT streams only when built with a VAD")
         return SpeculativeWhisperStream(
             stt=self,
             vad=self._vad,
@@ -223,6 +245,40 @@ class WhisperSTT(stt.STT):
             speculate_after_s=self._speculate_after_s,
             conn_options=conn_options,
         )
+
+
+class WhisperSTT(SpeculativeSTT):
+    """Offline speech-to-text with a faster-whisper model loaded in this process."""
+
+    def __init__(
+        self,
+        model: WhisperModel,
+        *,
+        name: str = "base",
+        language: str | None = "en",
+        vad: agents_vad.VAD | None = None,
+        speculate_after_s: float = DEFAULT_SPECULATE_AFTER_S,
+        window_s: float = WHISPER_WINDOW_S,
+    ) -> None:
+        super().__init__(name=name, language=language, vad=vad, speculate_after_s=speculate_after_s)
+        self._model = model
+        self._window_s = window_s
+
+    @property
+    def provider(self) -> str:
+        return "faster-whisper"
+
+    def _recognize_blocking(
+        self, buffer: utils.AudioBuffer, language: str | None
+    ) -> tuple[str, str]:
+        return transcribe(
+            self._model, frames_to_whisper_input(buffer), language, window_s=self._window_s
+        )
+
+    async def transcribe_frames(
+        self, buffer: utils.AudioBuffer, language: str | None
+    ) -> tuple[str, str]:
+        return await asyncio.to_thread(self._recognize_blocking, buffer, language)
 
 
 def _final_event(
@@ -249,7 +305,7 @@ class SpeculativeWhisperStream(stt.RecognizeStream):
     def __init__(
         self,
         *,
-        stt: WhisperSTT,
+        stt: SpeculativeSTT,
         vad: agents_vad.VAD,
         language: str | None,
         speculate_after_s: float,

@@ -50,6 +50,15 @@ def trim_leading_silence(pcm: bytes, sample_rate: int) -> bytes:
     return pcm
 
 
+def piper_chunks(voice: PiperVoice, text: str, *, speed: float = 1.0) -> Iterator[AudioChunk]:
+    """Audio of `text`, one chunk per clause or sentence, each rendered when asked for."""
+    from piper import SynthesisConfig
+
+    config = SynthesisConfig(length_scale=1.0 / speed)
+    for piece in split_first_clause(text):
+        yield from voice.synthesize(piece, syn_config=config)
+
+
 class PiperTTS(tts.TTS):
     """Piper voice loaded once per process; synthesis runs in a worker thread."""
 
@@ -76,12 +85,7 @@ class PiperTTS(tts.TTS):
         return _PiperStream(tts=self, input_text=text, conn_options=conn_options)
 
     def chunks(self, text: str) -> Iterator[AudioChunk]:
-        """Audio of `text`, one chunk per clause or sentence, each rendered when asked for."""
-        from piper import SynthesisConfig
-
-        config = SynthesisConfig(length_scale=1.0 / self._speed)
-        for piece in split_first_clause(text):
-            yield from self._voice.synthesize(piece, syn_config=config)
+        return piper_chunks(self._voice, text, speed=self._speed)
 
 
 class _PiperStream(tts.ChunkedStream):

@@ -39,6 +39,9 @@ WHISPER_BASE = "base"
 WHISPER_TINY_EN_MODEL = "tiny.en"
 WHISPER_MODELS = (WHISPER_TINY_EN_MODEL, WHISPER_BASE)
 """Whisper models an agent can choose with `stt.model`."""
+PIPER_MODEL = "piper-en_US-joe-medium"
+LOCAL_LLM_MODEL = "smollm2-135m-instruct"
+"""Names the inference service gives the Piper voice and the local GGUF model."""
 
 WHISPER_BASE_FILES: dict[str, str] = {
     "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
@@ -216,12 +219,16 @@ def find_flite() -> str:
 
 @dataclass
 class OfflineModels:
-    """What one worker process loaded at prewarm; errors are kept to be raised on use."""
+    """What one process loaded at prewarm, or what the inference service serves; errors are
+    kept to be raised on use."""
 
     whisper: dict[str, WhisperModel] = field(default_factory=dict, repr=False)
     piper: PiperVoice | None = field(default=None, repr=False)
     flite_path: str | None = None
     errors: dict[str, AgentError] = field(default_factory=dict)
+    served: frozenset[str] = frozenset()
+    """Models the machine's inference service holds (`settings.inference_url`); this process
+    then loads none of them."""
 
     def require_whisper(self, name: str) -> WhisperModel:
         model = self.whisper.get(name)

@@ -12,9 +12,9 @@ from livekit.agents.types import NOT_GIVEN
 
 from .errors import ProviderUnavailableError
 from .kb_answerer import KbAnswerer, KnowledgeSource
-from .local_stt import BASE_WINDOW_S, WHISPER_WINDOW_S, WhisperSTT
+from .local_stt import BASE_WINDOW_S, WHISPER_WINDOW_S, SpeculativeSTT, WhisperSTT
 from .local_tts import FliteTTS, PiperTTS
-from .offline_models import WHISPER_BASE, WHISPER_TINY_EN_MODEL
+from .offline_models import PIPER_MODEL, WHISPER_BASE, WHISPER_TINY_EN_MODEL
 
 if TYPE_CHECKING:
     from livekit.agents.vad import VAD
@@ -57,7 +57,7 @@ def build_stt(
         else:
             provider = "whisper"
     if provider == "whisper":
-        return _whisper_stt(spec.stt.model, language.split("-")[0], models, vad)
+        return _whisper_stt(spec.stt.model, language.split("-")[0], settings, models, vad)
     if provider == "deepgram":
         from livekit.plugins import deepgram
 
@@ -72,13 +72,21 @@ def build_stt(
 
 
 def _whisper_stt(
-    model: str | None, language: str, models: OfflineModels, vad: VAD | None
-) -> WhisperSTT:
+    model: str | None,
+    language: str,
+    settings: WorkerSettings,
+    models: OfflineModels,
+    vad: VAD | None,
+) -> SpeculativeSTT:
     # base stays the default: over WebRTC tiny.en heard "located" as "allocated" in every
     # try and "gluten free bread" as "blue and free, Brad" (bench/VOICE_RESULTS.md)
     model = model or WHISPER_BASE
     if model == WHISPER_TINY_EN_MODEL and language != "en":
         raise ProviderUnavailableError(f"Whisper {model!r} only transcribes English")
+    if settings.inference_url:
+        from .inference_client import service_stt
+
+        return service_stt(settings.inference_url, models, model, language, vad)
     return WhisperSTT(
         models.require_whisper(model),
         name=model,
@@ -92,7 +100,7 @@ def load_llm_model(spec: AgentSpec, settings: WorkerSettings) -> None:
     """Load from disk what the agent's LLM needs (a local GGUF, once per process), so that
     `build_llm` returns at once. Blocking: run it in a thread. (Not `build_llm` itself in a
     thread: livekit plugins must be imported on the main thread.)"""
-    if spec.llm.provider == "local":
+    if spec.llm.provider == "local" and not settings.inference_url:
         from .local_llm import shared_llama
 
         shared_llama(settings.local_llm_threads)
@@ -110,6 +118,10 @@ def build_llm(
         provider = "openai" if configured else "kb_answerer"
     if provider == "kb_answerer":
         return KbAnswerer(instructions=spec.instructions, knowledge=knowledge)
+    if provider == "local" and settings.inference_url:
+        from .inference_client import service_llm
+
+        return service_llm(settings.inference_url, temperature=spec.llm.temperature)
     if provider == "local":
         from .local_llm import LlamaLLM, shared_llama
 
@@ -151,7 +163,14 @@ def build_tts(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) 
         elif settings.openai_api_key:
             provider = "openai"
         else:
-            provider = "piper" if models.piper is not None else "flite"
+            has_piper = models.piper is not None or PIPER_MODEL in models.served
+            provider = "piper" if has_piper else "flite"
+    if provider == "piper" and settings.inference_url:
+        if PIPER_MODEL not in models.served:
+            raise ProviderUnavailableError("the inference service has no Piper voice")
+        from .inference_client import service_tts
+
+        return service_tts(settings.inference_url, speed=spec.tts.speed)
     if provider == "piper":
         if models.piper is None:
             raise models.errors.get("piper") or ProviderUnavailableError("piper voice not loaded")

@@ -76,6 +76,29 @@ class WorkerSettings(BaseSettings):
     whisper_compute_type: str = "int8"
     local_llm_threads: int = Field(default=2, ge=1, le=64)
 
+    inference_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description=(
+            "The machine's inference service (`voxroom inference`, OpenAI-compatible): when set, "
+            "Whisper, Piper and the local LLM of every call run there, loaded once per machine, "
+            "and worker processes load none of them."
+        ),
+    )
+    inference_host: str = "127.0.0.1"
+    inference_port: int = Field(
+        default=8089, ge=1, le=65535, description="Where `voxroom inference` listens."
+    )
+    inference_max_waiting: int = Field(
+        default=32,
+        ge=1,
+        le=1000,
+        description="Requests waiting per model; beyond, the service answers 503 + Retry-After.",
+    )
+    inference_max_batch: int = Field(
+        default=4, ge=1, le=32, description="Whisper utterances transcribed as one batch."
+    )
+
     job_executor: Literal["thread", "process"] = Field(
         default="thread",
         description=(

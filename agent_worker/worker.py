@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from .capacity import WorkerPresence
 from .contracts import AGENT_NAME, RECORDER_IDENTITY_PREFIX
 from .health import HealthEndpoint
+from .inference_client import served_models
 from .offline_models import load_offline_models
 from .recording import recorder_dispatch, upload_call_recording
 from .room_recorder import DRAINING, run_recorder
@@ -38,16 +39,20 @@ _loaded: ProcessResources | None = None
 def process_resources(settings: WorkerSettings) -> ProcessResources:
     """VAD and offline models of this process, loaded by the first job that asks.
 
-    With the thread executor every call of the worker shares this one copy (the models are
-    read-only and thread-safe at inference); with the process executor each job process
-    loads its own.
+    With the inference service (`settings.inference_url`) the heavy models live there, once
+    per machine, and a process holds only the VAD: each call can run in a light process of its
+    own. Without it, the thread executor's calls share this process's one copy (read-only and
+    thread-safe at inference), and the process executor's job processes load one copy each.
     """
     global _loaded
     with _loaded_lock:
         if _loaded is None:
-            _loaded = ProcessResources(
-                settings=settings, vad=silero.VAD.load(), models=load_offline_models(settings)
+            models = (
+                served_models(settings.inference_url)
+                if settings.inference_url
+                else load_offline_models(settings)
             )
+            _loaded = ProcessResources(settings=settings, vad=silero.VAD.load(), models=models)
         return _loaded
 
 

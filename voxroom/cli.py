@@ -109,6 +109,15 @@ def run_worker() -> None:
     start_worker(WorkerSettings())
 
 
+@app.command("inference")
+def run_inference() -> None:
+    """Serve the offline models (Whisper, Piper, local LLM) to every worker of the machine."""
+    from agent_worker.inference_service import run_inference_service
+    from agent_worker.settings import WorkerSettings
+
+    run_inference_service(WorkerSettings())
+
+
 @app.command("gateway")
 def run_gateway(
     host: Annotated[str | None, typer.Option(help="Listen address.")] = None,

@@ -328,6 +328,26 @@ def agent_worker(
     )
 
 
+def inference_service(port: int, env: Mapping[str, str], *, inherit_env: bool = True) -> Component:
+    """The machine's inference service (Whisper, Piper, local LLM loaded once for every
+    worker); workers reach it at `inference_url(port)`. A crash fails the calls' model requests
+    until it is back: it is restarted like a worker."""
+    return Component(
+        "inference",
+        [sys.executable, "-m", "voxroom", "inference"],
+        {**env, "VOXROOM_WORKER_INFERENCE_PORT": str(port)},
+        health_url=f"{inference_url(port)}/healthz",
+        # The first start on a machine assembles the offline models.
+        start_timeout_s=300.0,
+        restart=True,
+        inherit_env=inherit_env,
+    )
+
+
+def inference_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
 def livekit_sip(binary: str, config: Path, health_port: int) -> Component:
     """livekit-sip with the config `sip.write_bridge_config` wrote, healthy once its health
     port answers 200. It exits with status 0 even on a fatal error (Redis gone, port taken), so
