@@ -1,5 +1,11 @@
 """Standard Webhooks signing (`webhook-id`, `webhook-timestamp`, `webhook-signature`) and the
-seed-002 `X-Webhook-Signature` (hex HMAC-SHA256 of the body)."""
+seed-002 `X-Webhook-Signature` (hex HMAC-SHA256 of the body).
+
+During a rotation's grace period Standard Webhooks carries both signatures in its one header
+(space-separated, as its receivers expect). `X-Webhook-Signature` stays one hex digest keyed
+with the new secret, since a simple receiver compares the whole header; the old secret's
+digest goes in `X-Webhook-Signature-Previous`, so a receiver still holding the old secret
+keeps verifying until it switches, instead of failing for the whole grace period."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ import secrets
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not a secret
 SECRET_BYTES = 32
+PREVIOUS_SIGNATURE_HEADER = "x-webhook-signature-previous"
 
 
 def new_secret() -> str:
@@ -36,12 +43,18 @@ def signed_headers(
 ) -> dict[str, str]:
     """Headers of one attempt; the first secret is the current one, any others are still in
     their rotation grace period and add their signature (space-separated)."""
-    return {
+    current, *previous = secrets_in_use
+    headers = {
         "content-type": "application/json",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(
             standard_signature(secret, msg_id, timestamp, body) for secret in secrets_in_use
         ),
-        "x-webhook-signature": body_signature(secrets_in_use[0], body),
+        "x-webhook-signature": body_signature(current, body),
     }
+    if previous:
+        headers[PREVIOUS_SIGNATURE_HEADER] = " ".join(
+            body_signature(secret, body) for secret in previous
+        )
+    return headers

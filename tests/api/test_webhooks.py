@@ -225,6 +225,7 @@ async def test_a_test_event_arrives_signed_per_standard_webhooks(hooks_client, a
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
     simple = hmac.new(endpoint["secret"].encode(), body, hashlib.sha256).hexdigest()
     assert headers["x-webhook-signature"] == simple
+    assert "x-webhook-signature-previous" not in headers  # only during a rotation
     with pytest.raises(Exception):  # noqa: B017 - any verification failure will do
         Webhook(endpoint["secret"]).verify(body + b" ", headers)
     log = await settled(hooks_client, admin.headers, endpoint["id"])
@@ -354,6 +355,9 @@ async def test_rotation_signs_with_both_secrets_for_the_grace_period(hooks_clien
     Webhook(endpoint["secret"]).verify(body, headers)
     simple = hmac.new(new_secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["x-webhook-signature"] == simple
+    # A simple receiver still holding the old secret finds its digest in a second header.
+    old = hmac.new(endpoint["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["x-webhook-signature-previous"] == old
 
 
 async def test_a_name_resolving_to_loopback_is_refused_at_delivery(settings, admin, receiver):
