@@ -152,7 +152,7 @@ async def twilio_ticket(stack: Stack, agent_id: str) -> str:
     return found.group(1)
 
 
-async def test_twilio_media_stream_caller_barges_in_and_is_answered(
+async def test_twilio_media_stream_caller_barges_in_is_answered_and_presses_keys(
     stack: Stack, tmp_path: Path
 ) -> None:
     await gateway_ready(stack)
@@ -192,6 +192,21 @@ async def test_twilio_media_stream_caller_barges_in_and_is_answered(
             assert first is not None and last is not None, "the agent never answered"
             answer = heard(caller, first, last)
             await asyncio.sleep(1.0)
+
+        # A key pressed on the phone (Twilio's `dtmf` event) reaches the agent as a keypad key.
+        await caller.press("5")
+        async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
+            listed = await api.get(f"/api/v1/sessions?agent_config_id={agent_id}")
+        (session,) = listed.json()["sessions"]
+        assert session["status"] == "active"
+        deadline = time.monotonic() + 15
+        while ("system", "DTMF: caller pressed 5") not in (
+            lines := [
+                (t["speaker"], t["content"]) for t in (await session_state(stack, session["id"]))[1]
+            ]
+        ):
+            assert time.monotonic() < deadline, lines
+            await asyncio.sleep(0.3)
 
 
 def looped_question(text: str, path: Path) -> Path:
