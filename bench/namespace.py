@@ -1,0 +1,30 @@
+"""Benches that carry real media run inside a loopback-only network namespace, as `make test`
+does: a bench started outside one runs itself again inside a fresh one (needs root)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+
+from tests import netns
+
+
+def run_inside(module: str, limit_s: float) -> int:
+    """Run `python -m module` with this process's arguments in a fresh namespace prepared
+    with `netns.SETUP`; stop its whole process group past `limit_s`. Returns its exit status."""
+    argv = shlex.join([sys.executable, "-m", module, *sys.argv[1:]])
+    command = ["unshare", "-n", "bash", "-c", f"{netns.SETUP} && exec {argv}"]
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        return process.wait(timeout=limit_s)
+    except subprocess.TimeoutExpired:
+        print(f"bench exceeded its {limit_s:.0f} s limit; stopping it", file=sys.stderr)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            return process.wait()
