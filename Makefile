@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 # The suite waits on real servers far more than it computes: two pytest-xdist workers halve it.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice clean
+.PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice bench-sip clean
 
 run: deps
 	$(VENV)/bin/voxroom up
@@ -80,6 +80,12 @@ bench-kb: deps
 
 bench-voice: deps
 	$(VENV)/bin/python -m bench.voice_latency --turns 20 --concurrency 1
+
+# Phone calls through livekit-sip at a fixed rate (as root, like `make test`); a 10-minute soak:
+# make bench-sip SIP_BENCH_ARGS="--soak-minutes 10"
+SIP_BENCH_ARGS ?=
+bench-sip: deps
+	$(VENV)/bin/python -m bench.sip_load $(SIP_BENCH_ARGS)
 
 clean:
 	rm -rf .voxroom
