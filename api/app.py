@@ -57,6 +57,7 @@ from api.tokens.signing import TokenSigner
 from api.usage.controllers import UsageController
 from api.usage.hooks import METER_STATE, before_public_request
 from api.usage.meter import ApiCallMeter
+from api.usage.quota_lock import release_after_response
 from api.voice.controllers import (
     GatewayController,
     TwilioController,
@@ -168,6 +169,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             TwilioController,
         ],
         before_request=before_public_request,
+        middleware=[release_after_response],
         security=SECURITY,
     )
     app = Litestar(

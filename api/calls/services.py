@@ -18,6 +18,7 @@ from api.rooms.services import RoomService
 from api.sessions.schemas import SessionCreate, SessionEnd, SessionRead
 from api.sessions.services import SessionService, session_read
 from api.usage.quota import QuotaService
+from api.usage.quota_lock import quota_lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,25 +80,33 @@ class CallService:
                 await require_worker_room(
                     self.resources.redis, self.resources.worker_room, len(agent_ids)
                 )
-            await QuotaService(db_session, self.resources.settings.usage).require(
-                project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
-            )
-            room = room_name if existing_room else await rooms.ensure(room_name)
-            sessions = SessionService(db_session)
-            started: list[StartedSession] = []
-            for agent_id, spec in specs:
-                row = await sessions.open_for_dispatch(
-                    project_id, agent_id, spec, room, caller_identity, session_type, metadata
+            # The count and the sessions it allows, under the project's quota lock: starts
+            # racing past the limit would otherwise all pass the count.
+            async with quota_lock(
+                self.resources.redis,
+                self.resources.settings.usage,
+                project_id,
+                "concurrent_sessions",
+            ):
+                await QuotaService(db_session, self.resources.settings.usage).require(
+                    project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
                 )
-                if adjust_spec is not None:
-                    await remember_spec(self.resources, row.id, spec)
-                try:
-                    await send_dispatch(self.resources, row, spec, resume=resume)
-                except Unavailable:
-                    await sessions.fail(row, "agent_error", "dispatch failed")
-                    raise
-                await schedule_no_show_check(self.resources, row.id)
-                started.append(StartedSession(agent_id=agent_id, session_id=row.id))
+                room = room_name if existing_room else await rooms.ensure(room_name)
+                sessions = SessionService(db_session)
+                started: list[StartedSession] = []
+                for agent_id, spec in specs:
+                    row = await sessions.open_for_dispatch(
+                        project_id, agent_id, spec, room, caller_identity, session_type, metadata
+                    )
+                    if adjust_spec is not None:
+                        await remember_spec(self.resources, row.id, spec)
+                    try:
+                        await send_dispatch(self.resources, row, spec, resume=resume)
+                    except Unavailable:
+                        await sessions.fail(row, "agent_error", "dispatch failed")
+                        raise
+                    await schedule_no_show_check(self.resources, row.id)
+                    started.append(StartedSession(agent_id=agent_id, session_id=row.id))
         return StartedCall(room=room, sessions=started)
 
     async def open_external(self, data: SessionCreate) -> SessionRead:

@@ -1,9 +1,10 @@
 """Plan quotas: what a project may hold at once, checked before anything is created.
 
 Routes that create a counted thing declare it in their `opt` (`opt=WRITE | quota("agents")`);
-the public API's request hook checks it after authentication. The check counts rows, so two
-requests racing past the limit at the same instant may both pass: a quota is a plan limit,
-not a security boundary.
+the public API's request hook checks it after authentication, under the project's lock for
+that kind held until the request has answered (`quota_lock`), so concurrent creations never
+pass a limit. A service that counts and creates itself holds `quota_lock.quota_lock` around
+both.
 """
 
 from __future__ import annotations

@@ -82,3 +82,7 @@ class UsageSettings(BaseSettings):
     """Quota limits by plan; a kind missing from a plan is unlimited."""
     meter_flush_s: float = Field(default=1.0, gt=0)
     """API calls are counted in memory and added to the database this often."""
+    quota_lock_s: float = Field(default=30.0, gt=0)
+    """Longest a creating request holds its project's quota lock (a crashed process's expires)."""
+    quota_wait_s: float = Field(default=10.0, gt=0)
+    """Longest a creating request waits for another's quota lock before a 429 RATE_LIMITED."""

@@ -16,6 +16,7 @@ from api.pagination import Page, page_body, provide_page
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.usage.quota import QuotaService, quota
+from api.usage.quota_lock import quota_lock
 from api.webhooks.delivery import DeliveryWorker
 from api.webhooks.schemas import (
     DefaultWebhookPut,
@@ -100,11 +101,14 @@ class WebhookController(Controller):
     ) -> Response[WebhookCreated | WebhookEnvelope]:
         """Seed 000's single URL: create the project's default endpoint (201, secret shown
         once) or change its URL (200). It receives every event."""
-        if not await webhooks.has_default(principal.project_id):
-            await QuotaService(db_session, resources.settings.usage).require(
-                principal.project_id, principal.plan, "webhook_configs"
-            )
-        webhook, created = await webhooks.put_default(principal.project_id, data)
+        async with quota_lock(
+            resources.redis, resources.settings.usage, principal.project_id, "webhook_configs"
+        ):
+            if not await webhooks.has_default(principal.project_id):
+                await QuotaService(db_session, resources.settings.usage).require(
+                    principal.project_id, principal.plan, "webhook_configs"
+                )
+            webhook, created = await webhooks.put_default(principal.project_id, data)
         if created:
             return Response(WebhookCreated(webhook=webhook), status_code=201)
         return Response(WebhookEnvelope(webhook=webhook), status_code=200)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from api.app import create_app
+from api.usage.quota_lock import quota_lock
 from api.usage.settings import UsageSettings
+from tests.services import served
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +73,66 @@ async def test_creating_past_the_limit_is_429_quota_exceeded(
     # Quotas are per project.
     other = await make_key("other-co")
     assert (await tight_client.post(path, json=body, headers=other.headers)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "kind", "limit"),
+    [
+        ("/api/v1/agents", {"name": "Desk"}, "agents", 2),
+        ("/api/v1/sessions", {"room_name": "desk"}, "concurrent_sessions", 1),
+    ],
+)
+async def test_concurrent_creates_stop_exactly_at_the_limit(
+    settings, admin, path, body, kind, limit
+):
+    tight = settings.model_copy(update={"usage": UsageSettings(plans=TIGHT)})
+    # Two replicas on one database and Redis, behind real servers (the test client would
+    # take one request at a time).
+    async with (
+        served(create_app(tight)) as first,
+        served(create_app(tight)) as second,
+        httpx.AsyncClient(headers=admin.headers, timeout=30) as client,
+    ):
+        answers = await asyncio.gather(
+            *(client.post(base + path, json=body) for base in [first, second] * 4)
+        )
+        quota = (await client.get(first + "/api/v1/quota")).json()
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] * limit + [429] * (8 - limit), [a.text for a in answers]
+    assert quota["quotas"][kind]["used"] == limit
+
+
+async def test_concurrent_calls_start_no_more_sessions_than_the_limit(settings, admin):
+    tight = settings.model_copy(update={"usage": UsageSettings(plans=TIGHT)})
+    async with (
+        served(create_app(tight)) as first,
+        served(create_app(tight)) as second,
+        httpx.AsyncClient(headers=admin.headers, timeout=30) as client,
+    ):
+        agent = (await client.post(first + "/api/v1/agents", json={"name": "Desk"})).json()
+        body = {"identity": "caller", "agent_config_id": agent["id"]}
+        answers = await asyncio.gather(
+            *(
+                client.post(base + "/api/v1/token", json={**body, "room": f"desk-{i}"})
+                for i, base in enumerate([first, second] * 3)
+            )
+        )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] + [429] * 5, [a.text for a in answers]
+
+
+async def test_a_creation_waits_for_the_quota_lock_then_gives_up(settings, admin, redis_url):
+    patient = UsageSettings(plans=TIGHT, quota_wait_s=0.3)
+    app = create_app(settings.model_copy(update={"usage": patient}))
+    body = {"name": "Desk"}
+    async with AsyncTestClient(app=app) as client, Redis.from_url(redis_url) as redis:
+        # Another replica is counting and creating an agent of this project.
+        async with quota_lock(redis, patient, admin.project_id, "agents"):
+            busy = await client.post("/api/v1/agents", json=body, headers=admin.headers)
+        created = await client.post("/api/v1/agents", json=body, headers=admin.headers)
+    assert busy.status_code == 429 and busy.json()["code"] == "RATE_LIMITED"
+    assert busy.headers["retry-after"] == "1"
+    assert created.status_code == 201, created.text
 
 
 async def test_the_default_webhook_counts_only_when_created(tight_client, admin):
