@@ -35,20 +35,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import contextlib
-import csv
 import json
 import math
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +52,9 @@ import httpx
 import psutil
 
 from bench.namespace import run_inside
-from bench.voice_latency import TreeMeter, settle, summary
+from bench.process_meters import ProcessMeters
+from bench.sipp_calls import call_figures, read_stats, read_trace, what_callers_heard
+from bench.voice_latency import TreeMeter, settle
 from sip import SipSettings
 from tests import netns
 from tests.media import flite_wav
@@ -83,24 +81,6 @@ SIPP_MEDIA_PORT = 12000
 BRIDGE_RTP_PORTS = (10000, 11999)
 RAMP_S = 20.0
 """Steady state starts this long after the first call's duration."""
-
-
-@dataclass
-class CallTrace:
-    """One SIPp call: wall-clock times of its INVITE, its 200 OK and its end (BYE answered)."""
-
-    number: int
-    port: int
-    invited: float
-    answered: float | None = None
-    ended: float | None = None
-
-
-@dataclass(frozen=True)
-class Heard:
-    media_start: float | None
-    first_audio: float | None
-    replied: bool
 
 
 def planned_calls(args: argparse.Namespace) -> int:
@@ -180,147 +160,6 @@ def sipp_argv(
     ]  # fmt: skip
 
 
-def read_trace(path: Path) -> list[CallTrace]:
-    """Calls from the scenario's <log> lines: `<event> <call> <port> <date> <time> <epoch>`."""
-    calls: dict[int, CallTrace] = {}
-    text = path.read_text(errors="replace") if path.exists() else ""
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 4 or parts[0] not in {"invite", "answered", "ended"}:
-            continue
-        event, number, port, at = parts[0], int(parts[1]), int(parts[2]), float(parts[-1])
-        if event == "invite":
-            calls[number] = CallTrace(number, port, at)
-        elif number in calls:
-            setattr(calls[number], event, at)
-    return sorted(calls.values(), key=lambda c: c.invited)
-
-
-def read_stats(path: Path) -> dict[str, Any]:
-    """The last row of SIPp's statistics (cumulative counters) and the most calls at once."""
-    if not path.exists():
-        raise SystemExit(f"SIPp wrote no statistics: see {path.parent / 'sipp.out'}")
-    with path.open(newline="") as file:
-        rows = list(csv.DictReader(file, delimiter=";"))
-    last = rows[-1]
-    reasons = {
-        name.removesuffix("(C)"): int(value)
-        for name, value in last.items()
-        if name
-        and name.startswith("Failed")
-        and name.endswith("(C)")
-        and name != "FailedCall(C)"
-        and int(value or 0)
-    }
-    return {
-        "created": int(last["TotalCallCreated"]),
-        "successful": int(last["SuccessfulCall(C)"]),
-        "failed": int(last["FailedCall(C)"]),
-        "failed_by_reason": reasons,
-        "retransmissions": int(last["Retransmissions(C)"]),
-        "max_current": max(int(row["CurrentCall"]) for row in rows),
-    }
-
-
-def what_callers_heard(
-    calls: list[CallTrace], receivers: dict[int, RtpRecorder], clock: float, question_end_s: float
-) -> dict[int, Heard]:
-    """Per call, from the RTP its port received between its INVITE and the next call's on the
-    same port. `clock`: wall clock minus monotonic clock (the recorders stamp monotonic)."""
-    heard: dict[int, Heard] = {}
-    by_port: dict[int, list[CallTrace]] = {}
-    for call in calls:
-        by_port.setdefault(call.port, []).append(call)
-    for port, on_port in by_port.items():
-        recorder = receivers[port]
-        arrivals = [arrived + clock for arrived, _, _ in recorder.packets]
-        spans = [start + clock for start, _ in recorder.speech_spans()]
-        for index, call in enumerate(on_port):
-            until = on_port[index + 1].invited if index + 1 < len(on_port) else math.inf
-            first = bisect.bisect_left(arrivals, call.invited)
-            media = arrivals[first] if first < len(arrivals) and arrivals[first] < until else None
-            audible = [s for s in spans if call.invited <= s < until]
-            asked = (call.answered or math.inf) + question_end_s
-            heard[call.number] = Heard(
-                media, audible[0] if audible else None, any(s > asked for s in audible)
-            )
-    return heard
-
-
-def most_at_once(intervals: list[tuple[float, float]]) -> int:
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    current = most = 0
-    for _, step in edges:
-        current += step
-        most = max(most, current)
-    return most
-
-
-class Meters:
-    """Memory (every sample) and CPU (over the run) of the components, by name."""
-
-    def __init__(self, pids: dict[str, list[int]]) -> None:
-        self.trees = {name: [TreeMeter(pid) for pid in group] for name, group in pids.items()}
-        self.samples: list[tuple[float, dict[str, tuple[float, float]]]] = []
-
-    def memory(self) -> dict[str, tuple[float, float]]:
-        """(RSS, PSS) in MB per component, its process trees summed."""
-        totals = {}
-        for name, trees in self.trees.items():
-            sizes = [tree.memory_mb() for tree in trees]
-            totals[name] = (sum(s[0] for s in sizes), sum(s[1] for s in sizes))
-        return totals
-
-    def start_cpu(self) -> None:
-        for trees in self.trees.values():
-            for tree in trees:
-                tree.start()
-
-    def cpu_percent(self, wall_s: float) -> dict[str, float]:
-        return {
-            name: round(100 * sum(tree.cpu_seconds() for tree in trees) / wall_s, 1)
-            for name, trees in self.trees.items()
-        }
-
-    async def sample_every(self, every_s: float) -> None:
-        while True:
-            for trees in self.trees.values():
-                for tree in trees:
-                    tree.sample_cpu()
-            self.samples.append((time.time(), await asyncio.to_thread(self.memory)))
-            await asyncio.sleep(every_s)
-
-    def report(
-        self,
-        idle: dict[str, tuple[float, float]],
-        after: dict[str, tuple[float, float]],
-        steady_from: float,
-    ) -> dict[str, dict[str, float | int | None]]:
-        steady = [s for s in self.samples if s[0] >= steady_from] or self.samples
-        out: dict[str, dict[str, float | int | None]] = {}
-        for name in self.trees:
-            minutes = [(at - steady[0][0]) / 60 for at, _ in steady]
-            rss = [sizes[name][0] for _, sizes in steady]
-            pss = [sizes[name][1] for _, sizes in steady]
-            slope = (
-                statistics.linear_regression(minutes, pss).slope if len(set(minutes)) > 2 else None
-            )
-            out[name] = {
-                "samples": len(pss),
-                "pss_idle_before": round(idle[name][1], 1),
-                "pss_first": round(pss[0], 1),
-                "pss_last": round(pss[-1], 1),
-                "pss_max": round(max(pss), 1),
-                "pss_growth": round(pss[-1] - pss[0], 1),
-                "pss_slope_mb_per_min": round(slope, 2) if slope is not None else None,
-                "pss_idle_after": round(after[name][1], 1),
-                "rss_first": round(rss[0], 1),
-                "rss_last": round(rss[-1], 1),
-                "rss_max": round(max(rss), 1),
-            }
-        return out
-
-
 async def sip_sessions(http: httpx.AsyncClient, limit_s: float = 60.0) -> dict[str, Any]:
     """The platform's `sip` sessions by status and end reason, once none is active any more
     (or after `limit_s`)."""
@@ -388,7 +227,7 @@ async def measure(
         ports = "".join(f"{port}\n" for port in receivers)
         (workdir / "rtp_ports.csv").write_text(f"SEQUENTIAL\n{ports}")
 
-        meters = Meters(pids)
+        meters = ProcessMeters(pids)
         await settle(TreeMeter(pids["workers"][0]), limit_s=60)
         idle = await asyncio.to_thread(meters.memory)
         meters.start_cpu()
@@ -409,15 +248,12 @@ async def measure(
         await http.aclose()
 
     calls = read_trace(workdir / "sipp-calls.log")
-    stats = read_stats(workdir / "sipp-stats.csv")
     heard = what_callers_heard(calls, receivers, clock, question_end_s or math.inf)
-    completed = [c for c in calls if c.ended is not None]
-    silent = [c for c in completed if heard[c.number].first_audio is None]
-    failed = stats["failed"] + len(silent)
-    attempted = stats["created"]
-    invites = [c.invited for c in calls]
-    established = [(c.answered, c.ended or started_at + wall_s) for c in calls if c.answered]
-    steady_from = (invites[0] if invites else started_at) + args.duration + RAMP_S
+    stats = read_stats(workdir / "sipp-stats.csv")
+    figures = call_figures(calls, stats, heard, ended_by=started_at + wall_s)
+    if question_end_s is None:
+        figures["calls"]["replied_after_question"] = None
+    steady_from = (calls[0].invited if calls else started_at) + args.duration + RAMP_S
     return {
         "offered": {
             "calls": calls_planned,
@@ -426,36 +262,10 @@ async def measure(
             "max_concurrent": limit,
             "workers": args.workers,
             "worker_capacity": args.capacity,
-            "caller_asks_a_question": not args.no_question,
+            "caller_asks_a_question": question_end_s is not None,
             "soak_minutes": args.soak_minutes,
         },
-        "calls": {
-            "attempted": attempted,
-            "completed": stats["successful"],
-            "failed": failed,
-            "failed_percent": round(100 * failed / attempted, 3) if attempted else None,
-            "failed_sip": stats["failed"],
-            "failed_sip_by_reason": stats["failed_by_reason"],
-            "completed_without_agent_audio": len(silent),
-            "replied_after_question": None
-            if args.no_question
-            else sum(heard[c.number].replied for c in completed),
-            "sip_retransmissions": stats["retransmissions"],
-        },
-        "calls_per_s": round((len(invites) - 1) / (invites[-1] - invites[0]), 3)
-        if len(invites) > 1 and invites[-1] > invites[0]
-        else None,
-        "concurrent_calls": {
-            "max_in_sipp": stats["max_current"],
-            "max_established": most_at_once(established),
-        },
-        "post_dial_delay_s": summary([c.answered - c.invited for c in calls if c.answered]),
-        "answer_latency_s": summary(
-            [h.first_audio - c.invited for c in calls if (h := heard[c.number]).first_audio]
-        ),
-        "media_start_s": summary(
-            [h.media_start - c.invited for c in calls if (h := heard[c.number]).media_start]
-        ),
+        **figures,
         "memory_mb": meters.report(idle, after, steady_from),
         "cpu_percent_of_one_core": cpu,
         "platform_sessions": sessions,
@@ -463,7 +273,6 @@ async def measure(
         "wall_s": round(wall_s, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "cpu_count": os.cpu_count(),
-        "target_failed_below_0_1_percent": bool(attempted) and failed / attempted < 0.001,
     }
 
 
