@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import gc
 import logging
+import os
 import signal
+import sys
 import threading
 
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess, JobRequest
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 _RESOURCES_KEY = "voxroom.resources"
 _PREWARM_TIMEOUT_S = 120.0
 _EXECUTORS = {"thread": JobExecutorType.THREAD, "process": JobExecutorType.PROCESS}
+_PR_SET_PDEATHSIG = 1
 
 _loaded_lock = threading.Lock()
 _loaded: ProcessResources | None = None
@@ -58,11 +62,24 @@ def process_resources(settings: WorkerSettings) -> ProcessResources:
 
 def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
     """Make the models ready before any call arrives."""
+    if proc.executor_type == JobExecutorType.PROCESS:
+        die_with_parent()
     proc.userdata[_RESOURCES_KEY] = process_resources(settings)
     # The models and libraries stay for the process's life: move them out of the garbage
     # collector's reach, or each full collection walks all of them, mid-call, while the
     # audio waits.
     gc.freeze()
+
+
+def die_with_parent() -> None:
+    """A job process is killed with its parent (livekit's forkserver, which exits with the
+    worker): a SIGKILLed worker's calls end at once, as with the thread executor, so the control
+    plane hands them to another worker. Left alone, a job process would notice the lost parent,
+    shut its call down and report it ended."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call above
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 async def accept_job(request: JobRequest) -> None:

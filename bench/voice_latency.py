@@ -224,6 +224,16 @@ class TreeMeter:
             pss += info.pss / 2**20
         return rss, pss
 
+    def pss_by_process_mb(self) -> list[float]:
+        """PSS of each process of the tree, MB, largest first (worker, then job processes)."""
+        sizes = []
+        for proc in self.processes():
+            try:
+                sizes.append(round(proc.memory_full_info().pss / 2**20, 1))
+            except psutil.Error:
+                continue
+        return sorted(sizes, reverse=True)
+
     def sample_cpu(self) -> None:
         for proc in self.processes():
             try:
@@ -256,19 +266,35 @@ async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float =
 
 
 async def resources_at(
-    platform: Platform, meter: TreeMeter, wavs: list[Path], calls: int, turns: int, limit_s: float
+    platform: Platform,
+    meter: TreeMeter,
+    wavs: list[Path],
+    calls: int,
+    turns: int,
+    limit_s: float,
+    service: TreeMeter | None = None,
 ) -> dict[str, Any]:
+    """`service`: the inference service, measured apart from the worker's tree."""
     _, idle_pss = meter.memory_mb()
     meter.start()
+    if service is not None:
+        service.start()
     peak = (0.0, 0.0)
+    service_peak = 0.0
+    peak_processes: list[float] = []
     t0 = time.monotonic()
 
     async def sample() -> None:
-        nonlocal peak
+        nonlocal peak, service_peak, peak_processes
         while True:
             meter.sample_cpu()
             rss, pss = await asyncio.to_thread(meter.memory_mb)
+            if pss > peak[1]:
+                peak_processes = await asyncio.to_thread(meter.pss_by_process_mb)
             peak = max(peak, (rss, pss), key=lambda m: m[1])
+            if service is not None:
+                service.sample_cpu()
+                service_peak = max(service_peak, (await asyncio.to_thread(service.memory_mb))[1])
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample(), name="bench.sampler")
@@ -283,6 +309,8 @@ async def resources_at(
     sampler.cancel()
     await asyncio.gather(sampler, return_exceptions=True)
     meter.sample_cpu()
+    if service is not None:
+        service.sample_cpu()
     wall = time.monotonic() - t0
     finished = [t.result() for t in done if t.exception() is None]
     errors = [repr(t.exception()) for t in done if t.exception() is not None]
@@ -300,10 +328,21 @@ async def resources_at(
         "worker_tree_pss_mb_peak": round(peak[1], 1),
         "pss_mb_per_session": round(peak[1] / calls, 1),
         "pss_mb_added_per_session": round((peak[1] - idle_pss) / calls, 1),
+        "worker_pss_mb_by_process_at_peak": peak_processes,
         "cpu_percent_of_one_core_per_session": round(100 * meter.cpu_seconds() / wall / calls, 1),
         "wall_s": round(wall, 1),
         "load_average_1min": round(os.getloadavg()[0], 1),
         "errors": errors,
+        **(
+            {
+                "inference_pss_mb_peak": round(service_peak, 1),
+                "inference_cpu_percent_of_one_core_per_session": round(
+                    100 * service.cpu_seconds() / wall / calls, 1
+                ),
+            }
+            if service is not None
+            else {}
+        ),
     }
 
 
@@ -349,7 +388,10 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
             # the worker (seen with both executors); a pause avoids measuring that
             await asyncio.sleep(5)
             limit_s = 90 + 25.0 * args.resource_turns * max(1, calls // 2)
-            result = await resources_at(platform, meter, wavs, calls, args.resource_turns, limit_s)
+            service = TreeMeter(stack.inference_pid) if stack.inference_pid else None
+            result = await resources_at(
+                platform, meter, wavs, calls, args.resource_turns, limit_s, service
+            )
             result["worker_idle_before"] = settled
             out["resources"].append(result)
             print(json.dumps(result), flush=True)
@@ -395,6 +437,11 @@ def main() -> int:
         metavar="NAME=VALUE",
         help="extra environment of the worker (repeatable)",
     )
+    parser.add_argument(
+        "--inference",
+        action="store_true",
+        help="models in the machine's inference service, one process per call",
+    )
     parser.add_argument("--time-limit", type=float, default=1800.0, help="whole run, seconds")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
@@ -418,9 +465,10 @@ def main() -> int:
     }
     # kept for the logs of the control plane, the worker and livekit-server
     workdir = Path(tempfile.mkdtemp(prefix="voxroom-bench-"))
-    with voxroom_stack(workdir, worker_env=worker_env) as stack:
+    with voxroom_stack(workdir, worker_env=worker_env, inference=args.inference) as stack:
         result = asyncio.run(measure(stack, args, agent))
     result["worker_env"] = worker_env
+    result["inference_service"] = args.inference
     result["workdir"] = str(workdir)
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=2))

@@ -37,6 +37,9 @@ class Stack:
     """The media gateway's base URL (http://...); its WebSocket routes are under ws://."""
     gateway_secret: str = ""
     """The secret the gateway and the control plane share (for a test's own gateway)."""
+    inference_pid: int | None = None
+    """The inference service's process, when the stack runs one (`inference=True`)."""
+    inference_url: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -56,7 +59,11 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def voxroom_stack(
+    workdir: Path, worker_env: dict[str, str] | None = None, *, inference: bool = False
+) -> Iterator[Stack]:
+    """`inference`: the models run in the machine's inference service (started here as
+    `voxroom up` starts it) and the worker runs each call in a process of its own."""
     api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     gateway_port = free_port()
@@ -108,12 +115,19 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
         )
         gateway.ready = functools.partial(_answers, f"{gateway_url}/healthz")
         stack.enter_context(started(gateway, workdir / "gateway.log"))
+        inference_pid, inference_url = None, ""
+        if inference:
+            port = free_port()
+            service = launcher.inference_service(port, base_env, inherit_env=False)
+            inference_pid = stack.enter_context(started(service, workdir / "inference.log")).pid
+            inference_url = launcher.inference_url(port)
+        worker_env = {**inference_worker_env(inference_url), **(worker_env or {})}
         worker = launcher.agent_worker(
             free_port(),
             {
                 **shared,
                 "LIVEKIT_URL": livekit.url.replace("http://", "ws://"),
-                **(worker_env or {}),
+                **worker_env,
             },
             inherit_env=False,
         )
@@ -127,4 +141,13 @@ def voxroom_stack(workdir: Path, worker_env: dict[str, str] | None = None) -> It
             worker_process.pid,
             gateway_url,
             gateway_secret,
+            inference_pid,
+            inference_url,
         )
+
+
+def inference_worker_env(inference_url: str) -> dict[str, str]:
+    """A worker's settings for the stack's inference service: each call in a process."""
+    if not inference_url:
+        return {}
+    return {"VOXROOM_WORKER_INFERENCE_URL": inference_url, "VOXROOM_WORKER_JOB_EXECUTOR": "process"}

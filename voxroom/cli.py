@@ -44,6 +44,17 @@ def up(
         int,
         typer.Option(min=1, max=65535, help="Health port of the first worker; then +1 each."),
     ] = 8081,
+    inference: Annotated[
+        bool,
+        typer.Option(
+            "--inference/--no-inference",
+            help=(
+                "Run the offline models in one inference service for all workers, each call "
+                "in a light process of its own (--no-inference: each worker loads the models "
+                "and runs its calls as threads)."
+            ),
+        ),
+    ] = False,
 ) -> None:
     """Start every component, wait until healthy, restart a crashed worker, and stop them all
     on Ctrl-C."""
@@ -52,7 +63,10 @@ def up(
 
     try:
         count = default_workers() if workers is None else workers
-        raise typer.Exit(Supervisor(workers=count, worker_port=worker_port, sip=sip).run())
+        supervisor = Supervisor(
+            workers=count, worker_port=worker_port, sip=sip, inference=inference
+        )
+        raise typer.Exit(supervisor.run())
     except LaunchError as exc:
         typer.secho(f"voxroom up: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc

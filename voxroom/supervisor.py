@@ -33,6 +33,8 @@ from voxroom.launcher import Component, Launcher, LaunchError, Running
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
 """The first worker's health port; the next workers take the following ports."""
+INFERENCE_PORT = 8089
+"""The inference service's port (`voxroom up --inference`)."""
 CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
@@ -90,9 +92,11 @@ def components(
     workers: int = 1,
     worker_port: int = WORKER_HEALTH_PORT,
     sip: bool = False,
+    inference: bool = False,
 ) -> list[Component]:
     """The platform as `voxroom up` runs it, in start order; livekit-sip with `sip` or
-    `VOXROOM_SIP_ENABLED`."""
+    `VOXROOM_SIP_ENABLED`; with `inference`, the offline models run in one inference service
+    for every worker, and workers run each call in a process of its own."""
     if not LIVEKIT_CONFIG.is_file():
         raise LaunchError(
             f"{LIVEKIT_CONFIG} was not found in {Path.cwd()}: run `voxroom up` where it is "
@@ -152,6 +156,10 @@ def components(
     )
     # Workers dial LiveKit over WebSocket.
     worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
+    if inference and workers:
+        platform.append(launcher.inference_service(INFERENCE_PORT, {}))
+        worker_env["VOXROOM_WORKER_INFERENCE_URL"] = launcher.inference_url(INFERENCE_PORT)
+        worker_env["VOXROOM_WORKER_JOB_EXECUTOR"] = "process"
     platform += [
         launcher.agent_worker(worker_port + index, worker_env, name=f"worker-{index + 1}")
         for index in range(workers)
@@ -170,11 +178,17 @@ class Watch:
 
 class Supervisor:
     def __init__(
-        self, *, workers: int = 1, worker_port: int = WORKER_HEALTH_PORT, sip: bool = False
+        self,
+        *,
+        workers: int = 1,
+        worker_port: int = WORKER_HEALTH_PORT,
+        sip: bool = False,
+        inference: bool = False,
     ) -> None:
         self.workers = workers
         self.worker_port = worker_port
         self.sip = sip
+        self.inference = inference
         self.stopping = False
 
     def _on_signal(self, signum: int, _: FrameType | None) -> None:
@@ -187,7 +201,11 @@ class Supervisor:
         ensure_secrets(settings.state_dir)
         settings = ApiSettings()
         platform = components(
-            settings, workers=self.workers, worker_port=self.worker_port, sip=self.sip
+            settings,
+            workers=self.workers,
+            worker_port=self.worker_port,
+            sip=self.sip,
+            inference=self.inference,
         )
         print("Voxroom: migrating database ...", flush=True)
         upgrade(settings.database_url)

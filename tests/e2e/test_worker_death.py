@@ -23,7 +23,7 @@ from tests.api.test_events_catalogue import events_of
 from tests.e2e.test_voice_call import RATE, session_state, start_call
 from tests.media import Caller, Recording, flite_wav, normalized, transcribe, wait_for
 from tests.services import free_port, started
-from tests.stack import PROVIDER_KEYS, Stack, voxroom_stack
+from tests.stack import PROVIDER_KEYS, Stack, inference_worker_env, voxroom_stack
 from voxroom import launcher
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +33,12 @@ HANDOVER_LIMIT_S = 10.0
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A stack of its own: its worker is killed here, which other tests must not see."""
+    """A stack of its own: its worker is killed here, which other tests must not see. Its
+    models run in the inference service, each call in a process of its own (a killed worker's
+    job processes die with it)."""
     if not netns.inside():
         pytest.fail("end-to-end tests run only inside the loopback-only namespace (make test)")
-    with voxroom_stack(tmp_path_factory.mktemp("death")) as running_stack:
+    with voxroom_stack(tmp_path_factory.mktemp("death"), inference=True) as running_stack:
         yield running_stack
 
 
@@ -51,6 +53,7 @@ def _worker(stack: Stack, name: str) -> launcher.Component:
             "LIVEKIT_API_KEY": stack.livekit.api_key,
             "LIVEKIT_API_SECRET": stack.livekit.api_secret,
             "REDIS_URL": f"redis://{redis}",
+            **inference_worker_env(stack.inference_url),
         }
     )
     return launcher.agent_worker(free_port(), env, name=name, inherit_env=False)
