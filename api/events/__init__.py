@@ -33,6 +33,9 @@ with an event whose earlier batch rolled back: write idempotently, e.g. a unique
 
 Relayed events are kept 7 days (`relay.RETENTION`) for the monitor's `since` replay, then
 purged: keep your own copy of what you need longer (webhook deliveries store their body).
+A room or session channel left without events (and without an active session) loses its
+counter in the same pass; an event that comes for it later numbers it from 1 again
+(`relay.purge_idle_channels` says why the monitor's ordering survives that).
 
 `catalogue.EVENT_TYPES` lists every event type (for endpoint filters); `catalogue.TEST` is the
 `test` event of `POST /webhooks/test` (record it like any other).

@@ -21,14 +21,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 from redis.asyncio import Redis
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.db import utcnow
 from api.events.catalogue import ROOMS_CHANNEL
-from api.events.models import Event
+from api.events.models import Event, EventChannel
 from api.events.outbox import WAKE_RELAY, EventRecord, next_seq
+from api.sessions.models import CallSession
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,63 @@ async def _number_rooms_channel(
         connection = await session.connection()
         await connection.execute(statement, updates)
     return numbered
+
+
+CHANNEL_PURGE_BATCH = 5000
+"""Most channel counters one purge pass deletes (the next pass takes the rest)."""
+
+
+async def purge_idle_channels(session: AsyncSession) -> int:
+    """Delete the counters of room and session channels with no event left in the outbox (its
+    last one was relayed more than `RETENTION` ago: the session ended, the room finished) and
+    no active session; returns how many it found idle.
+
+    An event that comes for such a channel later (a late LiveKit webhook, a room name used
+    again) starts it at 1 again. Nothing is lost by that: a monitor client that resubscribes
+    with a `since` beyond the channel's number is answered from the current number (none of
+    the channel's old events is left to replay anyway); only a connection that stayed
+    subscribed to the channel through the whole silence skips the renumbered events up to its
+    last seen number. A counter is deleted only if its number is still the one read here, so
+    an event numbered in between (its transaction bumped the counter) keeps it.
+    """
+    channels = EventChannel.__table__  # type: ignore[attr-defined]
+    events = Event.__table__  # type: ignore[attr-defined]
+    sessions = CallSession.__table__  # type: ignore[attr-defined]
+    connection = await session.connection()
+    idle: list[dict[str, object]] = []
+    for prefix, event_column, session_column in (
+        ("room:", events.c.room_name, sessions.c.room_name),
+        ("session:", events.c.session_id, sessions.c.id),
+    ):
+        name = func.substr(channels.c.channel, len(prefix) + 1)
+        statement = (
+            select(channels.c.project_id, channels.c.channel, channels.c.last_seq)
+            .where(
+                channels.c.channel.startswith(prefix),
+                ~exists().where(events.c.project_id == channels.c.project_id, event_column == name),
+                ~exists().where(
+                    sessions.c.project_id == channels.c.project_id,
+                    session_column == name,
+                    sessions.c.status == "active",
+                ),
+            )
+            .limit(CHANNEL_PURGE_BATCH)
+        )
+        idle += [
+            {"project": row.project_id, "name": row.channel, "seq": row.last_seq}
+            for row in (await connection.execute(statement)).all()
+        ]
+    if idle:
+        await connection.execute(
+            delete(channels).where(
+                channels.c.project_id == bindparam("project"),
+                channels.c.channel == bindparam("name"),
+                channels.c.last_seq == bindparam("seq"),
+            ),
+            idle,
+        )
+    await session.commit()
+    return len(idle)
 
 
 class _BatchRefused(Exception):
@@ -204,13 +262,15 @@ class EventRelay:
             await session.commit()
 
     async def purge(self, older_than: timedelta = RETENTION) -> int:
-        """Delete events relayed longer ago than `older_than` (a periodic job)."""
+        """Delete events relayed longer ago than `older_than`, then the counters of the channels
+        this left without events (a periodic job); returns how many events went."""
         table = Event.__table__  # type: ignore[attr-defined]
         async with self._sessions() as session:
             result = await session.exec(
                 delete(table).where(table.c.relayed_at < utcnow() - older_than)
             )
             await session.commit()
+            await purge_idle_channels(session)
         return int(result.rowcount or 0)
 
     async def run_pass(self) -> None:

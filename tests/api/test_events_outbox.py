@@ -8,16 +8,18 @@ from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.bootstrap import create_project_key
-from api.db import create_engine, session_factory
+from api.db import create_engine, session_factory, utcnow
 from api.events import catalogue, outbox
-from api.events.models import Event
+from api.events.models import Event, EventChannel
 from api.events.outbox import EventRecord
 from api.events.relay import EventRelay, monitor_channel
 from api.projects.schemas import Scope
+from api.sessions.models import CallSession
 
 pytestmark = pytest.mark.integration
 
@@ -249,3 +251,46 @@ async def test_concurrent_writers_get_distinct_contiguous_sequence_numbers(datab
     rows = await asyncio.gather(*(write(i) for i in range(20)))
     assert sorted(row.session_seq or 0 for row in rows) == list(range(1, 21))
     assert sorted(row.room_seq or 0 for row in rows) == list(range(1, 21))
+
+
+async def test_purging_drops_the_counters_of_channels_left_without_events(database_url, db, redis):
+    project_id, _ = await create_project_key(database_url, "acme", Scope.ADMIN)
+    relay = EventRelay(db, redis)
+    calls = {"ses_old": "r_old", "ses_recent": "r_recent", "ses_live": "r_live"}
+    async with db() as session:
+        session.add(CallSession(id="ses_live", project_id=project_id, room_name="r_live"))
+        for session_id, room_name in calls.items():
+            await outbox.record(
+                session, project_id, catalogue.SESSION_STARTED, {}, **call_of(session_id, room_name)
+            )
+        await session.commit()
+    assert await relay.relay_batch() == 3
+    # Relayed 8 days ago: the ended call's and the live call's events; not the recent one's.
+    events = Event.__table__  # type: ignore[attr-defined]
+    async with db() as session:
+        await session.exec(
+            update(events)
+            .where(events.c.session_id != "ses_recent")
+            .values(relayed_at=utcnow() - timedelta(days=8))
+        )
+        await session.commit()
+    assert await relay.purge() == 2
+    async with db() as session:
+        left = {row.channel for row in (await session.exec(select(EventChannel))).all()}
+    kept = {"rooms", "room:r_recent", "session:ses_recent", "room:r_live", "session:ses_live"}
+    assert left == kept
+    # A late event of a purged channel numbers it from 1 again; the others go on.
+    async with db() as session:
+        late = await outbox.record(
+            session, project_id, catalogue.TRANSCRIPT_NEW, {}, **call_of("ses_old", "r_old")
+        )
+        live = await outbox.record(
+            session, project_id, catalogue.TRANSCRIPT_NEW, {}, **call_of("ses_live", "r_live")
+        )
+        await session.commit()
+    assert (late.room_seq, late.session_seq) == (1, 1)
+    assert (live.room_seq, live.session_seq) == (2, 2)
+
+
+def call_of(session_id: str, room_name: str) -> dict[str, str]:
+    return {"session_id": session_id, "room_name": room_name}
