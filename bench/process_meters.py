@@ -54,9 +54,12 @@ class ProcessMeters:
         self, idle: Sizes, after: Sizes, steady_from: float
     ) -> dict[str, dict[str, float | int | None]]:
         """Per component: idle before and after the run; first, last and largest sample of the
-        steady state (samples from `steady_from` on, or all if none is), and the least-squares
-        slope of its PSS in MB/min (near 0 when memory is flat)."""
-        steady = [s for s in self.samples if s[0] >= steady_from] or self.samples
+        steady state (samples from `steady_from` on; all samples in a run too short to reach it,
+        which then shows lazily loaded models as growth), and the least-squares slope of its
+        PSS in MB/min (near 0 when memory is flat)."""
+        steady = [s for s in self.samples if s[0] >= steady_from]
+        reached = len(steady) > 1
+        steady = steady if reached else self.samples
         minutes = [(at - steady[0][0]) / 60 for at, _ in steady]
         out: dict[str, dict[str, float | int | None]] = {}
         for name in self.trees:
@@ -67,6 +70,7 @@ class ProcessMeters:
             )
             out[name] = {
                 "samples": len(pss),
+                "steady_state_reached": reached,
                 "pss_idle_before": round(idle[name][1], 1),
                 "pss_first": round(pss[0], 1),
                 "pss_last": round(pss[-1], 1),
