@@ -36,6 +36,17 @@ def _day(column: Any, dialect: str) -> ColumnElement[str]:
     return func.substr(column, 1, 10)  # SQLite stores naive UTC text, date first
 
 
+_SERVICE_ROWS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("stt", "minutes", ("audio_minutes",), ("audio_minutes",)),
+    ("llm", "tokens", ("input_tokens", "output_tokens"), ("input_tokens", "output_tokens")),
+    ("tts", "characters", ("tts_characters",), ("tts_characters",)),
+    ("calls", "seconds", ("call_seconds",), ("calls", "call_seconds")),
+    ("api", "requests", ("api_calls",), ("api_calls",)),
+)
+"""The `group_by=service` rows: service, unit, the totals summed as its quantity, the totals
+it shows."""
+
+
 class UsageService:
     def __init__(self, session: AsyncSession, prices: PriceTable) -> None:
         self.session = session
@@ -185,39 +196,11 @@ class UsageService:
     def _by_service(totals: UsageTotalsNow, costs: dict[str, float]) -> list[UsageRow]:
         return [
             UsageRow(
-                service="stt",
-                quantity=totals.audio_minutes,
-                unit="minutes",
-                cost_usd=costs["stt"],
-                audio_minutes=totals.audio_minutes,
-            ),
-            UsageRow(
-                service="llm",
-                quantity=totals.input_tokens + totals.output_tokens,
-                unit="tokens",
-                cost_usd=costs["llm"],
-                input_tokens=totals.input_tokens,
-                output_tokens=totals.output_tokens,
-            ),
-            UsageRow(
-                service="tts",
-                quantity=totals.tts_characters,
-                unit="characters",
-                cost_usd=costs["tts"],
-                tts_characters=totals.tts_characters,
-            ),
-            UsageRow(
-                service="calls",
-                quantity=totals.call_seconds,
-                unit="seconds",
-                cost_usd=costs["calls"],
-                calls=totals.calls,
-                call_seconds=totals.call_seconds,
-            ),
-            UsageRow(
-                service="api",
-                quantity=totals.api_calls,
-                unit="requests",
-                api_calls=totals.api_calls,
-            ),
+                service=service,
+                quantity=sum(getattr(totals, name) for name in summed),
+                unit=unit,
+                cost_usd=costs.get(service, 0.0),
+                **{name: getattr(totals, name) for name in shown},
+            )
+            for service, unit, summed, shown in _SERVICE_ROWS
         ]
