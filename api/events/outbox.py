@@ -91,6 +91,26 @@ async def next_seq(session: AsyncSession, project_id: str, channel: str, count: 
     return int((await connection.execute(statement)).scalar_one())
 
 
+def _new_event(
+    project_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    session_id: str | None,
+    room_name: str | None,
+    dedupe_key: str | None,
+) -> Event:
+    return Event(
+        id=new_id("evt"),
+        project_id=project_id,
+        event_type=event_type,
+        data=dict(data),
+        session_id=session_id,
+        room_name=room_name,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+    )
+
+
 async def record(
     session: AsyncSession,
     project_id: str,
@@ -105,16 +125,7 @@ async def record(
 
     Its room and session numbers are given when the session flushes (`_number_on_flush`).
     """
-    row = Event(
-        id=new_id("evt"),
-        project_id=project_id,
-        event_type=event_type,
-        data=dict(data),
-        session_id=session_id,
-        room_name=room_name,
-        dedupe_key=dedupe_key,
-        created_at=utcnow(),
-    )
+    row = _new_event(project_id, event_type, data, session_id, room_name, dedupe_key)
     session.add(row)
     session.info.setdefault(_UNNUMBERED, []).append(row)
     session.info[_WRITTEN] = True
@@ -167,16 +178,7 @@ async def record_once(
     """
     # Events recorded before this one in the transaction take their numbers first.
     await session.flush()
-    row = Event(
-        id=new_id("evt"),
-        project_id=project_id,
-        event_type=event_type,
-        data=dict(data),
-        session_id=session_id,
-        room_name=room_name,
-        dedupe_key=dedupe_key,
-        created_at=utcnow(),
-    )
+    row = _new_event(project_id, event_type, data, session_id, room_name, dedupe_key)
     connection = await session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
