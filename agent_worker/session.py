@@ -32,6 +32,7 @@ from .dtmf import KeypadInput, keypad_tool
 from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
 from .knowledge import ControlPlaneKnowledge
+from .phone_call import hang_up
 from .providers import build_llm, build_stt, build_tts
 from .recording import call_recording_options, open_call_recording
 from .reporter import (
@@ -298,6 +299,8 @@ class CallSession:
             if greeting is not None:
                 await greeting.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
+        if is_phone and self._limit_reason is not None:
+            await hang_up(ctx.api, ctx.room.name)  # the agent ended the call: so does the phone
         return self._limit_reason or reason, error
 
 

@@ -33,6 +33,7 @@ from livekit.agents.utils.participant import wait_for_participant_attribute
 from livekit.agents.voice.amd import AMD, AMDCategory, AMDPredictionEvent
 
 from .contracts import DispatchMetadata, VoicemailConfig
+from .phone_call import hang_up
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -216,7 +217,9 @@ class OutboundGreeting:
         if outcome == "left_message":
             said = self._session.say(self._voicemail.message, allow_interruptions=False)
             await said.wait_for_playout()
-        await self._hang_up()
+        # the room, not the phone alone: a phone removed alone leaves the agent in the room
+        # until LiveKit closes it, 20 s later
+        await hang_up(self._livekit, self._room.name)
 
     async def _report(
         self, who: AnsweredBy, outcome: VoicemailOutcome | None, result: AMDPredictionEvent
@@ -233,12 +236,6 @@ class OutboundGreeting:
                     logger.warning("answer not reported", extra={"status": response.status})
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("answer not reported", extra={"error": type(exc).__name__})
-
-    async def _hang_up(self) -> None:
-        """The call's room is removed: livekit-sip sends the phone a BYE and the session ends
-        at once (a phone removed alone leaves the agent in the room until LiveKit closes it,
-        20 s later)."""
-        await self._livekit.room.delete_room(lk.DeleteRoomRequest(room=self._room.name))
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -68,6 +68,19 @@ class WatchedCall:
         return f"{self.room_name}\x1f{self.identity}"
 
 
+def dial_out(row: SipCall) -> WatchedCall:
+    """The call a `SipCall` row places, as the watch knows it."""
+    return WatchedCall(
+        project_id=row.project_id,
+        room_name=row.room_name,
+        identity=row.participant_identity,
+        direction="outbound",
+        phone_number=row.phone_number,
+        session_id=row.session_id,
+        call_id=row.id,
+    )
+
+
 async def _record(
     resources: Resources, call: WatchedCall, status: CallStatus, reason: str | None = None
 ) -> None:

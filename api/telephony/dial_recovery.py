@@ -58,15 +58,7 @@ async def fail_interrupted_dials(resources: Resources) -> int:
         ).all()
     failed = 0
     for row in calls:
-        call = call_status.WatchedCall(
-            project_id=row.project_id,
-            room_name=row.room_name,
-            identity=row.participant_identity,
-            direction="outbound",
-            phone_number=row.phone_number,
-            session_id=row.session_id,
-            call_id=row.id,
-        )
+        call = call_status.dial_out(row)
         if await call_status.is_watched(resources, call):
             continue  # its INVITE went out: the status watch ends it
         logger.warning("interrupted dial failed", extra={"call_id": row.id})

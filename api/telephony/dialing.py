@@ -256,15 +256,7 @@ class DialService:
     async def _invite(
         self, db: AsyncSession, row: SipCall, trunk: SipTrunk, ringing_s: int
     ) -> None:
-        call = call_status.WatchedCall(
-            project_id=row.project_id,
-            room_name=row.room_name,
-            identity=row.participant_identity,
-            direction="outbound",
-            phone_number=row.phone_number,
-            session_id=row.session_id,
-            call_id=row.id,
-        )
+        call = call_status.dial_out(row)
         await call_status.watch(self.resources, call)
         request = participant_request(
             OutboundCall(

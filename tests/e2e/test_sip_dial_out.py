@@ -1,5 +1,6 @@
 """`POST /sip/dial` through the real livekit-sip: a SIPp phone rings, answers and hears the
-agent's greeting; the call is a session with the agent's turns; hanging up ends it."""
+agent's greeting; the call is a session with the agent's turns; the agent hangs up after a
+goodbye; busy, unanswered and failed calls say why; transfers; voicemail detection."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from tests.media import flite_wav, normalized, transcribe
 from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
 from tests.sip.call_events import call_events, call_statuses
-from tests.sip.phone import RATE, RtpRecorder, answering_phone, silent_ulaw_wav, ulaw_wav
+from tests.sip.phone import (
+    RATE,
+    AnsweringPhone,
+    RtpRecorder,
+    answering_phone,
+    silent_ulaw_wav,
+    ulaw_wav,
+)
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +38,42 @@ GREETING = "Hello, this is Bluebird Bakery calling about your order."
 def bridge(stack: Stack) -> Iterator[SipBridge]:
     with livekit_sip(stack.workdir, stack.livekit, bridge_settings()) as running:
         yield running
+
+
+async def carrier_to(api: httpx.AsyncClient, phone: AnsweringPhone, caller_id: str) -> str:
+    """A trunk whose calls go out to `phone` showing `caller_id`, and a dialling policy that
+    lets +1 numbers through; the trunk's id."""
+    trunk = await api.post(
+        "/api/v1/sip/trunks",
+        json={
+            "name": f"carrier of {caller_id}",
+            "numbers": [caller_id],
+            "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+        },
+    )
+    assert trunk.status_code == 201, trunk.text
+    policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+    assert policy.status_code == 200, policy.text
+    return str(trunk.json()["trunk"]["id"])
+
+
+async def dial(api: httpx.AsyncClient, trunk_id: str, **body: object) -> dict:
+    """`POST /sip/dial` to CALLEE through the trunk; the call."""
+    dialed = await api.post(
+        "/api/v1/sip/dial", json={"phone_number": CALLEE, "trunk_id": trunk_id, **body}
+    )
+    assert dialed.status_code == 201, dialed.text
+    return dict(dialed.json()["call"])
+
+
+async def ended_session(api: httpx.AsyncClient, session_id: str) -> dict:
+    """The session's detail once it is no longer active (or after 30 s)."""
+    for _ in range(100):
+        detail = (await api.get(f"/api/v1/sessions/{session_id}/detail")).json()
+        if detail["session"]["status"] != "active":
+            break
+        await asyncio.sleep(0.3)
+    return dict(detail)
 
 
 async def wait_for_speech_then_quiet(recorder: RtpRecorder, limit_s: float) -> bool:
@@ -48,8 +92,14 @@ async def wait_for_speech_then_quiet(recorder: RtpRecorder, limit_s: float) -> b
 async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
     stack: Stack, bridge: SipBridge, tmp_path: Path
 ) -> None:
-    # The callee listens (a callee who talks at once would barge into the greeting).
-    listening = silent_ulaw_wav(tmp_path / "silence.wav", 60)
+    # The callee listens to the greeting (one who talks at once would barge into it), then
+    # says goodbye: the agent says its own and hangs up.
+    listening = ulaw_wav(
+        flite_wav("Thank you, goodbye.", tmp_path / "goodbye16k.wav"),
+        tmp_path / "goodbye.wav",
+        before_s=10,
+        after_s=50,
+    )
     loop = asyncio.get_running_loop()
     transport, recorder = await loop.create_datagram_endpoint(
         RtpRecorder, local_addr=("127.0.0.1", 0)
@@ -63,17 +113,7 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
             "/api/v1/agents",
             json={"name": "Bluebird caller", "first_message": GREETING},
         )
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": "test carrier",
-                "numbers": [CALLER_ID],
-                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
-            },
-        )
-        assert trunk.status_code == 201, trunk.text
-        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
-        assert policy.status_code == 200, policy.text
+        await carrier_to(api, phone, CALLER_ID)
 
         dialed = await api.post(
             "/api/v1/sip/dial",
@@ -90,27 +130,19 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
             headers={"Idempotency-Key": "dial-out-e2e"},
         )
         assert again.json()["call"]["id"] == call["id"]  # replayed, not dialled twice
-
-        heard_greeting = await wait_for_speech_then_quiet(recorder, limit_s=60)
         usage = (await api.get("/api/v1/sip/policy")).json()["policy"]
-        # The phone hangs up: LiveKit removes the room, livekit-sip sends the BYE.
-        livekit = lk.LiveKitAPI(stack.livekit.url, stack.livekit.api_key, stack.livekit.api_secret)
-        await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
-        await livekit.aclose()
-        result = await phone.result()
+
+        # The agent hangs up after its goodbye: the phone gets a BYE and SIPp ends.
+        result = await phone.result(timeout_s=60)
         transport.close()
 
-        assert heard_greeting, "the phone heard no agent"
         heard = normalized(transcribe(recorder.samples(), RATE))
         assert "bluebird" in heard or "bakery" in heard, heard
+        assert "goodbye" in heard, heard
         assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
         assert usage["active_calls"] == 1
 
-        for _ in range(100):
-            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
-            if session["session"]["status"] != "active":
-                break
-            await asyncio.sleep(0.3)
+        session = await ended_session(api, call["session_id"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert session["session"]["status"] != "active", session
     assert session["session"]["session_type"] == "sip"
@@ -125,6 +157,7 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
     assert statuses == ["initiating", "ringing", "in_progress", "completed"], statuses
     agent_lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "agent"]
     assert agent_lines and "Bluebird" in agent_lines[0], transcript
+    assert "Thank you for calling. Goodbye!" in agent_lines, agent_lines
 
 
 @pytest.mark.parametrize(
@@ -147,28 +180,13 @@ async def test_a_call_nobody_answers_ends_with_why(
         httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
         answering_phone(tmp_path, audio=silence, rtp_port=free_port(), scenario=scenario) as phone,
     ):
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": f"carrier for {scenario}",
-                "numbers": [caller_id],
-                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
-            },
+        trunk_id = await carrier_to(api, phone, caller_id)
+        call = await dial(
+            api,
+            trunk_id,
+            # busy.xml rings 3 s before its 486: it keeps the default
+            **({} if scenario == "busy.xml" else {"ringing_timeout": 3}),
         )
-        assert trunk.status_code == 201, trunk.text
-        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
-        assert policy.status_code == 200, policy.text
-        dialed = await api.post(
-            "/api/v1/sip/dial",
-            json={
-                "phone_number": CALLEE,
-                "trunk_id": trunk.json()["trunk"]["id"],
-                # busy.xml rings 3 s before its 486: it keeps the default
-                **({} if scenario == "busy.xml" else {"ringing_timeout": 3}),
-            },
-        )
-        assert dialed.status_code == 201, dialed.text
-        call = dialed.json()["call"]
         result = await phone.result()
         seen: list[str] = []
         for _ in range(60):
@@ -193,27 +211,12 @@ async def test_a_cold_transfer_refers_the_phone_to_the_target(
         agent = await api.post(
             "/api/v1/agents", json={"name": "Transferring agent", "first_message": "Hello."}
         )
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": "carrier for transfers",
-                "numbers": ["+14155550104"],
-                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
-            },
+        trunk_id = await carrier_to(api, phone, "+14155550104")
+        call = await dial(
+            api,
+            trunk_id,
+            agent_config_id=agent.json()["id"],
         )
-        assert trunk.status_code == 201, trunk.text
-        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
-        assert policy.status_code == 200, policy.text
-        dialed = await api.post(
-            "/api/v1/sip/dial",
-            json={
-                "phone_number": CALLEE,
-                "trunk_id": trunk.json()["trunk"]["id"],
-                "agent_config_id": agent.json()["id"],
-            },
-        )
-        assert dialed.status_code == 201, dialed.text
-        call = dialed.json()["call"]
         for _ in range(60):
             if call_statuses(stack, call["full_room_name"])[-1:] == ["in_progress"]:
                 break
@@ -225,11 +228,7 @@ async def test_a_cold_transfer_refers_the_phone_to_the_target(
             f"/api/v1/sessions/{call['session_id']}/transfer", json={"to": "tel:+14155550199"}
         )
         result = await phone.result()
-        for _ in range(60):
-            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
-            if session["session"]["status"] != "active":
-                break
-            await asyncio.sleep(0.3)
+        session = await ended_session(api, call["session_id"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert premium.status_code == 409, premium.text  # the dialling policy holds for transfers
     assert moved.status_code == 200, moved.text
@@ -272,33 +271,14 @@ async def test_the_agent_transfers_a_callee_who_asks_for_a_team_of_its_config(
             },
         )
         assert agent.status_code == 201, agent.text
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": "carrier for agent transfers",
-                "numbers": ["+14155550105"],
-                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
-            },
+        trunk_id = await carrier_to(api, phone, "+14155550105")
+        call = await dial(
+            api,
+            trunk_id,
+            agent_config_id=agent.json()["id"],
         )
-        assert trunk.status_code == 201, trunk.text
-        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
-        assert policy.status_code == 200, policy.text
-        dialed = await api.post(
-            "/api/v1/sip/dial",
-            json={
-                "phone_number": CALLEE,
-                "trunk_id": trunk.json()["trunk"]["id"],
-                "agent_config_id": agent.json()["id"],
-            },
-        )
-        assert dialed.status_code == 201, dialed.text
-        call = dialed.json()["call"]
         result = await phone.result(timeout_s=60)
-        for _ in range(60):
-            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
-            if session["session"]["status"] != "active":
-                break
-            await asyncio.sleep(0.3)
+        session = await ended_session(api, call["session_id"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
     refer = result.messages[result.messages.index("REFER sip:") :]
@@ -363,31 +343,16 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
         agent = await api.post(
             "/api/v1/agents", json={"name": "Bluebird reminders", "first_message": GREETING}
         )
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": f"carrier for {answers}",
-                "numbers": [caller_id],
-                "outbound": {"address": f"127.0.0.1:{phone.port}", "transport": "udp"},
+        trunk_id = await carrier_to(api, phone, caller_id)
+        call = await dial(
+            api,
+            trunk_id,
+            agent_config_id=agent.json()["id"],
+            voicemail={
+                "action": "leave_message",
+                "message": "This is Bluebird Bakery, your order is ready, please call us back.",
             },
         )
-        assert trunk.status_code == 201, trunk.text
-        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
-        assert policy.status_code == 200, policy.text
-        dialed = await api.post(
-            "/api/v1/sip/dial",
-            json={
-                "phone_number": CALLEE,
-                "trunk_id": trunk.json()["trunk"]["id"],
-                "agent_config_id": agent.json()["id"],
-                "voicemail": {
-                    "action": "leave_message",
-                    "message": "This is Bluebird Bakery, your order is ready, please call us back.",
-                },
-            },
-        )
-        assert dialed.status_code == 201, dialed.text
-        call = dialed.json()["call"]
         if answers == "human":
             assert await wait_for_speech_then_quiet(recorder, limit_s=60), "no agent heard"
             livekit = lk.LiveKitAPI(
@@ -398,11 +363,7 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
         # a machine is hung up on by the agent after its message
         result = await phone.result(timeout_s=90)
         transport.close()
-        for _ in range(100):
-            session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
-            if session["session"]["status"] != "active":
-                break
-            await asyncio.sleep(0.3)
+        session = await ended_session(api, call["session_id"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
     heard = normalized(transcribe(recorder.samples(), RATE))
