@@ -21,10 +21,11 @@ from tests.services import LiveKit, livekit_server, postgres_server, redis_serve
 
 DATABASES = ["sqlite", "postgres"]
 
-# `make test` spreads the suite over pytest-xdist workers (`--dist loadgroup`). Tests that carry
-# real-time audio through agent workers run one after another on one worker, so that no two
-# calls' media compete for the two cores; a module-scoped stack stays on one worker.
-MEDIA_MODULES = frozenset(
+# `make test` spreads the suite over pytest-xdist workers (`--dist loadgroup`). Tests that need
+# the CPU run one after another on one worker: real-time audio through agent workers (two calls'
+# media must not compete for the two cores) and the contract fuzzing (a server and Schemathesis
+# both busy); the rest mostly waits on real servers, so it shares the other worker well.
+HEAVY_MODULES = frozenset(
     {
         "tests/agent_worker/test_dispatch_capacity.py",
         "tests/api/test_monitor_call.py",
@@ -35,11 +36,8 @@ MEDIA_MODULES = frozenset(
 
 def xdist_group(item: pytest.Item) -> str | None:
     module = item.nodeid.split("::", 1)[0]
-    if item.get_closest_marker("e2e") or module in MEDIA_MODULES:
-        return "media"
-    if "fuzz_target" in item.fixturenames:  # one contract server per database
-        return f"contract-{item.callspec.params['fuzz_target']}"  # type: ignore[attr-defined]
-    return None
+    heavy = module in HEAVY_MODULES or "fuzz_target" in item.fixturenames
+    return "heavy" if heavy or item.get_closest_marker("e2e") else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
