@@ -178,15 +178,16 @@ async def reported(platform: Platform, calls: list[Call], turns: int) -> list[di
             if len(agent_turns) >= turns + 1:
                 break
             await asyncio.sleep(0.2)
-        replies.extend(agent_turns[1:])
+        # each reply keeps the index of its turn in its own call (questions cycle per call)
+        replies.extend({**reply, "turn": i} for i, reply in enumerate(agent_turns[1:]))
     return replies
 
 
 def correct_answers(replies: list[dict[str, Any]]) -> int:
     """Replies that carry the expected fact of the question asked (questions cycle)."""
     right = 0
-    for index, reply in enumerate(replies):
-        expected = QUESTIONS[index % len(QUESTIONS)][1]
+    for reply in replies:
+        expected = QUESTIONS[reply["turn"] % len(QUESTIONS)][1]
         right += expected in normalized(reply["content"])
     return right
 
