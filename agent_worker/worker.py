@@ -139,6 +139,9 @@ def build_server(settings: WorkerSettings) -> AgentServer:
         initialize_process_timeout=_PREWARM_TIMEOUT_S,
         job_memory_warn_mb=1500,
         setup_fnc=functools.partial(prewarm, settings),
+        # imported once in livekit's forkserver: job processes share these pages instead of
+        # importing the worker's code (and kb, SQLAlchemy, the openai SDK) one copy each
+        preload_modules=[__name__],
     )
     server.rtc_session(
         functools.partial(entrypoint, settings),
