@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.app import create_app
-from api.usage.quota_lock import quota_lock
+from api.usage.quota_lock import acquire, quota_lock
 from api.usage.settings import UsageSettings
 from tests.services import served
 
@@ -122,7 +122,7 @@ async def test_concurrent_calls_start_no_more_sessions_than_the_limit(settings, 
 
 
 async def test_a_creation_waits_for_the_quota_lock_then_gives_up(settings, admin, redis_url):
-    patient = UsageSettings(plans=TIGHT, quota_wait_s=0.3)
+    patient = UsageSettings(plans=TIGHT, quota_wait_s=1.0)
     app = create_app(settings.model_copy(update={"usage": patient}))
     body = {"name": "Desk"}
     async with AsyncTestClient(app=app) as client, Redis.from_url(redis_url) as redis:
@@ -130,9 +130,13 @@ async def test_a_creation_waits_for_the_quota_lock_then_gives_up(settings, admin
         async with quota_lock(redis, patient, admin.project_id, "agents"):
             busy = await client.post("/api/v1/agents", json=body, headers=admin.headers)
         created = await client.post("/api/v1/agents", json=body, headers=admin.headers)
+        # A replica that died holding the lock holds it only until its TTL.
+        await acquire(redis, UsageSettings(quota_lock_s=0.3), admin.project_id, "agents")
+        after_crash = await client.post("/api/v1/agents", json=body, headers=admin.headers)
     assert busy.status_code == 429 and busy.json()["code"] == "RATE_LIMITED"
     assert busy.headers["retry-after"] == "1"
     assert created.status_code == 201, created.text
+    assert after_crash.status_code == 201, after_crash.text
 
 
 async def test_the_default_webhook_counts_only_when_created(tight_client, admin):
