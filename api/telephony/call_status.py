@@ -216,6 +216,8 @@ async def watch_pass(resources: Resources) -> None:
         if status is None or _ORDER[status] <= _ORDER[call.status]:
             continue
         advanced = await _advance(resources, call, status)
-        # Saved only if still watched: the left webhook may have ended it meanwhile.
-        if await resources.redis.hexists(_WATCHED, call.field):
-            await _save(resources, advanced)
+        # Saved only if still watched (the left webhook may have ended it meanwhile), onto what
+        # is saved now (the agent may have said who answered meanwhile).
+        latest = await _load(resources, call.field)
+        if latest is not None:
+            await _save(resources, replace(latest, status=advanced.status))

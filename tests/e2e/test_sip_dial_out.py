@@ -97,8 +97,8 @@ async def test_dial_out_rings_a_phone_and_the_agent_speaks_to_it(
     listening = ulaw_wav(
         flite_wav("Thank you, goodbye.", tmp_path / "goodbye16k.wav"),
         tmp_path / "goodbye.wav",
-        before_s=10,
-        after_s=50,
+        before_s=8,
+        after_s=40,
     )
     loop = asyncio.get_running_loop()
     transport, recorder = await loop.create_datagram_endpoint(
