@@ -9,6 +9,7 @@ at start: livekit plugins register on the main thread.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 from livekit.agents import llm, tts, utils
@@ -28,18 +29,31 @@ def api_base(service_url: str) -> str:
     return service_url.rstrip("/") + "/v1"
 
 
-def served_models(service_url: str, *, timeout_s: float = 10.0) -> OfflineModels:
+def served_models(service_url: str, *, wait_s: float = 60.0) -> OfflineModels:
     """What a worker process knows of the offline models when the service holds them: their
-    names, and flite (a program each call runs itself). Blocking: for prewarm."""
-    request = urllib.request.Request(api_base(service_url) + "/models")  # noqa: S310 - loopback
-    with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
-        names = {entry["id"] for entry in json.load(response)["data"]}
+    names, and flite (a program each call runs itself). Blocking: for prewarm. Waits up to
+    `wait_s` for a service that is (re)starting."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            names = _model_ids(service_url)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
     models = OfflineModels(served=frozenset(names))
     try:
         models.flite_path = find_flite()
     except AgentError as exc:
         models.errors["flite"] = exc
     return models
+
+
+def _model_ids(service_url: str) -> set[str]:
+    request = urllib.request.Request(api_base(service_url) + "/models")  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return {entry["id"] for entry in json.load(response)["data"]}
 
 
 class ServiceWhisperSTT(SpeculativeSTT):

@@ -87,7 +87,7 @@ class WorkerSettings(BaseSettings):
     )
     inference_host: str = "127.0.0.1"
     inference_port: int = Field(
-        default=8089, ge=1, le=65535, description="Where `voxroom inference` listens."
+        default=8079, ge=1, le=65535, description="Where `voxroom inference` listens."
     )
     inference_max_waiting: int = Field(
         default=32,

@@ -17,7 +17,7 @@ from agent_worker.settings import WorkerSettings
 
 pytestmark = pytest.mark.unit
 
-SERVICE = WorkerSettings(inference_url="http://127.0.0.1:8089")
+SERVICE = WorkerSettings(inference_url="http://127.0.0.1:8079")
 
 
 def spec(**fields: Any) -> AgentSpec:
