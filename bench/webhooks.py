@@ -167,8 +167,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "LIVEKIT_URL": "http://127.0.0.1:9",
             "LIVEKIT_API_SECRET": SECRET,
             "VOXROOM_WEBHOOK_URL_ALLOWLIST": json.dumps(["localhost"]),
-            # A killed process's claimed deliveries are free again after this long.
-            "VOXROOM_WEBHOOK_LEASE_S": "2",
+            # A killed process's claimed deliveries are free again after this long (60 s by
+            # default). Not shorter: a lease must outlast a claimed delivery's send and the
+            # recording of its outcome, or a second process sends it again (2 s made a backlog
+            # of duplicates grow on itself with two processes here).
+            "VOXROOM_WEBHOOK_LEASE_S": "10",
         }
         component = launcher.control_plane(port, env, processes=args.api_processes)
         async with served(receiver) as receiver_url:  # type: ignore[arg-type]
@@ -194,6 +197,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 if args.kill_at >= 1:
                     return 0.0
                 await asyncio.sleep(args.events / args.rate * args.kill_at)
+                if args.kill_one:
+                    return await kill_one_process(running.process.pid)
                 cpu_s.append(process_cpu_s(running.process.pid))
                 kill_tree(running.process.pid)
                 await asyncio.to_thread(running.process.wait)
@@ -250,6 +255,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "bench_cpu_ms_per_event": round(bench_cpu * 1000 / args.events, 3),
         "api_down_s": round(downtime_s, 2),
         "api_processes": args.api_processes,
+        "killed": "none" if args.kill_at >= 1 else ("one process" if args.kill_one else "all"),
     }
 
 
@@ -260,6 +266,26 @@ def process_cpu_s(pid: int) -> float:
         times.user + times.system
         for times in (process.cpu_times() for process in [tree, *tree.children(recursive=True)])
     )
+
+
+async def kill_one_process(parent_pid: int) -> float:
+    """SIGKILL one of the control plane's processes (a replica dying, its relay and delivery
+    worker with it); returns the seconds until uvicorn's supervisor has started its
+    replacement (which then loads the app). The others serve on meanwhile."""
+    parent = psutil.Process(parent_pid)
+    servers = [p for p in parent.children() if "spawn_main" in " ".join(p.cmdline())]
+    victim = servers[0]
+    victim.kill()
+    killed = time.monotonic()
+    while True:
+        await asyncio.sleep(0.05)
+        replacements = [
+            p
+            for p in parent.children()
+            if p.pid not in {s.pid for s in servers} and "spawn_main" in " ".join(p.cmdline())
+        ]
+        if replacements:
+            return time.monotonic() - killed
 
 
 def kill_tree(pid: int) -> None:
@@ -299,6 +325,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--api-processes", type=int, default=1, help="control-plane processes on the port"
+    )
+    parser.add_argument(
+        "--kill-one",
+        action="store_true",
+        help="with --api-processes > 1: kill one process (uvicorn restarts it), not all",
     )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="vx-bench-webhooks-"))
