@@ -1,4 +1,4 @@
-"""Controlling a live phone call: keypad digits towards the phone, and cold transfer.
+"""Controlling a live phone call: keypad digits towards the phone, cold and warm transfer.
 
 Digits go out through the call's agent (a signed supervisor command): a `SipDTMF` packet must
 come from a room participant for livekit-sip to play it, and the agent is the one Voxroom
@@ -24,6 +24,7 @@ from api.telephony import call_status
 from api.telephony.call_control_schemas import ANSWER_LINES, AnsweredReport
 from api.telephony.dialing import DialService
 from api.telephony.livekit_sip import api_error
+from api.telephony.warm_transfer import WarmTransfer, outbound_call
 from sip import DestinationRefused, InvalidPhoneNumber, SipError, parse_e164
 
 TRANSFER_TIMEOUT_S = 30.0
@@ -60,27 +61,32 @@ class CallControlService:
             raise Conflict("The phone is not in the call")
         return row.caller_identity if row.caller_identity in phones else phones[0]
 
+    async def _allowed_number(self, to: str) -> str:
+        """The E.164 number of a `tel:` target the dialling policy lets through."""
+        dialing = DialService(self.resources, self.principal)
+        async with self.resources.sessions() as db:
+            policy = await dialing.policy(db)
+        try:
+            number = parse_e164(to.removeprefix("tel:"), field="to")
+        except InvalidPhoneNumber as exc:
+            raise api_error(
+                DestinationRefused(
+                    "Not a number that can be called",
+                    details={"field": "to", "reason": "invalid_number"},
+                )
+            ) from exc
+        try:
+            policy.check_destination(number)
+        except SipError as exc:
+            raise api_error(exc) from exc
+        return number.e164
+
     async def transfer(self, session_id: str, to: str) -> None:
         """Cold transfer: the phone is referred to `to`; the call's session then ends when
         livekit-sip hangs up."""
         row = await self._phone_call(session_id)
         if to.startswith("tel:"):
-            dialing = DialService(self.resources, self.principal)
-            async with self.resources.sessions() as db:
-                policy = await dialing.policy(db)
-            try:
-                number = parse_e164(to.removeprefix("tel:"), field="to")
-            except InvalidPhoneNumber as exc:
-                raise api_error(
-                    DestinationRefused(
-                        "Not a number that can be called",
-                        details={"field": "to", "reason": "invalid_number"},
-                    )
-                ) from exc
-            try:
-                policy.check_destination(number)
-            except SipError as exc:
-                raise api_error(exc) from exc
+            await self._allowed_number(to)
         identity = await self._phone_identity(row)
         request = lk.TransferSIPParticipantRequest(
             participant_identity=identity, room_name=row.room_name, transfer_to=to
@@ -100,6 +106,21 @@ class CallControlService:
             current = await SessionService(db).get(self.principal.project_id, row.id)
             await SessionService(db).add_system_line(current, "Call transferred (cold)")
             await db.commit()
+
+    async def warm_transfer(
+        self, session_id: str, to: str, briefing: str | None, trunk_id: str | None
+    ) -> None:
+        """Warm transfer: hold, dial the person, brief them, bridge, and the agent leaves."""
+        row = await self._phone_call(session_id)
+        if not to.startswith("tel:"):
+            raise Conflict(
+                "A warm transfer dials a number through the outbound trunk: use tel:",
+                details={"field": "to"},
+            )
+        number = await self._allowed_number(to)
+        caller = await self._phone_identity(row)
+        call = await outbound_call(self.resources, self.principal, row, caller, number, trunk_id)
+        await WarmTransfer(self.resources, self.principal).run(call, briefing)
 
     async def transfer_to_target(self, session_id: str, target: str) -> None:
         """The call's agent asks for a cold transfer to one of its config's targets, by name:

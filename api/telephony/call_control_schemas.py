@@ -29,13 +29,29 @@ class CallControlResult(ResponseBody):
 
 
 class TransferRequest(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "tel:+14155550199"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "tel:+14155550199"},
+                {"to": "tel:+14155550199", "mode": "warm", "briefing": "A caller about a refund."},
+            ]
+        }
+    )
 
     to: str = Field(max_length=210, pattern=TRANSFER_TARGET)
     """Where the phone is sent: `tel:+<E.164>` (checked against the dialling policy) or a
     `sip:` URI."""
-    mode: Literal["cold"] = "cold"
-    """cold: the phone is referred to the target (SIP REFER) and the agent leaves the call."""
+    mode: Literal["cold", "warm"] = "cold"
+    """cold: the phone is referred to the target (SIP REFER) and the agent leaves the call.
+    warm: the caller is put on hold, the target (`tel:` only) is dialled through the outbound
+    trunk into the call and briefed by the agent, then caller and target are connected and the
+    agent leaves."""
+    briefing: str | None = Field(default=None, min_length=1, max_length=1000)
+    """warm: what the agent tells the person before connecting them (a default sentence
+    otherwise); ignored by a cold transfer."""
+    trunk_id: str | None = Field(default=None, max_length=40)
+    """warm: the trunk to dial the person through (default: the project's only outbound
+    trunk); ignored by a cold transfer."""
 
 
 class WorkerTransferRequest(RequestBody):

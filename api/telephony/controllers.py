@@ -351,12 +351,16 @@ class CallControlController(Controller):
     @post(
         "/{session_id:str}/transfer",
         operation_id="transferSession",
-        summary="Transfer a phone call (cold)",
-        description="Sends the phone a SIP REFER to the target (LiveKit's "
+        summary="Transfer a phone call (cold or warm)",
+        description="cold: sends the phone a SIP REFER to the target (LiveKit's "
         "TransferSIPParticipant) and answers once the phone reported the transfer done; the "
-        "call then leaves Voxroom. `tel:` targets must pass the dialling policy (409). 409 "
-        "also: not a phone call, ended, or the phone refused the transfer.",
-        opt={**WRITE, **errors(409, 503)},
+        "call then leaves Voxroom. warm: holds the caller, dials the target through the "
+        "outbound trunk into the call, has the agent say the briefing, then connects caller "
+        "and target and removes the agent; answers once connected (a target that does not "
+        "answer: 409, the caller is back with the agent). `tel:` targets must pass the "
+        "dialling policy (409). 409 also: not a phone call, ended, the phone refused the "
+        "transfer, or a warm transfer to a `sip:` URI. 404: no such trunk_id.",
+        opt={**WRITE, **errors(404, 409, 503)},
         status_code=200,
     )
     async def transfer(
@@ -366,5 +370,9 @@ class CallControlController(Controller):
         resources: NamedDependency[Resources],
         principal: NamedDependency[Principal],
     ) -> CallControlResult:
-        await CallControlService(resources, principal).transfer(session_id, data.to)
+        service = CallControlService(resources, principal)
+        if data.mode == "warm":
+            await service.warm_transfer(session_id, data.to, data.briefing, data.trunk_id)
+        else:
+            await service.transfer(session_id, data.to)
         return CallControlResult(session_id=session_id, action="transfer")

@@ -142,9 +142,13 @@ class DialService:
         return OutboundUsage(active_calls=active, minutes_today=seconds / 60)
 
     async def _trunk(self, db: AsyncSession, data: DialRequest) -> SipTrunk:
+        return await self.outbound_trunk(db, data.trunk_id)
+
+    async def outbound_trunk(self, db: AsyncSession, trunk_id: str | None) -> SipTrunk:
+        """The named trunk, or the project's only outbound trunk."""
         project_id = self.principal.project_id
-        if data.trunk_id is not None:
-            trunk = await get_owned(db, SipTrunk, data.trunk_id, project_id, "Trunk")
+        if trunk_id is not None:
+            trunk = await get_owned(db, SipTrunk, trunk_id, project_id, "Trunk")
             if trunk.outbound_trunk_id is None:
                 raise Conflict("The trunk places no outbound calls", details={"field": "trunk_id"})
             return trunk

@@ -76,6 +76,11 @@ async def ended_session(api: httpx.AsyncClient, session_id: str) -> dict:
     return dict(detail)
 
 
+def audible(recorder: RtpRecorder, since: float, until: float = float("inf")) -> bool:
+    """Whether some speech arrived between `since` and `until`."""
+    return any(end >= since and start <= until for start, end in recorder.speech_spans())
+
+
 async def wait_for_speech_then_quiet(recorder: RtpRecorder, limit_s: float) -> bool:
     """True once the phone heard speech followed by 4 s of quiet (the agent's TTS may render
     a first clause alone and pause before the rest)."""
@@ -387,3 +392,100 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
         assert ("system", "Answered by a machine: voicemail message left") in lines, lines
         assert (events[-1]["answered_by"], events[-1]["voicemail"]) == ("machine", "left_message")
     assert events[-1]["status"] == "completed", events
+
+
+async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_caller(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    # Two phones: the callee of a dial-out (the caller of the transfer) and the person it is
+    # transferred to. Each speaks a phrase of its own over and over from a few seconds on.
+    loop = asyncio.get_running_loop()
+    phones = {}
+    for who, words, before_s in (
+        ("caller", "Pineapple delivery.", 6),
+        ("person", "Billing desk.", 9),
+    ):
+        workdir = tmp_path / who
+        workdir.mkdir()
+        spoken = flite_wav(" ".join([words] * 12), workdir / "speech16k.wav")
+        transport, recorder = await loop.create_datagram_endpoint(
+            RtpRecorder, local_addr=("127.0.0.1", 0)
+        )
+        audio = ulaw_wav(spoken, workdir / "speech.wav", before_s=before_s, after_s=20)
+        phones[who] = (workdir, audio, transport, recorder)
+    briefing = "I have a customer asking about a refund for a cake."
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=90) as api,
+        answering_phone(
+            phones["caller"][0],
+            audio=phones["caller"][1],
+            rtp_port=phones["caller"][2].get_extra_info("sockname")[1],
+        ) as caller_phone,
+        answering_phone(
+            phones["person"][0],
+            audio=phones["person"][1],
+            rtp_port=phones["person"][2].get_extra_info("sockname")[1],
+        ) as person_phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents", json={"name": "Warm transferring agent", "first_message": "Hello."}
+        )
+        trunk_id = await carrier_to(api, caller_phone, "+14155550108")
+        person_trunk_id = await carrier_to(api, person_phone, "+14155550109")
+        call = await dial(api, trunk_id, agent_config_id=agent.json()["id"])
+        for _ in range(60):
+            if call_statuses(stack, call["full_room_name"])[-1:] == ["in_progress"]:
+                break
+            await asyncio.sleep(0.3)
+        asked = loop.time()
+        sip_uri = await api.post(
+            f"/api/v1/sessions/{call['session_id']}/transfer",
+            json={"to": "sip:desk@127.0.0.1", "mode": "warm"},
+        )
+        moved = await api.post(
+            f"/api/v1/sessions/{call['session_id']}/transfer",
+            json={
+                "to": "tel:+14155550188",
+                "mode": "warm",
+                "briefing": briefing,
+                "trunk_id": person_trunk_id,
+            },
+        )
+        bridged = loop.time()
+        await asyncio.sleep(9)  # caller and person talk
+        present = {}
+        livekit = lk.LiveKitAPI(stack.livekit.url, stack.livekit.api_key, stack.livekit.api_secret)
+        try:
+            listed = await livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=call["full_room_name"])
+            )
+            present = {p.identity: p.kind for p in listed.participants}
+            await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
+        finally:
+            await livekit.aclose()
+        results = [await caller_phone.result(), await person_phone.result()]
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    for _, _, transport, _ in phones.values():
+        transport.close()
+    caller_heard, person_heard = phones["caller"][3], phones["person"][3]
+    assert sip_uri.status_code == 409, sip_uri.text
+    assert moved.status_code == 200, moved.text
+    print(f"warm transfer: {bridged - asked:.1f} s from the request to the bridge")
+    for result in results:
+        assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    # Only the two phones are left in the room: the agent left.
+    assert sorted(present.values()) == [lk.ParticipantInfo.Kind.SIP] * 2, present
+    briefed = normalized(transcribe(person_heard.samples(until=bridged), RATE))
+    assert "refund" in briefed and "delivery" not in briefed, briefed
+    # Whisper is not steady on a few seconds of two voices: the bridge is told by the audio
+    # that arrives once the agent is gone (its briefing ended before), the hold by silence.
+    assert audible(person_heard, since=bridged + 1), "the person does not hear the caller"
+    assert audible(caller_heard, since=bridged + 1), "the caller does not hear the person"
+    assert not audible(caller_heard, since=asked + 1, until=bridged), "the hold is not silent"
+    lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "system"]
+    assert lines[-4:] == [
+        "Caller on hold for a warm transfer",
+        "Warm transfer: the person answered and is being briefed",
+        f"Supervisor had the agent say: {briefing}",
+        "Call transferred (warm): caller and person connected",
+    ], lines

@@ -1,0 +1,202 @@
+"""Warm transfer: the caller waits on hold while the agent dials a person through the outbound
+trunk and briefs them; then caller and person are bridged and the agent leaves.
+
+Everything happens in the call's own room, by LiveKit's server API alone. livekit-sip
+subscribes each phone to every audio track of the room, so:
+- hold: the caller loses its subscribe permission (it hears nothing; its subscriptions stay
+  wanted and come back when the permission does), and the agent is unsubscribed from the
+  caller (it must not answer them while it briefs the person);
+- briefing: the person's phone is unsubscribed from the caller's tracks (it hears the agent
+  only; a few milliseconds of the caller may pass between the answer and that request);
+- bridge: the caller's permission and the person's subscriptions come back, then the agent is
+  removed from the room (leaving hangs up nobody).
+A person who does not answer gives the caller back to the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import aiohttp
+from livekit import api as lk
+
+from api.errors import Conflict, Unavailable
+from api.ids import new_id
+from api.projects.schemas import Principal
+from api.resources import Resources
+from api.rooms.services import is_call_agent
+from api.sessions.models import CallSession
+from api.sessions.services import SessionService
+from api.supervision.services import SupervisionService
+from api.telephony.dialing import DialService
+from sip.livekit_requests import OutboundCall, participant_request
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+AGENT_STATE = "lk.agent.state"
+BRIEFING_START_S = 10.0
+"""How long the agent may take to start saying the briefing (its TTS renders first)."""
+BRIEFING_MAX_S = 60.0
+"""The longest briefing waited for before the bridge."""
+DEFAULT_BRIEFING = "Hello, I have a caller on the line for you. I am connecting you now."
+
+
+@dataclass(frozen=True)
+class WarmTransferCall:
+    """What a warm transfer needs of the call: its room, the phone on hold and the person."""
+
+    row: CallSession
+    caller: str
+    number: str
+    caller_id: str
+    outbound_trunk_id: str
+
+
+class WarmTransfer:
+    def __init__(self, resources: Resources, principal: Principal) -> None:
+        self.resources = resources
+        self.principal = principal
+        self.livekit = resources.livekit
+
+    async def run(self, call: WarmTransferCall, briefing: str | None) -> None:
+        row = call.row
+        present = await self._participants(row.room_name)
+        agent = next((p for p in present if is_call_agent(p)), None)
+        caller = next((p for p in present if p.identity == call.caller), None)
+        if agent is None or caller is None:
+            raise Conflict("The agent or the phone is not in the call")
+        caller_tracks = [t.sid for t in caller.tracks]
+        await self._line(row, "Caller on hold for a warm transfer")
+        await self._hold(row.room_name, caller, hold=True)
+        # Nor does the agent hear the caller on hold: it must not answer them to the person.
+        await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=False)
+        person = f"phone-warm-{new_id('call').removeprefix('call_')}"
+        try:
+            await self._dial(call, person)
+        except lk.TwirpError as exc:
+            await self._hold(row.room_name, caller, hold=False)
+            await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=True)
+            await self._line(row, "Warm transfer failed: the person did not answer")
+            raise Conflict(
+                "The person did not answer; the caller is back with the agent",
+                details={"livekit_code": exc.code},
+            ) from exc
+        await self._subscribe(row.room_name, person, caller_tracks, subscribe=False)
+        await self._line(row, "Warm transfer: the person answered and is being briefed")
+        await SupervisionService(self.resources, self.principal).say(
+            row.id, briefing or DEFAULT_BRIEFING, allow_interruptions=False
+        )
+        await self._briefed(row.room_name, agent.identity)
+        await self._hold(row.room_name, caller, hold=False)
+        await self._subscribe(row.room_name, person, caller_tracks, subscribe=True)
+        await self._line(row, "Call transferred (warm): caller and person connected")
+        await self._api(
+            self.livekit.room.remove_participant(
+                lk.RoomParticipantIdentity(room=row.room_name, identity=agent.identity)
+            )
+        )
+
+    async def _participants(self, room: str) -> list[lk.ParticipantInfo]:
+        listed = await self._api(
+            self.livekit.room.list_participants(lk.ListParticipantsRequest(room=room))
+        )
+        return list(listed.participants)
+
+    async def _hold(self, room: str, caller: lk.ParticipantInfo, *, hold: bool) -> None:
+        permission = lk.ParticipantPermission()
+        permission.CopyFrom(caller.permission)
+        permission.can_subscribe = not hold
+        await self._api(
+            self.livekit.room.update_participant(
+                lk.UpdateParticipantRequest(
+                    room=room, identity=caller.identity, permission=permission
+                )
+            )
+        )
+
+    async def _dial(self, call: WarmTransferCall, identity: str) -> None:
+        ringing_s = self.resources.settings.sip.ringing_timeout_s
+        request = participant_request(
+            OutboundCall(
+                trunk_id=call.outbound_trunk_id,
+                to_number=call.number,
+                from_number=call.caller_id,
+                room_name=call.row.room_name,
+                participant_identity=identity,
+                ringing_timeout_s=ringing_s,
+            )
+        )
+        request.wait_until_answered = True
+        try:
+            await self.livekit.sip.create_sip_participant(request, timeout=ringing_s + 10)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable("LiveKit is unreachable") from exc
+
+    async def _subscribe(
+        self, room: str, identity: str, track_sids: list[str], *, subscribe: bool
+    ) -> None:
+        await self._api(
+            self.livekit.room.update_subscriptions(
+                lk.UpdateSubscriptionsRequest(
+                    room=room, identity=identity, track_sids=track_sids, subscribe=subscribe
+                )
+            )
+        )
+
+    async def _briefed(self, room: str, agent: str) -> None:
+        """Wait until the agent has spoken and stopped (its `lk.agent.state`), bounded."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        spoke = False
+        while loop.time() - started < BRIEFING_MAX_S:
+            state = next(
+                (p.attributes.get(AGENT_STATE) for p in await self._participants(room)
+                 if p.identity == agent),
+                None,
+            )  # fmt: skip
+            if state is None:
+                return  # the agent left
+            if state == "speaking":
+                spoke = True
+            elif spoke or loop.time() - started > BRIEFING_START_S:
+                return
+            await asyncio.sleep(0.2)
+        logger.warning("briefing still playing at the bridge")
+
+    async def _line(self, row: CallSession, line: str) -> None:
+        async with self.resources.sessions() as db:
+            current = await SessionService(db).get(self.principal.project_id, row.id)
+            await SessionService(db).add_system_line(current, line)
+            await db.commit()
+
+    @staticmethod
+    async def _api(request: Awaitable[_T]) -> _T:
+        try:
+            return await request
+        except lk.TwirpError as exc:
+            raise Conflict(
+                "LiveKit refused a warm transfer step", details={"livekit_code": exc.code}
+            ) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable("LiveKit is unreachable") from exc
+
+
+async def outbound_call(
+    resources: Resources, principal: Principal, row: CallSession, caller: str, number: str,
+    trunk_id: str | None,
+) -> WarmTransferCall:  # fmt: skip
+    """The trunk (named, or the project's only outbound one) and caller id for the person."""
+    async with resources.sessions() as db:
+        trunk = await DialService(resources, principal).outbound_trunk(db, trunk_id)
+    return WarmTransferCall(
+        row=row,
+        caller=caller,
+        number=number,
+        caller_id=trunk.numbers[0],
+        outbound_trunk_id=trunk.outbound_trunk_id or "",
+    )
