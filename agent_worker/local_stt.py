@@ -51,6 +51,10 @@ BASE_WINDOW_S = 20.0
 """Encoder window of Whisper base for short utterances. Not for tiny.en: from a 20 s window it
 heard "gluten free bread" as "blue and free red", confidently."""
 _MAX_TOKENS = 224
+_TOKENS_PER_S = 12
+"""Tokens a transcript may have per second of audio (fast speech needs ~6). Whisper left to
+224 tokens loops on a noise blip: a 0.76 s clip took ~30 s through the temperature fallback
+(seen on the inference service, where it held up every call's transcription)."""
 # faster-whisper's defaults for falling back and for recognising silence
 _LOG_PROB_THRESHOLD = -1.0
 _COMPRESSION_LIMIT = 2.4
@@ -98,6 +102,7 @@ def transcribe(
             return text, language
     segments, info = model.transcribe(
         audio,
+        max_new_tokens=max_tokens(audio.size),
         language=language,
         beam_size=1,
         condition_on_previous_text=False,
@@ -131,6 +136,11 @@ def transcribe_batch(
     return results
 
 
+def max_tokens(samples: int) -> int:
+    """How many tokens the transcript of `samples` (16 kHz) may take."""
+    return min(_MAX_TOKENS, 16 + _TOKENS_PER_S * samples // WHISPER_SAMPLE_RATE)
+
+
 def _windowed_limit(window_s: float) -> float:
     return (window_s - 1.0) * WHISPER_SAMPLE_RATE
 
@@ -154,7 +164,7 @@ def _transcribe_windowed(
         encoded,
         [prompt] * len(audios),
         beam_size=1,
-        max_length=_MAX_TOKENS,
+        max_length=len(prompt) + max_tokens(max(audio.size for audio in audios)),
         return_scores=True,
         return_no_speech_prob=True,
         suppress_blank=True,
