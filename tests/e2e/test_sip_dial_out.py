@@ -489,3 +489,50 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
         f"Supervisor had the agent say: {briefing}",
         "Call transferred (warm): caller and person connected",
     ], lines
+
+
+async def test_a_warm_transfer_nobody_answers_gives_the_caller_back_to_the_agent(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    silence = silent_ulaw_wav(tmp_path / "silence.wav", 30)
+    (tmp_path / "person").mkdir()
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=60) as api,
+        answering_phone(tmp_path, audio=silence, rtp_port=free_port()) as caller_phone,
+        answering_phone(
+            tmp_path / "person", audio=silence, rtp_port=free_port(), scenario="busy.xml"
+        ) as busy_phone,
+    ):
+        agent = await api.post(
+            "/api/v1/agents", json={"name": "Agent of a busy desk", "first_message": "Hello."}
+        )
+        trunk_id = await carrier_to(api, caller_phone, "+14155550110")
+        busy_trunk_id = await carrier_to(api, busy_phone, "+14155550111")
+        call = await dial(api, trunk_id, agent_config_id=agent.json()["id"])
+        for _ in range(60):
+            if call_statuses(stack, call["full_room_name"])[-1:] == ["in_progress"]:
+                break
+            await asyncio.sleep(0.3)
+        refused = await api.post(
+            f"/api/v1/sessions/{call['session_id']}/transfer",
+            json={"to": "tel:+14155550189", "mode": "warm", "trunk_id": busy_trunk_id},
+        )
+        livekit = lk.LiveKitAPI(stack.livekit.url, stack.livekit.api_key, stack.livekit.api_secret)
+        try:
+            listed = await livekit.room.list_participants(
+                lk.ListParticipantsRequest(room=call["full_room_name"])
+            )
+            await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
+        finally:
+            await livekit.aclose()
+        await busy_phone.result()
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    assert refused.status_code == 409, refused.text
+    phones = [p for p in listed.participants if p.kind == lk.ParticipantInfo.Kind.SIP]
+    assert [p.permission.can_subscribe for p in phones] == [True], phones  # off hold
+    assert any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in listed.participants)
+    lines = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "system"]
+    assert lines[-2:] == [
+        "Caller on hold for a warm transfer",
+        "Warm transfer failed: the person did not answer",
+    ], lines
