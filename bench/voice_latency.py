@@ -440,8 +440,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--inference",
-        action="store_true",
-        help="models in the machine's inference service, one process per call",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="models in the machine's inference service, one process per call (as voxroom up); "
+        "--no-inference: the worker loads them and runs calls as threads",
     )
     parser.add_argument("--time-limit", type=float, default=1800.0, help="whole run, seconds")
     parser.add_argument("--json-out", type=Path)

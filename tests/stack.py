@@ -60,10 +60,11 @@ def _answers(url: str) -> bool:
 
 @contextmanager
 def voxroom_stack(
-    workdir: Path, worker_env: dict[str, str] | None = None, *, inference: bool = False
+    workdir: Path, worker_env: dict[str, str] | None = None, *, inference: bool = True
 ) -> Iterator[Stack]:
-    """`inference`: the models run in the machine's inference service (started here as
-    `voxroom up` starts it) and the worker runs each call in a process of its own."""
+    """`inference` (as `voxroom up`): the models run in the machine's inference service,
+    started here, and the worker runs each call in a process of its own; `inference=False`:
+    the worker loads the models and runs its calls as threads."""
     api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     gateway_port = free_port()

@@ -54,7 +54,7 @@ def up(
                 "and runs its calls as threads)."
             ),
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Start every component, wait until healthy, restart a crashed worker, and stop them all
     on Ctrl-C."""

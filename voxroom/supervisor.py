@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlparse
 
+from agent_worker.settings import WorkerSettings
 from api.bootstrap import create_project_key, has_projects
 from api.migrate import upgrade
 from api.projects.schemas import Scope
@@ -33,8 +34,6 @@ from voxroom.launcher import Component, Launcher, LaunchError, Running
 LIVEKIT_CONFIG = Path("livekit.yaml")
 WORKER_HEALTH_PORT = 8081
 """The first worker's health port; the next workers take the following ports."""
-INFERENCE_PORT = 8089
-"""The inference service's port (`voxroom up --inference`)."""
 CRASH_LIMIT = 5
 CRASH_WINDOW_S = 60.0
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
@@ -92,7 +91,7 @@ def components(
     workers: int = 1,
     worker_port: int = WORKER_HEALTH_PORT,
     sip: bool = False,
-    inference: bool = False,
+    inference: bool = True,
 ) -> list[Component]:
     """The platform as `voxroom up` runs it, in start order; livekit-sip with `sip` or
     `VOXROOM_SIP_ENABLED`; with `inference`, the offline models run in one inference service
@@ -157,8 +156,9 @@ def components(
     # Workers dial LiveKit over WebSocket.
     worker_env = {**shared_env, "LIVEKIT_URL": settings.client_ws_url}
     if inference and workers:
-        platform.append(launcher.inference_service(INFERENCE_PORT, {}))
-        worker_env["VOXROOM_WORKER_INFERENCE_URL"] = launcher.inference_url(INFERENCE_PORT)
+        port = WorkerSettings().inference_port
+        platform.append(launcher.inference_service(port, {}))
+        worker_env["VOXROOM_WORKER_INFERENCE_URL"] = launcher.inference_url(port)
         worker_env["VOXROOM_WORKER_JOB_EXECUTOR"] = "process"
     platform += [
         launcher.agent_worker(worker_port + index, worker_env, name=f"worker-{index + 1}")
@@ -183,7 +183,7 @@ class Supervisor:
         workers: int = 1,
         worker_port: int = WORKER_HEALTH_PORT,
         sip: bool = False,
-        inference: bool = False,
+        inference: bool = True,
     ) -> None:
         self.workers = workers
         self.worker_port = worker_port

@@ -49,7 +49,7 @@ class Up:
 def up(tmp_path: Path) -> Iterator[Up]:
     """`voxroom up --workers 1` in an empty directory, on free ports."""
     redis_port, api_port, worker_port = free_port(), free_port(), free_port()
-    gateway_port = free_port()
+    gateway_port, inference_port = free_port(), free_port()
     lk_port, lk_tcp, lk_udp = free_port(), free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     api_url = f"http://127.0.0.1:{api_port}"
@@ -66,6 +66,7 @@ def up(tmp_path: Path) -> Iterator[Up]:
         "VOXROOM_API_PORT": str(api_port),
         "VOXROOM_GATEWAY_PORT": str(gateway_port),
         "VOXROOM_GATEWAY_PUBLIC_URL": f"ws://127.0.0.1:{gateway_port}",
+        "VOXROOM_WORKER_INFERENCE_PORT": str(inference_port),
     }
     output = tmp_path / "up.out"
     argv = [sys.executable, "-m", "voxroom", "up", "--workers", "1"]
@@ -110,7 +111,7 @@ def test_a_killed_worker_is_restarted_and_sigterm_then_stops_every_component(up:
     assert http_ok(f"{up.api_url}/healthz")
 
     children = psutil.Process(up.process.pid).children()
-    assert len(children) == 5  # redis, livekit, api, gateway, worker-1
+    assert len(children) == 6  # redis, livekit, api, gateway, inference, worker-1
 
     up.process.send_signal(signal.SIGTERM)
 
