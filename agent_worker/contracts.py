@@ -190,7 +190,7 @@ TRANSFER_TOOL = "transfer_call"
 
 
 class TransferTarget(Strict):
-    """A person or team the agent may hand a phone call to (cold transfer: SIP REFER)."""
+    """A person or team the agent may hand a phone call to (cold: SIP REFER; or warm)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """What the agent calls it (`sales`, `front_desk`); unique among the targets."""
@@ -199,6 +199,11 @@ class TransferTarget(Strict):
     transferred) or a `sip:` URI."""
     description: str = Field(default="", max_length=300)
     """When to transfer there, for the agent (e.g. "questions about orders and prices")."""
+    mode: Literal["cold", "warm"] = "cold"
+    """cold: the phone is referred to `to`. warm (`tel:` targets only; a `sip:` one fails at
+    the transfer): the caller waits on hold while the agent dials the person through the
+    outbound trunk and briefs them, then caller and person are connected and the agent
+    leaves."""
 
 
 class VoicemailConfig(Strict):

@@ -1,10 +1,12 @@
-"""Cold transfer by the agent: a `transfer_call` tool over the targets of the agent's config.
+"""Transfer by the agent: a `transfer_call` tool over the targets of the agent's config.
 
 The agent names a target (`sales`), never a number: the numbers stay in the config, and the
 control plane resolves the name against the session's own config and checks the dialling
 policy before it asks LiveKit to REFER the phone. The agent first tells the caller; the
 transfer is requested once that sentence has played (a tool cannot wait for speech that is
-queued behind its own turn, so the wait runs in a task of its own, awaited on close).
+queued behind its own turn, so the wait runs in a task of its own, awaited on close). A warm
+target also takes the agent's briefing for the person; the control plane then has the agent
+say it (a supervisor command) and removes the agent once caller and person are connected.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TRANSFER_FAILED = "I'm sorry, I could not transfer your call. Can I help you with anything else?"
-TRANSFER_TIMEOUT_S = 45.0
-"""The control plane waits up to 30 s for the phone to report the transfer's outcome."""
+TRANSFER_TIMEOUT_S = 150.0
+"""A cold transfer waits up to 30 s for the phone's outcome; a warm one rings the person (up
+to the ringing timeout) and waits for the briefing (up to 60 s)."""
 
 
 class CallTransfer:
@@ -44,29 +47,33 @@ class CallTransfer:
     def target_names(self) -> list[str]:
         return [target.name for target in self.phone.transfer_targets]
 
-    def start(self, session: AgentSession, target: str) -> bool:
+    def start(self, session: AgentSession, target: str, briefing: str | None = None) -> bool:
         """Tell the caller, then transfer; False while a transfer is already under way."""
         if self._task is not None:
             return False
         said = session.say(self.phone.transfer_message, allow_interruptions=False)
         self._task = asyncio.create_task(
-            self._transfer_after(said, session, target),
+            self._transfer_after(said, session, target, briefing),
             name="voxroom.transfer",
         )
         self._task.add_done_callback(self._finished)
         return True
 
-    async def _transfer_after(self, said: SpeechHandle, session: AgentSession, target: str) -> None:
+    async def _transfer_after(
+        self, said: SpeechHandle, session: AgentSession, target: str, briefing: str | None
+    ) -> None:
         await said.wait_for_playout()
-        if not await self.request(target):
+        if not await self.request(target, briefing):
             session.say(TRANSFER_FAILED)
 
-    async def request(self, target: str) -> bool:
-        """True once the phone accepted the REFER (the call then leaves Voxroom)."""
+    async def request(self, target: str, briefing: str | None = None) -> bool:
+        """True once the phone accepted the REFER (the call then leaves Voxroom), or a warm
+        transfer connected caller and person."""
+        body = {"target": target} | ({"briefing": briefing} if briefing else {})
         try:
             async with self._http.post(
                 self._url,
-                json={"target": target},
+                json=body,
                 headers=self._headers,
                 timeout=aiohttp.ClientTimeout(total=TRANSFER_TIMEOUT_S),
             ) as response:
@@ -113,12 +120,23 @@ def transfer_call_tool(transfer: CallTransfer) -> llm.Tool:
             "required": ["target"],
         },
     }
+    warm = [target.name for target in targets if target.mode == "warm"]
+    if warm:
+        schema["parameters"]["properties"]["briefing"] = {  # type: ignore[index]
+            "type": "string",
+            "maxLength": 1000,
+            "description": f"Only for {', '.join(warm)}: one or two sentences telling the "
+            "person who is calling and what they need; you say it to them before connecting "
+            "the caller.",
+        }
 
     async def transfer_call(raw_arguments: dict[str, Any], context: RunContext) -> str | None:
         target = raw_arguments.get("target")
         if target not in transfer.target_names:
             raise ToolError(f"unknown target; choose one of {', '.join(transfer.target_names)}")
-        if not transfer.start(context.session, str(target)):
+        briefing = raw_arguments.get("briefing")
+        briefing = str(briefing)[:1000] if briefing else None
+        if not transfer.start(context.session, str(target), briefing):
             return "A transfer is already under way."
         return None
 

@@ -122,20 +122,25 @@ class CallControlService:
         call = await outbound_call(self.resources, self.principal, row, caller, number, trunk_id)
         await WarmTransfer(self.resources, self.principal).run(call, briefing)
 
-    async def transfer_to_target(self, session_id: str, target: str) -> None:
-        """The call's agent asks for a cold transfer to one of its config's targets, by name:
-        the number comes from the config the session was started with, never from the
-        worker."""
+    async def transfer_to_target(
+        self, session_id: str, target: str, briefing: str | None = None
+    ) -> None:
+        """The call's agent asks for a transfer to one of its config's targets, by name: the
+        number and the mode come from the config the session was started with, never from
+        the worker."""
         row = await self._phone_call(session_id)
         async with self.resources.sessions() as db:
             agent = await db.get(AgentConfig, row.agent_id) if row.agent_id else None
         if agent is None:
             raise NotFound("No such transfer target", details={"field": "target"})
         spec = await spec_of_session(self.resources, row, agent)
-        found = [t.to for t in spec.phone.transfer_targets if t.name == target]
+        found = [t for t in spec.phone.transfer_targets if t.name == target]
         if not found:
             raise NotFound("No such transfer target", details={"field": "target"})
-        await self.transfer(session_id, found[0])
+        if found[0].mode == "warm":
+            await self.warm_transfer(session_id, found[0].to, briefing, None)
+        else:
+            await self.transfer(session_id, found[0].to)
 
     async def record_answer(self, session_id: str, answer: AnsweredReport) -> None:
         """The call's agent tells who answered a dial-out with answering-machine detection:

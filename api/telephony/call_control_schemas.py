@@ -50,8 +50,8 @@ class TransferRequest(RequestBody):
     """warm: what the agent tells the person before connecting them (a default sentence
     otherwise); ignored by a cold transfer."""
     trunk_id: str | None = Field(default=None, max_length=40)
-    """warm: the trunk to dial the person through (default: the project's only outbound
-    trunk); ignored by a cold transfer."""
+    """warm: the trunk to dial the person through (default: the trunk a dial-out was placed
+    through, else the project's only outbound trunk); ignored by a cold transfer."""
 
 
 class WorkerTransferRequest(RequestBody):
@@ -59,6 +59,8 @@ class WorkerTransferRequest(RequestBody):
 
     target: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
     """The name of one of the transfer targets of the session's agent config."""
+    briefing: str | None = Field(default=None, min_length=1, max_length=1000)
+    """A warm target: what the agent tells the person before connecting the caller."""
 
 
 class AnsweredReport(RequestBody):

@@ -8,8 +8,8 @@ subscribes each phone to every audio track of the room, so:
   caller (it must not answer them while it briefs the person);
 - briefing: the person's phone is unsubscribed from the caller's tracks (it hears the agent
   only; a few milliseconds of the caller may pass between the answer and that request);
-- bridge: the caller's permission and the person's subscriptions come back, then the agent is
-  removed from the room (leaving hangs up nobody).
+- bridge: the caller's permission and the person's subscriptions come back, the session ends
+  (`transferred`), then the agent is removed from the room (leaving hangs up nobody).
 A person who does not answer gives the caller back to the agent.
 """
 
@@ -23,6 +23,7 @@ from typing import TypeVar
 
 import aiohttp
 from livekit import api as lk
+from sqlmodel import select
 
 from api.errors import Conflict, Unavailable
 from api.ids import new_id
@@ -33,6 +34,7 @@ from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.supervision.services import SupervisionService
 from api.telephony.dialing import DialService
+from api.telephony.models import SipCall
 from sip.livekit_requests import OutboundCall, participant_request
 
 logger = logging.getLogger(__name__)
@@ -94,12 +96,17 @@ class WarmTransfer:
         await self._briefed(row.room_name, agent.identity)
         await self._hold(row.room_name, caller, hold=False)
         await self._subscribe(row.room_name, person, caller_tracks, subscribe=True)
-        await self._line(row, "Call transferred (warm): caller and person connected")
-        await self._api(
-            self.livekit.room.remove_participant(
-                lk.RoomParticipantIdentity(room=row.room_name, identity=agent.identity)
+        # The session ends here: the caller stays in the room, so an agent that left with
+        # its session still active would count as lost and be dispatched again.
+        await self._line(row, "Call transferred (warm): caller and person connected", end=True)
+        # Every agent: a replacement may have been sent meanwhile if the agent's lease lapsed
+        # (seen once, with the CPU busy).
+        for present_agent in filter(is_call_agent, await self._participants(row.room_name)):
+            await self._api(
+                self.livekit.room.remove_participant(
+                    lk.RoomParticipantIdentity(room=row.room_name, identity=present_agent.identity)
+                )
             )
-        )
 
     async def _participants(self, room: str) -> list[lk.ParticipantInfo]:
         listed = await self._api(
@@ -168,10 +175,13 @@ class WarmTransfer:
             await asyncio.sleep(0.2)
         logger.warning("briefing still playing at the bridge")
 
-    async def _line(self, row: CallSession, line: str) -> None:
+    async def _line(self, row: CallSession, line: str, *, end: bool = False) -> None:
         async with self.resources.sessions() as db:
-            current = await SessionService(db).get(self.principal.project_id, row.id)
-            await SessionService(db).add_system_line(current, line)
+            sessions = SessionService(db)
+            current = await sessions.get(self.principal.project_id, row.id)
+            await sessions.add_system_line(current, line)
+            if end and current.status == "active":
+                await sessions.end(current, "transferred")
             await db.commit()
 
     @staticmethod
@@ -190,8 +200,14 @@ async def outbound_call(
     resources: Resources, principal: Principal, row: CallSession, caller: str, number: str,
     trunk_id: str | None,
 ) -> WarmTransferCall:  # fmt: skip
-    """The trunk (named, or the project's only outbound one) and caller id for the person."""
+    """The trunk (named, else the one a dial-out was placed through, else the project's only
+    outbound one) and caller id for the person."""
     async with resources.sessions() as db:
+        if trunk_id is None:
+            placed = select(SipCall.trunk_id).where(
+                SipCall.project_id == principal.project_id, SipCall.session_id == row.id
+            )
+            trunk_id = (await db.exec(placed)).first()
         trunk = await DialService(resources, principal).outbound_trunk(db, trunk_id)
     return WarmTransferCall(
         row=row,

@@ -1,5 +1,5 @@
 """What a phone call's agent asks of the control plane, with the session's report token:
-a cold transfer to a target of its config (its `transfer_call` tool, resolved against the
+a cold or warm transfer to a target of its config (its `transfer_call` tool, resolved against the
 session's own config), and who answered a dial-out (answering-machine detection)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class WorkerCallController(Controller):
         resources: NamedDependency[Resources],
     ) -> CallControlResult:
         service = await _call_control(resources, request, session_id)
-        await service.transfer_to_target(session_id, data.target)
+        await service.transfer_to_target(session_id, data.target, data.briefing)
         return CallControlResult(session_id=session_id, action="transfer")
 
     @post("/answered", operation_id="workerCallAnswered", status_code=204)

@@ -60,6 +60,30 @@ def test_the_tool_offers_the_configured_targets_by_name_only() -> None:
     assert "+1415" not in str(schema) and "pbx" not in str(schema)
 
 
+def test_the_tool_asks_for_a_briefing_only_when_a_target_is_warm() -> None:
+    warm = PHONE.model_copy(
+        update={
+            "transfer_targets": [
+                PHONE.transfer_targets[0].model_copy(update={"mode": "warm"}),
+                PHONE.transfer_targets[1],
+            ]
+        }
+    )
+    schemas = {}
+    for name, phone in (("cold", PHONE), ("warm", warm)):
+        meta = DispatchMetadata(
+            session_id="ses_x", project_id="prj_x", agent_id="agt_x", room="r",
+            agent=AgentSpec(name="a", phone=phone), report_url="http://127.0.0.1:9",
+            report_token="t",
+        )  # fmt: skip
+        tool = transfer_call_tool(CallTransfer(None, meta, phone))  # type: ignore[arg-type]
+        (schemas[name],) = function_schemas([tool])
+    assert "briefing" not in schemas["cold"]["parameters"]["properties"]
+    briefing = schemas["warm"]["parameters"]["properties"]["briefing"]
+    assert "Only for front_desk" in briefing["description"]
+    assert schemas["warm"]["parameters"]["required"] == ["target"]
+
+
 def test_target_names_are_unique_and_the_tool_name_is_reserved() -> None:
     twice = [{"name": "sales", "to": "tel:+14155550111"}] * 2
     with pytest.raises(ConfigConflict):

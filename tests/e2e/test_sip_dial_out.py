@@ -465,6 +465,7 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
             await livekit.aclose()
         results = [await caller_phone.result(), await person_phone.result()]
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+        session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
     for _, _, transport, _ in phones.values():
         transport.close()
     caller_heard, person_heard = phones["caller"][3], phones["person"][3]
@@ -473,7 +474,11 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
     print(f"warm transfer: {bridged - asked:.1f} s from the request to the bridge")
     for result in results:
         assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
-    # Only the two phones are left in the room: the agent left.
+    assert (session["session"]["status"], session["session"]["end_reason"]) == (
+        "completed",
+        "transferred",
+    ), session["session"]
+    # Only the two phones are left in the room: the agent left (and no other was sent).
     assert sorted(present.values()) == [lk.ParticipantInfo.Kind.SIP] * 2, present
     briefed = normalized(transcribe(person_heard.samples(until=bridged), RATE))
     assert "refund" in briefed and "delivery" not in briefed, briefed
