@@ -24,6 +24,7 @@ import time
 import wave
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -80,17 +81,25 @@ class Lane:
         self._limit = max_waiting + 1
         self.pending = 0
 
-    def admit(self) -> None:
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """One request's place in the queue, for as long as it is served (a streamed reply
+        holds it across its pieces); `Busy` when the queue is full."""
         if self.pending >= self._limit:
             raise Busy(self.name)
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        self.admit()
         self.pending += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+            yield
         finally:
             self.pending -= 1
+
+    async def execute(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn` on the model's thread, after whatever is already there."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        with self.slot():
+            return await self.execute(fn, *args)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -119,18 +128,14 @@ class WhisperBatcher:
         """Sizes of the batches run so far (for tests and the bench)."""
 
     async def transcribe(self, audio: np.ndarray, language: str) -> tuple[str, str]:
-        self._lane.admit()
-        if self._task is None or self._wake is None:
-            self._wake = asyncio.Event()
-            self._task = asyncio.create_task(self._run(self._wake), name="inference.whisper")
-        utterance = _Utterance(audio, language, asyncio.get_running_loop().create_future())
-        self._waiting.append(utterance)
-        self._lane.pending += 1
-        self._wake.set()
-        try:
+        with self._lane.slot():
+            if self._task is None or self._wake is None:
+                self._wake = asyncio.Event()
+                self._task = asyncio.create_task(self._run(self._wake), name="inference.whisper")
+            utterance = _Utterance(audio, language, asyncio.get_running_loop().create_future())
+            self._waiting.append(utterance)
+            self._wake.set()
             return await asyncio.shield(utterance.done)
-        finally:
-            self._lane.pending -= 1
 
     async def _run(self, wake: asyncio.Event) -> None:
         while True:
@@ -142,9 +147,7 @@ class WhisperBatcher:
                 self._waiting = [u for u in self._waiting if u not in batch]
                 self.batches.append(len(batch))
                 try:
-                    results = await asyncio.get_running_loop().run_in_executor(
-                        self._lane.executor, self._transcribe, batch, language
-                    )
+                    results = await self._lane.execute(self._transcribe, batch, language)
                 except Exception as exc:
                     logger.exception("whisper batch failed")
                     for utterance in batch:
@@ -293,16 +296,16 @@ class InferenceService:
         speed = float(body.get("speed") or 1.0)
         if not 0.25 <= speed <= 4.0:
             raise ServiceError(400, "`speed` must be within 0.25-4", "invalid_speed")
-        self._piper_lane.admit()
         step = pcm_24k(piper_chunks(voice, text, speed=speed))
-        response = web.StreamResponse(headers={"Content-Type": "audio/pcm"})
-        await response.prepare(request)
-        # one lane turn per clause: another call's reply can start between two of ours
-        while (pcm := await self._piper_lane.run(step)) is not None:
-            if pcm:
-                await response.write(pcm)
-        await response.write_eof()
-        return response
+        with self._piper_lane.slot():
+            response = web.StreamResponse(headers={"Content-Type": "audio/pcm"})
+            await response.prepare(request)
+            # one turn on the voice per clause: another call's reply can start between two
+            while (pcm := await self._piper_lane.execute(step)) is not None:
+                if pcm:
+                    await response.write(pcm)
+            await response.write_eof()
+            return response
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await _json(request)
@@ -319,7 +322,16 @@ class InferenceService:
         if not body.get("stream"):
             result = await self._llm_lane.run(_complete, llm, messages, options)
             return web.json_response(result)
-        self._llm_lane.admit()
+        with self._llm_lane.slot():
+            return await self._stream_chat(request, llm, messages, options)
+
+    async def _stream_chat(
+        self,
+        request: web.Request,
+        llm: LocalModel,
+        messages: list[Any],
+        options: dict[str, Any],
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         loop = asyncio.get_running_loop()
@@ -331,7 +343,7 @@ class InferenceService:
             return not gone
 
         generating = asyncio.ensure_future(
-            self._llm_lane.run(_stream_completion, llm, messages, options, emit)
+            self._llm_lane.execute(_stream_completion, llm, messages, options, emit)
         )
         try:
             while (chunk := await pieces.get()) is not None:
