@@ -22,10 +22,8 @@ from api.sessions.services import SessionService
 from api.supervision.services import SupervisionService
 from api.telephony import call_status
 from api.telephony.call_control_schemas import ANSWER_LINES, AnsweredReport
-from api.telephony.dialing import DialService
-from api.telephony.livekit_sip import api_error
+from api.telephony.dialing import DialService, allowed_number
 from api.telephony.warm_transfer import WarmTransfer, outbound_call
-from sip import DestinationRefused, InvalidPhoneNumber, SipError, parse_e164
 
 TRANSFER_TIMEOUT_S = 30.0
 """How long the phone has to accept the REFER and report the transfer's outcome."""
@@ -66,20 +64,7 @@ class CallControlService:
         dialing = DialService(self.resources, self.principal)
         async with self.resources.sessions() as db:
             policy = await dialing.policy(db)
-        try:
-            number = parse_e164(to.removeprefix("tel:"), field="to")
-        except InvalidPhoneNumber as exc:
-            raise api_error(
-                DestinationRefused(
-                    "Not a number that can be called",
-                    details={"field": "to", "reason": "invalid_number"},
-                )
-            ) from exc
-        try:
-            policy.check_destination(number)
-        except SipError as exc:
-            raise api_error(exc) from exc
-        return number.e164
+        return allowed_number(policy, to.removeprefix("tel:"), "to").e164
 
     async def transfer(self, session_id: str, to: str) -> None:
         """Cold transfer: the phone is referred to `to`; the call's session then ends when

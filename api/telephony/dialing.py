@@ -72,6 +72,25 @@ def _with_voicemail(options: VoicemailOptions) -> Callable[[AgentSpec], AgentSpe
     return adjust
 
 
+def allowed_number(policy: DiallingPolicy, raw: str, field: str) -> PhoneNumber:
+    """The number `raw` (E.164) if the dialling policy lets it be called (`field` names it in
+    the error)."""
+    try:
+        number = parse_e164(raw, field=field)
+    except InvalidPhoneNumber as exc:
+        raise api_error(
+            DestinationRefused(
+                "Not a number that can be called",
+                details={"field": field, "reason": "invalid_number"},
+            )
+        ) from exc
+    try:
+        policy.check_destination(number)
+    except SipError as exc:
+        raise api_error(exc) from exc
+    return number
+
+
 def _start_of_day(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -169,19 +188,7 @@ class DialService:
     ) -> tuple[PhoneNumber, SipTrunk, str]:
         """The number, trunk and caller id of a call the policy lets through (no capacity
         check: that is for the moment it is dialled)."""
-        try:
-            number = parse_e164(data.phone_number)
-        except InvalidPhoneNumber as exc:
-            raise api_error(
-                DestinationRefused(
-                    "Not a number that can be called",
-                    details={"field": "phone_number", "reason": "invalid_number"},
-                )
-            ) from exc
-        try:
-            policy.check_destination(number)
-        except SipError as exc:
-            raise api_error(exc) from exc
+        number = allowed_number(policy, data.phone_number, "phone_number")
         trunk = await self._trunk(db, data)
         caller_id = data.caller_id or trunk.numbers[0]
         if caller_id not in trunk.numbers:
