@@ -66,6 +66,17 @@ class WarmTransfer:
         self.livekit = resources.livekit
 
     async def run(self, call: WarmTransferCall, briefing: str | None) -> None:
+        """One warm transfer of a call at a time: a second one while the first runs is a 409."""
+        key = f"vx:warmtransfer:{call.row.id}"
+        bound_s = self.resources.settings.sip.ringing_timeout_s + BRIEFING_MAX_S + 30
+        if not await self.resources.redis.set(key, "1", nx=True, ex=int(bound_s)):
+            raise Conflict("A warm transfer of this call is already under way")
+        try:
+            await self._transfer(call, briefing)
+        finally:
+            await self.resources.redis.delete(key)
+
+    async def _transfer(self, call: WarmTransferCall, briefing: str | None) -> None:
         row = call.row
         present = await self._participants(row.room_name)
         agent = next((p for p in present if is_call_agent(p)), None)

@@ -528,14 +528,22 @@ async def test_a_warm_transfer_nobody_answers_gives_the_caller_back_to_the_agent
         call, busy_trunk_id = await call_with_a_person_to_dial(
             stack, api, (caller_phone, "+14155550110"), (busy_phone, "+14155550111")
         )
-        refused = await api.post(
-            f"/api/v1/sessions/{call['session_id']}/transfer",
-            json={"to": "tel:+14155550189", "mode": "warm", "trunk_id": busy_trunk_id},
-        )
+
+        async def warm_transfer(after_s: float) -> httpx.Response:
+            await asyncio.sleep(after_s)
+            return await api.post(
+                f"/api/v1/sessions/{call['session_id']}/transfer",
+                json={"to": "tel:+14155550189", "mode": "warm", "trunk_id": busy_trunk_id},
+            )
+
+        # The busy phone rings 3 s: a second transfer meanwhile is refused at once.
+        refused, second = await asyncio.gather(warm_transfer(0), warm_transfer(1))
         listed = await participants_then_hang_up(stack, call["full_room_name"])
         await busy_phone.result()
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
     assert refused.status_code == 409, refused.text
+    assert "did not answer" in refused.json()["error"], refused.text
+    assert second.status_code == 409 and "under way" in second.json()["error"], second.text
     phones = [p for p in listed if p.kind == lk.ParticipantInfo.Kind.SIP]
     assert [p.permission.can_subscribe for p in phones] == [True], phones  # off hold
     assert any(p.kind == lk.ParticipantInfo.Kind.AGENT for p in listed)
