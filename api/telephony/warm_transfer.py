@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,7 +25,7 @@ import aiohttp
 from livekit import api as lk
 from sqlmodel import select
 
-from api.errors import Conflict, Unavailable
+from api.errors import ApiError, Conflict, Unavailable
 from api.ids import new_id
 from api.projects.schemas import Principal
 from api.resources import Resources
@@ -92,19 +92,23 @@ class WarmTransfer:
         try:
             await self._dial(call, person)
         except lk.TwirpError as exc:
-            await self._hold(row.room_name, caller, hold=False)
-            await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=True)
+            await self._give_back(row, caller, agent.identity, caller_tracks, None)
             await self._line(row, "Warm transfer failed: the person did not answer")
             raise Conflict(
                 "The person did not answer; the caller is back with the agent",
                 details={"livekit_code": exc.code},
             ) from exc
-        await self._subscribe(row.room_name, person, caller_tracks, subscribe=False)
-        await self._line(row, "Warm transfer: the person answered and is being briefed")
-        await SupervisionService(self.resources, self.principal).say(
-            row.id, briefing or DEFAULT_BRIEFING, allow_interruptions=False
-        )
-        await self._briefed(row.room_name, agent.identity)
+        try:
+            await self._subscribe(row.room_name, person, caller_tracks, subscribe=False)
+            await self._line(row, "Warm transfer: the person answered and is being briefed")
+            await SupervisionService(self.resources, self.principal).say(
+                row.id, briefing or DEFAULT_BRIEFING, allow_interruptions=False
+            )
+            await self._briefed(row.room_name, agent.identity)
+        except ApiError:
+            await self._give_back(row, caller, agent.identity, caller_tracks, person)
+            await self._line(row, "Warm transfer failed: the person could not be briefed")
+            raise
         await self._hold(row.room_name, caller, hold=False)
         await self._subscribe(row.room_name, person, caller_tracks, subscribe=True)
         # The session ends here: the caller stays in the room, so an agent that left with
@@ -113,11 +117,36 @@ class WarmTransfer:
         # Every agent: a replacement may have been sent meanwhile if the agent's lease lapsed
         # (seen once, with the CPU busy).
         for present_agent in filter(is_call_agent, await self._participants(row.room_name)):
-            await self._api(
-                self.livekit.room.remove_participant(
-                    lk.RoomParticipantIdentity(room=row.room_name, identity=present_agent.identity)
-                )
+            await self._remove(row.room_name, present_agent.identity)
+
+    async def _give_back(
+        self,
+        row: CallSession,
+        caller: lk.ParticipantInfo,
+        agent: str,
+        caller_tracks: list[str],
+        person: str | None,
+    ) -> None:
+        """Off hold and back with the agent, the person hung up: each step tried, since the
+        error being handled matters more than one of these failing too."""
+        steps: list[Callable[[], Awaitable[object]]] = [
+            lambda: self._hold(row.room_name, caller, hold=False),
+            lambda: self._subscribe(row.room_name, agent, caller_tracks, subscribe=True),
+        ]
+        if person is not None:
+            steps.append(lambda: self._remove(row.room_name, person))
+        for step in steps:
+            try:
+                await step()
+            except ApiError:
+                logger.warning("warm transfer: a step of giving the caller back failed")
+
+    async def _remove(self, room: str, identity: str) -> None:
+        await self._api(
+            self.livekit.room.remove_participant(
+                lk.RoomParticipantIdentity(room=room, identity=identity)
             )
+        )
 
     async def _participants(self, room: str) -> list[lk.ParticipantInfo]:
         listed = await self._api(
