@@ -195,14 +195,25 @@ def _with_real_ids(example: Any, ids: dict[str, str]) -> Any:
     return example
 
 
+def _collection_parameters(path: str) -> list[tuple[str, str]]:
+    """`(collection, parameter)` of each path parameter that follows a collection's name:
+    `/sessions/{room}/transcript` -> [(`sessions`, `room`)]."""
+    parts = path.strip("/").split("/")
+    return [
+        (before, match.group(1))
+        for before, part in itertools.pairwise(parts)
+        if (match := _PARAM.fullmatch(part)) and not _PARAM.fullmatch(before)
+    ]
+
+
 def _parameters_by_segment(paths: list[str]) -> dict[str, set[str]]:
-    """`agents` -> {`agent_id`}: which path parameter names the objects of a collection."""
+    """`agents` -> {`agents/agent_id`}: the keys of the ids a collection's listing gives. Keyed
+    by collection as well as name: `{room}` after `sessions` takes a session's id, after
+    `rooms` a room's name."""
     names: dict[str, set[str]] = defaultdict(set)
     for path in paths:
-        parts = path.strip("/").split("/")
-        for before, part in itertools.pairwise(parts):
-            if (match := _PARAM.fullmatch(part)) and not _PARAM.fullmatch(before):
-                names[before].add(match.group(1))
+        for collection, name in _collection_parameters(path):
+            names[collection].add(f"{collection}/{name}")
     return names
 
 
@@ -213,7 +224,8 @@ def _harvest(found: dict[str, list[str]], names: set[str], body: Any) -> None:
         for item in body:
             _harvest(found, names, item)
     elif isinstance(body, dict):
-        own = body.get("id") or (body.get("name") if "room" in names else None)
+        is_room = any(name.endswith("/room") for name in names)
+        own = body.get("id") or (body.get("name") if is_room else None)
         if isinstance(own, str):
             for name in names:
                 found[name].append(own)
@@ -234,8 +246,18 @@ def _by_kind(found: dict[str, list[str]]) -> dict[str, str]:
     }
 
 
+def _found(found: dict[str, list[str]], key: str) -> list[str]:
+    """Ids for `collection/name`: from the collection's listings, else any `name` field."""
+    return found.get(key) or found.get(key.rsplit("/", 1)[-1]) or []
+
+
 def _fill(path: str, found: dict[str, list[str]]) -> str | None:
-    values = {name: found[name][-1] for name in _PARAM.findall(path) if found.get(name)}
+    keys = {name: f"{collection}/{name}" for collection, name in _collection_parameters(path)}
+    values = {
+        name: _found(found, keys.get(name, name))[-1]
+        for name in _PARAM.findall(path)
+        if _found(found, keys.get(name, name))
+    }
     if len(values) < len(_PARAM.findall(path)):
         return None
     return _PARAM.sub(lambda match: values[match.group(1)], path)
@@ -268,7 +290,12 @@ def test_another_projects_key_gets_404_on_every_object_of_the_first(
                 if response.is_success and response.content:
                     last = path.rstrip("/").rsplit("/", 1)[1]
                     _harvest(found, segments.get(last, set()), response.json())
-    unreached = sorted(name for names in segments.values() for name in names if not found.get(name))
+    unreached = sorted(
+        key.rsplit("/", 1)[-1]
+        for keys in segments.values()
+        for key in keys
+        if not _found(found, key)
+    )
     leaks = []
     for path in paths:
         if "{" not in path or (concrete := _fill(path, found)) is None:
