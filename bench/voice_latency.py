@@ -27,9 +27,7 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +38,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bench.namespace import run_inside
 from tests import netns
 from tests.gateway.clients import PlainCaller
 from tests.media import Caller, flite_wav, normalized, read_wav
@@ -401,23 +400,6 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
     return out
 
 
-def reexec_in_namespace(limit_s: float) -> int:
-    """Run this very command again inside a fresh loopback-only network namespace."""
-    argv = " ".join(f"'{a}'" for a in [sys.executable, "-m", "bench.voice_latency", *sys.argv[1:]])
-    command = ["unshare", "-n", "bash", "-c", f"{netns.SETUP} && exec {argv}"]
-    process = subprocess.Popen(command, start_new_session=True)
-    try:
-        return process.wait(timeout=limit_s)
-    except subprocess.TimeoutExpired:
-        print(f"bench exceeded its {limit_s:.0f} s limit; stopping it", file=sys.stderr)
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            return process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            return process.wait()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=20, help="turns of the latency call")
@@ -449,7 +431,7 @@ def main() -> int:
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
     if not netns.inside():
-        return reexec_in_namespace(args.time_limit)
+        return run_inside("bench.voice_latency", args.time_limit)
 
     agent: dict[str, Any] = {
         "name": "bench",
