@@ -25,7 +25,7 @@ from api.recordings.models import Recording
 from api.recordings.rooms import recording_store
 from api.recordings.services import RecordingService
 from api.resources import Resources
-from api.sessions.tokens import session_from_token
+from api.sessions.tokens import session_from_token, token_project
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
@@ -57,9 +57,7 @@ class WorkerRecordingController(Controller):
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
     ) -> RecordingOpened:
-        subject, project_id = session_from_token(resources, request)
-        if subject != session_id:
-            raise NotFound("Session not found")
+        project_id = token_project(resources, request, session_id)
         existing = await db_session.get(Recording, data.id)
         if existing is not None:
             if existing.session_id != session_id:

@@ -14,11 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import TranscriptSoFar, TranscriptSoFarLine, WorkerReport
 from api.calls.leases import renew_lease
-from api.errors import NotFound
 from api.resources import Resources
 from api.sessions.schemas import EventsAccepted
 from api.sessions.services import SessionService
-from api.sessions.tokens import session_from_token
+from api.sessions.tokens import token_project
 
 
 class WorkerReportController(Controller):
@@ -35,9 +34,7 @@ class WorkerReportController(Controller):
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
     ) -> EventsAccepted:
-        token_session, project_id = session_from_token(resources, request)
-        if token_session != session_id:
-            raise NotFound("Session not found")
+        project_id = token_project(resources, request, session_id)
         return await SessionService(db_session).apply_worker_events(
             project_id, session_id, list(data.events)
         )
@@ -50,9 +47,7 @@ class WorkerReportController(Controller):
         resources: NamedDependency[Resources],
     ) -> None:
         """The session's agent is alive; a lease left to expire means its worker died."""
-        token_session, _ = session_from_token(resources, request)
-        if token_session != session_id:
-            raise NotFound("Session not found")
+        token_project(resources, request, session_id)
         await renew_lease(resources, session_id)
 
     @get("/sessions/{session_id:str}/transcript", operation_id="workerSessionTranscript")
@@ -63,9 +58,7 @@ class WorkerReportController(Controller):
         db_session: NamedDependency[AsyncSession],
         resources: NamedDependency[Resources],
     ) -> TranscriptSoFar:
-        token_session, project_id = session_from_token(resources, request)
-        if token_session != session_id:
-            raise NotFound("Session not found")
+        project_id = token_project(resources, request, session_id)
         lines = await SessionService(db_session).conversation_so_far(project_id, session_id)
         return TranscriptSoFar(
             lines=[

@@ -12,7 +12,7 @@ from litestar import Request
 
 from api.auth import extract_api_key
 from api.db import utcnow
-from api.errors import Unauthorized
+from api.errors import NotFound, Unauthorized
 from api.resources import Resources
 
 _AUDIENCE = "voxroom-worker-report"
@@ -57,3 +57,11 @@ def session_from_token(resources: Resources, request: Request[Any, Any, Any]) ->
     if claims is None:
         raise Unauthorized("Invalid or expired report token")
     return claims
+
+
+def token_project(resources: Resources, request: Request[Any, Any, Any], session_id: str) -> str:
+    """The project of the request's report token, which must be `session_id`'s (else 404)."""
+    token_session, project_id = session_from_token(resources, request)
+    if token_session != session_id:
+        raise NotFound("Session not found")
+    return project_id

@@ -15,7 +15,7 @@ from api.errors import NotFound
 from api.projects.models import Project
 from api.projects.services import project_principal
 from api.resources import Resources
-from api.sessions.tokens import session_from_token
+from api.sessions.tokens import token_project
 from api.telephony.call_control import CallControlService
 from api.telephony.call_control_schemas import (
     AnsweredReport,
@@ -27,9 +27,7 @@ from api.telephony.call_control_schemas import (
 async def _call_control(
     resources: Resources, request: Request[Any, Any, Any], session_id: str
 ) -> CallControlService:
-    token_session, project_id = session_from_token(resources, request)
-    if token_session != session_id:
-        raise NotFound("Session not found")
+    project_id = token_project(resources, request, session_id)
     async with resources.sessions() as db:
         project = (await db.exec(select(Project).where(Project.id == project_id))).first()
     if project is None:
