@@ -246,7 +246,6 @@ def _interleave(sources: list[tuple[Path, int]], writer: AudioFileWriter) -> Non
                 reader.setpos(first - offset)
                 data = np.frombuffer(reader.readframes(start + count - first), dtype="<i2")
                 columns[first - start : first - start + len(data), channel] = data
-            writer.samples_per_block = count
             writer.write(columns if len(readers) > 1 else columns[:, 0])
 
 

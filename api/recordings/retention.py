@@ -180,8 +180,8 @@ async def fail_lost_recorders(
             if RECORDER_IDENTITY_PREFIX + row.id in present.get(row.room_name, ()):
                 await resources.redis.delete(key)
                 continue
-            noted = await resources.redis.get(key)
-            since, _, at_bytes = (noted or "").partition(":")
+            noted = await resources.redis.get(key)  # a str: the client decodes responses
+            since, _, at_bytes = str(noted or "").partition(":")
             if noted is None or int(at_bytes) != row.received_bytes:
                 await resources.redis.set(key, f"{now}:{row.received_bytes}", ex=3600)
                 continue
