@@ -144,6 +144,11 @@ class CallControlService:
             line = ANSWER_LINES.get((answer.answered_by, answer.voicemail), "Answered")
             await sessions.add_system_line(row, line)
             await db.commit()
-        await call_status.set_answer(
-            self.resources, row.room_name, row.caller_identity, answer.answered_by, answer.voicemail
-        )
+        if row.caller_identity is not None:  # a phone call's session always names its phone
+            await call_status.set_answer(
+                self.resources,
+                row.room_name,
+                row.caller_identity,
+                answer.answered_by,
+                answer.voicemail,
+            )

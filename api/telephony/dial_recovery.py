@@ -44,10 +44,14 @@ async def fail_interrupted_dials(resources: Resources) -> int:
             )
         )
         for scheduled_id in stuck.all():
-            row = await db.get(ScheduledSipCall, scheduled_id)
-            if row is not None:
-                row.status, row.error, row.updated_at = "failed", REASON, utcnow()
-                db.add(row)
+            scheduled = await db.get(ScheduledSipCall, scheduled_id)
+            if scheduled is not None:
+                scheduled.status, scheduled.error, scheduled.updated_at = (
+                    "failed",
+                    REASON,
+                    utcnow(),
+                )
+                db.add(scheduled)
         await db.commit()
         calls = (
             await db.exec(
