@@ -15,15 +15,15 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
-from livekit.agents.llm import ChatContext, Tool, ToolChoice
-from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents import APIConnectOptions, llm
+from livekit.agents.llm import ChatContext, Tool
 
 from kb.search import STOPWORDS
 
 from .contracts import TRANSFER_TOOL
+from .in_process_llm import InProcessLLM
 from .supervision import SUPERVISOR_SAID_PREFIX, WHISPER_PREFIX
 
 NO_ANSWER = "Sorry, I don't have information about that. Could you ask another way?"
@@ -156,78 +156,6 @@ class KnowledgeSource(Protocol):
     async def search(self, query: str, *, top_k: int) -> list[str]: ...
 
 
-class KbAnswerer(llm.LLM):
-    """Deterministic LLM replacement: answers from instructions/FAQ and knowledge passages."""
-
-    def __init__(
-        self,
-        *,
-        instructions: str,
-        knowledge: KnowledgeSource | None = None,
-        no_answer: str = NO_ANSWER,
-        top_k: int = 5,
-    ) -> None:
-        super().__init__()
-        self._passages = split_passages(instructions)
-        self._knowledge = knowledge
-        self._no_answer = no_answer
-        self._top_k = top_k
-
-    @property
-    def model(self) -> str:
-        return "kb-answerer"
-
-    @property
-    def provider(self) -> str:
-        return "voxroom"
-
-    async def answer(self, question: str, *, guidance: Sequence[str] = ()) -> str:
-        """`guidance`: what a supervisor whispered, answerable like the instructions (its
-        sentences addressed to the assistant are followed, never spoken)."""
-        passages = list(self._passages)
-        for text in guidance:
-            passages.extend(split_passages(text))
-        if self._knowledge is not None:
-            found = await self._knowledge.search(question, top_k=self._top_k)
-            passages.extend(Passage(answer=text, match_text=text) for text in found)
-        if is_greeting(question):
-            return GREETING_REPLY
-        match = best_passage(question, passages)
-        return match.answer if match is not None else self._no_answer
-
-    def chat(
-        self,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
-        return _KbAnswerStream(
-            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
-        )
-
-
-def _guidance(chat_ctx: ChatContext) -> list[str]:
-    """What a supervisor whispered, and what one told the caller during a takeover."""
-    return [
-        text.removeprefix(prefix)
-        for item in chat_ctx.items
-        if item.type == "message" and item.role == "system"
-        for prefix in (WHISPER_PREFIX, SUPERVISOR_SAID_PREFIX)
-        if (text := item.text_content or "").startswith(prefix)
-    ]
-
-
-def _last_message(chat_ctx: ChatContext) -> llm.ChatItem | None:
-    for item in reversed(chat_ctx.items):
-        if item.type in ("message", "function_call_output"):
-            return item
-    return None
-
-
 class _KbAnswerStream(llm.LLMStream):
     def __init__(
         self,
@@ -282,3 +210,63 @@ class _KbAnswerStream(llm.LLMStream):
                 ),
             )
         )
+
+
+class KbAnswerer(InProcessLLM):
+    """Deterministic LLM replacement: answers from instructions/FAQ and knowledge passages."""
+
+    stream_type = _KbAnswerStream
+
+    def __init__(
+        self,
+        *,
+        instructions: str,
+        knowledge: KnowledgeSource | None = None,
+        no_answer: str = NO_ANSWER,
+        top_k: int = 5,
+    ) -> None:
+        super().__init__()
+        self._passages = split_passages(instructions)
+        self._knowledge = knowledge
+        self._no_answer = no_answer
+        self._top_k = top_k
+
+    @property
+    def model(self) -> str:
+        return "kb-answerer"
+
+    @property
+    def provider(self) -> str:
+        return "voxroom"
+
+    async def answer(self, question: str, *, guidance: Sequence[str] = ()) -> str:
+        """`guidance`: what a supervisor whispered, answerable like the instructions (its
+        sentences addressed to the assistant are followed, never spoken)."""
+        passages = list(self._passages)
+        for text in guidance:
+            passages.extend(split_passages(text))
+        if self._knowledge is not None:
+            found = await self._knowledge.search(question, top_k=self._top_k)
+            passages.extend(Passage(answer=text, match_text=text) for text in found)
+        if is_greeting(question):
+            return GREETING_REPLY
+        match = best_passage(question, passages)
+        return match.answer if match is not None else self._no_answer
+
+
+def _guidance(chat_ctx: ChatContext) -> list[str]:
+    """What a supervisor whispered, and what one told the caller during a takeover."""
+    return [
+        text.removeprefix(prefix)
+        for item in chat_ctx.items
+        if item.type == "message" and item.role == "system"
+        for prefix in (WHISPER_PREFIX, SUPERVISOR_SAID_PREFIX)
+        if (text := item.text_content or "").startswith(prefix)
+    ]
+
+
+def _last_message(chat_ctx: ChatContext) -> llm.ChatItem | None:
+    for item in reversed(chat_ctx.items):
+        if item.type in ("message", "function_call_output"):
+            return item
+    return None

