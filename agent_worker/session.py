@@ -46,6 +46,7 @@ from .room_connect import join_room
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from .tools import agent_tools
+from .transcript_endpointing import TranscriptEndpointing, applies_to
 from .transfer import CallTransfer, transfer_call_tool
 from .turn_recorder import TurnRecorder
 from .voicemail import OutboundGreeting
@@ -107,13 +108,16 @@ def build_agent_session(
     spec: AgentSpec, resources: ProcessResources, knowledge: KnowledgeSource | None = None
 ) -> AgentSession:
     settings, models = resources.settings, resources.models
-    return AgentSession(
+    session: AgentSession = AgentSession(
         stt=build_stt(spec, settings, models, vad=resources.vad),
         vad=resources.vad,
         llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
     )
+    if applies_to(spec):
+        TranscriptEndpointing(session, spec.turn_detection).attach()
+    return session
 
 
 def resumed_chat_context(transcript: TranscriptSoFar) -> llm.ChatContext:
