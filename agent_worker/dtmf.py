@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,10 @@ PAUSE_S = 1.5
 """The caller's digits go to the agent once they paused this long (one entry, such as an
 account number, is answered once, not after every key)."""
 KEYPAD_NOTE = "The caller pressed these keys on the phone keypad: {digits}. Respond to that."
+KEYPAD_TOOL = "press_keys"
+
+PressKeys = Callable[[str], Awaitable[None]]
+"""Presses keys on the call's phone line."""
 
 
 def dtmf_code(digit: str) -> int:
@@ -56,10 +61,11 @@ async def send_digits(participant: rtc.LocalParticipant, digits: str) -> None:
         await participant.publish_dtmf(code=code, digit=digit)
 
 
-def keypad_tool(room: rtc.Room) -> FunctionTool:
-    """The agent's own keypad, given only on phone calls."""
+def keypad_tool(press: PressKeys) -> FunctionTool:
+    """The agent's own keypad, given only on phone calls; `press` sends the keys (see
+    `send_digits`)."""
 
-    @function_tool
+    @function_tool(name=KEYPAD_TOOL)
     async def press_keys(digits: str) -> str:
         """Press keys on the phone keypad (DTMF tones the other side hears), for example to
         choose an option in the phone menu of the business you called.
@@ -70,7 +76,7 @@ def keypad_tool(room: rtc.Room) -> FunctionTool:
         digits = digits.strip().replace(" ", "").upper()
         if not digits or len(digits) > 32 or any(d not in DTMF_DIGITS for d in digits):
             return "Not pressed: use only 0-9, * and # (at most 32 keys)."
-        await send_digits(room.local_participant, digits)
+        await press(digits)
         return f"Pressed {digits}."
 
     return press_keys

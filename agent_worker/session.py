@@ -28,11 +28,12 @@ from .contracts import (
     SessionStartedEvent,
     TranscriptSoFar,
 )
-from .dtmf import KeypadInput, keypad_tool
+from .dtmf import KeypadInput, send_digits
 from .errors import AgentError, InvalidDispatchError
 from .kb_answerer import KnowledgeSource
 from .knowledge import ControlPlaneKnowledge
 from .phone_call import hang_up
+from .phone_tools import phone_tools
 from .providers import build_llm, build_stt, build_tts
 from .recording import call_recording_options, open_call_recording
 from .reporter import (
@@ -46,8 +47,7 @@ from .room_connect import join_room
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from .tools import agent_tools
-from .transcript_endpointing import TranscriptEndpointing, applies_to
-from .transfer import CallTransfer, transfer_call_tool
+from .transfer import CallTransfer
 from .turn_recorder import TurnRecorder
 from .voicemail import OutboundGreeting
 
@@ -108,16 +108,13 @@ def build_agent_session(
     spec: AgentSpec, resources: ProcessResources, knowledge: KnowledgeSource | None = None
 ) -> AgentSession:
     settings, models = resources.settings, resources.models
-    session: AgentSession = AgentSession(
+    return AgentSession(
         stt=build_stt(spec, settings, models, vad=resources.vad),
         vad=resources.vad,
         llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
     )
-    if applies_to(spec):
-        TranscriptEndpointing(session, spec.turn_detection).attach()
-    return session
 
 
 def resumed_chat_context(transcript: TranscriptSoFar) -> llm.ChatContext:
@@ -243,11 +240,17 @@ class CallSession:
             on_end_call=lambda: self._end("manual"),
         )
         is_phone = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
-        if is_phone and spec.phone.dtmf:
-            tools = [*tools, keypad_tool(ctx.room)]
         transfer = CallTransfer(self._http, self._meta, spec.phone)
-        if is_phone and spec.phone.transfer_targets:
-            tools = [*tools, transfer_call_tool(transfer)]
+        if is_phone:
+            keypad = ctx.room.local_participant
+            tools = [
+                *tools,
+                *phone_tools(
+                    spec.phone,
+                    press=lambda digits: send_digits(keypad, digits),
+                    transfer=transfer,
+                ),
+            ]
         supervision = Supervision(
             self._meta.session_id, self._resources.settings.livekit_api_secret.get_secret_value()
         )

@@ -14,6 +14,7 @@ from livekit.agents import RunContext, ToolError, function_tool, llm
 from .contracts import AgentSpec, ToolSpec
 from .kb_answerer import KnowledgeSource
 from .knowledge import search_knowledge_base_tool
+from .phone_tools import described_phone_tools
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,8 @@ class _NeverSearched:
 
 
 async def describe_call_tools(spec: AgentSpec) -> list[dict[str, Any]]:
-    """What the agent's LLM is offered in a call, from the tool objects a call builds.
+    """What the agent's LLM is offered in a call, from the tool objects a call builds; the
+    phone-only ones (`phone_tools.PHONE_TOOLS`) last, as a phone call gets them.
 
     Raises `ValueError` when a custom tool is named like a built-in one (livekit-agents
     refuses two functions of one name).
@@ -118,4 +120,4 @@ async def describe_call_tools(spec: AgentSpec) -> list[dict[str, Any]]:
             knowledge=_NeverSearched() if spec.knowledge_base_ids else None,
             on_end_call=lambda: None,
         )
-        return function_schemas(tools)
+        return function_schemas([*tools, *described_phone_tools(spec.phone)])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 from livekit.agents import RunContext, ToolError, function_tool, llm
@@ -31,6 +31,16 @@ TRANSFER_TIMEOUT_S = 150.0
 to the ringing timeout) and waits for the briefing (up to 60 s)."""
 
 
+class TransferStarter(Protocol):
+    """What `transfer_call` needs of a transfer: the targets, and a way to start one."""
+
+    phone: PhoneConfig
+
+    def start(self, session: AgentSession, target: str, briefing: str | None = None) -> bool:
+        """Tell the caller, then transfer; False while a transfer is already under way."""
+        ...
+
+
 class CallTransfer:
     """Asks the control plane to transfer this session's phone call, once at a time."""
 
@@ -42,10 +52,6 @@ class CallTransfer:
         self._headers = {"Authorization": f"Bearer {meta.report_token}"}
         self.phone = phone
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def target_names(self) -> list[str]:
-        return [target.name for target in self.phone.transfer_targets]
 
     def start(self, session: AgentSession, target: str, briefing: str | None = None) -> bool:
         """Tell the caller, then transfer; False while a transfer is already under way."""
@@ -96,7 +102,7 @@ class CallTransfer:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
-def transfer_call_tool(transfer: CallTransfer) -> llm.Tool:
+def transfer_call_tool(transfer: TransferStarter) -> llm.Tool:
     """`transfer_call(target)`, its choices and their descriptions taken from the config."""
     targets = transfer.phone.transfer_targets
     choices = "; ".join(
@@ -132,8 +138,9 @@ def transfer_call_tool(transfer: CallTransfer) -> llm.Tool:
 
     async def transfer_call(raw_arguments: dict[str, Any], context: RunContext) -> str | None:
         target = raw_arguments.get("target")
-        if target not in transfer.target_names:
-            raise ToolError(f"unknown target; choose one of {', '.join(transfer.target_names)}")
+        names = [choice.name for choice in targets]
+        if target not in names:
+            raise ToolError(f"unknown target; choose one of {', '.join(names)}")
         briefing = raw_arguments.get("briefing")
         briefing = str(briefing)[:1000] if briefing else None
         if not transfer.start(context.session, str(target), briefing):

@@ -107,9 +107,13 @@ class ToolDescription(ResponseBody):
     type: str = Field(description="builtin or http")
     parameters: dict[str, Any]
     """JSON Schema of the tool's arguments."""
+    phone_only: bool = False
+    """Offered on phone (SIP) calls only: `press_keys` while `phone.dtmf` is on (a phone
+    line with `dtmf_enabled: false` drops it for its calls), `transfer_call` when
+    `phone.transfer_targets` lists any."""
 
 
 class ToolList(ResponseBody):
     tools: list[ToolDescription]
     """Built-in tools first (`end_call`, and `search_knowledge_base` when the agent has
-    knowledge bases), then the agent's own."""
+    knowledge bases), then the agent's own, then the phone-only ones (`phone_only`)."""

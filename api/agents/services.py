@@ -9,6 +9,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent_worker.contracts import AgentSpec
+from agent_worker.phone_tools import PHONE_TOOLS
 from agent_worker.tools import describe_call_tools
 from api.agents.models import AgentConfig
 from api.agents.schemas import AgentCreate, AgentRead, AgentUpdate, ToolDescription
@@ -82,6 +83,7 @@ class AgentService:
                 description=schema.get("description") or "",
                 type="http" if schema["name"] in custom else "builtin",
                 parameters=schema["parameters"],
+                phone_only=schema["name"] in PHONE_TOOLS and schema["name"] not in custom,
             )
             for schema in schemas
         ]

@@ -126,7 +126,8 @@ async def test_agent_keys_go_out_one_by_one_with_their_event_codes() -> None:
 
 async def test_the_keypad_tool_refuses_what_a_phone_cannot_send() -> None:
     room = SimpleNamespace(local_participant=KeyRecorder())
-    tool = keypad_tool(room)  # type: ignore[arg-type]
+    keypad = room.local_participant
+    tool = keypad_tool(lambda digits: send_digits(keypad, digits))  # type: ignore[arg-type]
     assert await tool("x1") == "Not pressed: use only 0-9, * and # (at most 32 keys)."
     assert await tool(" 1 2 ") == "Pressed 12."
     assert room.local_participant.sent == [(1, "1"), (2, "2")]

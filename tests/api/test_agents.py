@@ -157,8 +157,48 @@ async def test_tools_lists_builtins_and_custom_tools(client, admin):
     tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)).json()[
         "tools"
     ]
-    assert [t["name"] for t in tools] == ["end_call", "book_visit"]
-    assert tools[1]["type"] == "http"
+    assert [t["name"] for t in tools] == ["end_call", "book_visit", "press_keys"]
+    assert [(t["type"], t["phone_only"]) for t in tools] == [
+        ("builtin", False),
+        ("http", False),
+        ("builtin", True),
+    ]
+
+
+async def test_phone_only_tools_are_listed_as_the_config_enables_them(client, admin):
+    phone = {
+        "dtmf": False,
+        "transfer_targets": [
+            {"name": "sales", "to": "tel:+14155550111", "description": "orders and prices"},
+            {"name": "billing", "to": "tel:+14155550112", "mode": "warm"},
+        ],
+    }
+    keypad_off = {**FULL, "tools": [], "phone": phone}
+    agent = (await client.post("/api/v1/agents", json=keypad_off, headers=admin.headers)).json()
+    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)).json()[
+        "tools"
+    ]
+    assert [(t["name"], t["phone_only"]) for t in tools] == [
+        ("end_call", False),
+        ("transfer_call", True),
+    ]
+    transfer = tools[1]["parameters"]["properties"]
+    assert transfer["target"]["enum"] == ["sales", "billing"]
+    assert "Only for billing" in transfer["briefing"]["description"]
+    assert "+1415" not in str(tools)  # targets by name, never their numbers
+
+    # A custom tool may take a phone tool's name while the config does not enable it.
+    own_keys = {**keypad_off, "phone": {"dtmf": False}}
+    own_keys["tools"] = [{**FULL["tools"][0], "name": "press_keys"}]
+    agent = (await client.post("/api/v1/agents", json=own_keys, headers=admin.headers)).json()
+    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)).json()[
+        "tools"
+    ]
+    assert [(t["name"], t["type"], t["phone_only"]) for t in tools][-1] == (
+        "press_keys",
+        "http",
+        False,
+    )
 
 
 class ToolRecorder(llm.LLM):
@@ -216,11 +256,19 @@ async def test_tools_are_described_as_the_llm_of_a_call_gets_them(client, admin)
             await session.start(Agent(instructions=spec.instructions, tools=tools))
             await session.run(user_input="hello")
     sent = llm.ToolContext(recorder.offered).parse_function_tools("openai", strict=False)
+    # a web call: the phone-only tools (`press_keys`) are not offered
     assert [
-        {key: tool[key] for key in ("name", "description", "parameters")} for tool in described
+        {key: tool[key] for key in ("name", "description", "parameters")}
+        for tool in described
+        if not tool["phone_only"]
     ] == [schema["function"] for schema in sent]
-    assert [t["name"] for t in described] == ["end_call", "search_knowledge_base", "book_visit"]
-    assert [t["type"] for t in described] == ["builtin", "builtin", "http"]
+    assert [t["name"] for t in described] == [
+        "end_call",
+        "search_knowledge_base",
+        "book_visit",
+        "press_keys",
+    ]
+    assert [t["type"] for t in described] == ["builtin", "builtin", "http", "builtin"]
     assert "Call it before answering any factual question" in described[1]["description"]
 
 
