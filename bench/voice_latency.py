@@ -10,6 +10,12 @@ Everything is real: Redis, livekit-server on that Redis with webhooks, the contr
 The bench creates an agent through the public API and, per call, mints a caller token that
 dispatches the agent, then talks to it with `tests.media.Caller`.
 
+With `--providers doubles` the calls are cloud-style: the agent's STT, LLM and TTS are
+livekit's openai plugin (`provider: openai`), pointed with `OPENAI_BASE_URL` at local doubles of
+the paid APIs (`bench.provider_doubles`: set delays, canned answers, almost no CPU), so what the
+worker spends per call is VAD, turn detection, WebRTC and the plugins. Each level then also
+splits the machine's CPU by component (callers = this process).
+
 With `--transport websocket` the latency call runs twice in the same run, over WebRTC and then
 over the media gateway's plain WebSocket (`/ws/voice`, PCM16 in, WAV messages out, with
 `tests.gateway.clients.PlainCaller`), and the result gives the ratio of their medians.
@@ -25,24 +31,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import psutil
 
 from bench.namespace import run_inside
+from bench.provider_doubles import Script, doubles_running
 from tests import netns
 from tests.gateway.clients import PlainCaller
 from tests.media import Caller, flite_wav, normalized, read_wav
 from tests.stack import Stack, voxroom_stack
+from voxroom.voice_client import AUDIBLE_RMS, Recording
 
 INSTRUCTIONS = """You are the voice assistant of Bluebird Bakery.
 Our opening hours are seven in the morning to six in the evening, Monday to Saturday.
@@ -57,6 +68,16 @@ QUESTIONS: list[tuple[str, str]] = [
     ("Do you have gluten free bread?", "tuesday"),
 ]
 """Each question with a phrase the right answer contains."""
+CANNED_REPLIES = {
+    "Where is the bakery located?": "We are at twelve Harbour Street, next to the library.",
+    "What are your opening hours?": (
+        "We are open from seven in the morning to six in the evening, Monday to Saturday."
+    ),
+    "Is delivery free?": "Delivery is free for orders above thirty dollars.",
+    "Do you have gluten free bread?": "Yes, we bake gluten free bread every Tuesday and Friday.",
+}
+"""What the LLM double answers to each question (`--providers doubles`)."""
+FALLBACK_REPLY = "Sorry, could you say that again?"
 STAGES = ("end_of_turn_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms")
 
 
@@ -124,6 +145,30 @@ class Platform:
         return turns
 
 
+async def reply_span(
+    recording: Recording, *, since: float, quiet_s: float, limit_s: float
+) -> tuple[float | None, float | None]:
+    """As `Caller.wait_until_quiet` (first audible frame after `since`, last audible frame,
+    then `quiet_s` without one), reading each received frame once: the caller's own rescans of
+    the whole recording every 50 ms cost 20 callers a good part of a core, and a late loop
+    delays the arrival times it reads."""
+    deadline = time.monotonic() + limit_s
+    first = last = None
+    seen = bisect.bisect_left(recording.arrivals, since)
+    while True:
+        while seen < len(recording.frames):
+            frame, arrival = recording.frames[seen], recording.arrivals[seen]
+            seen += 1
+            if frame.size and np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= AUDIBLE_RMS:
+                first, last = first or arrival, arrival
+        now = time.monotonic()
+        if first is not None and last is not None and now - last >= quiet_s:
+            return first, last
+        if now >= deadline:
+            return first, last
+        await asyncio.sleep(0.05)
+
+
 async def converse(platform: Platform, room: str, wavs: list[Path], turns: int) -> Call:
     """One caller: wait for the greeting, then ask `turns` questions; latency per turn (s)."""
     url, token, session_id = await platform.start_call(room)
@@ -136,11 +181,11 @@ async def converse(platform: Platform, room: str, wavs: list[Path], turns: int) 
             call.error = "no agent audio track within 120 s"
             call.latencies = [None] * turns
             return call
-        await caller.wait_until_quiet(since=joined, limit_s=120)
+        await reply_span(caller.recording, since=joined, quiet_s=1.5, limit_s=120)
         for turn in range(turns):
             samples, rate = read_wav(wavs[turn % len(wavs)])
             spoke_at = await caller.say(samples, rate)
-            first, _ = await caller.wait_until_quiet(since=spoke_at, quiet_s=1.2, limit_s=60)
+            first, _ = await reply_span(caller.recording, since=spoke_at, quiet_s=1.2, limit_s=60)
             call.latencies.append(first - spoke_at if first is not None else None)
             await asyncio.sleep(0.5)
     return call
@@ -202,14 +247,18 @@ def stage_breakdown(replies: list[dict[str, Any]]) -> dict[str, dict[str, float 
 
 
 class TreeMeter:
-    """CPU seconds and memory of a process and all its descendants, sampled while it runs."""
+    """CPU seconds and memory of a process and all its descendants (or of the process alone,
+    `recursive=False`), sampled while it runs."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, *, recursive: bool = True) -> None:
         self._root = psutil.Process(pid)
+        self._recursive = recursive
         self._cpu: dict[int, float] = {}
         self._cpu_at_start: dict[int, float] = {}
 
     def processes(self) -> list[psutil.Process]:
+        if not self._recursive:
+            return [self._root]
         return [self._root, *self._root.children(recursive=True)]
 
     def memory_mb(self) -> tuple[float, float]:
@@ -265,6 +314,33 @@ async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float =
     return False
 
 
+def components(stack: Stack, doubles_pid: int | None) -> dict[str, TreeMeter]:
+    """The stack's other processes, each measured apart from the worker's tree, and the callers
+    (this process alone: every caller's WebRTC runs in it)."""
+    apart = {"callers": TreeMeter(os.getpid(), recursive=False)}
+    for child in psutil.Process().children():
+        if child.pid == stack.worker_pid:
+            continue
+        if child.pid == stack.inference_pid:
+            name = "inference"
+        elif child.pid == doubles_pid:
+            name = "provider_doubles"
+        else:
+            argv = child.cmdline()
+            # `python -m voxroom api` -> api; a binary by its name
+            name = argv[argv.index("-m") + 2] if "-m" in argv[:-2] else Path(argv[0]).name
+        apart[name] = TreeMeter(child.pid)
+    return apart
+
+
+def busy_cores_since(before: Any, wall_s: float) -> float:
+    """Cores the whole machine kept busy since `before` (`psutil.cpu_times()`), other users'
+    work included."""
+    after = psutil.cpu_times()
+    idle = (after.idle + after.iowait) - (before.idle + before.iowait)
+    return round((sum(after) - sum(before) - idle) / wall_s, 2)
+
+
 async def resources_at(
     platform: Platform,
     meter: TreeMeter,
@@ -272,29 +348,40 @@ async def resources_at(
     calls: int,
     turns: int,
     limit_s: float,
-    service: TreeMeter | None = None,
+    apart: dict[str, TreeMeter],
 ) -> dict[str, Any]:
-    """`service`: the inference service, measured apart from the worker's tree."""
+    """`apart`: the other components (`components`), their CPU measured over the same time."""
     _, idle_pss = meter.memory_mb()
-    meter.start()
-    if service is not None:
-        service.start()
+    for tree in [meter, *apart.values()]:
+        tree.start()
+    machine = psutil.cpu_times()
+    service = apart.get("inference")
     peak = (0.0, 0.0)
     service_peak = 0.0
     peak_processes: list[float] = []
+    sampler_cpu_s = 0.0
     t0 = time.monotonic()
+
+    def read_memory() -> tuple[float, float, float, list[float] | None]:
+        """(RSS, PSS of the worker's tree, PSS of the service, each worker process's PSS when
+        a new peak); counts its own CPU, which is this process's but not the callers'."""
+        nonlocal sampler_cpu_s
+        started = time.thread_time()
+        rss, pss = meter.memory_mb()
+        by_process = meter.pss_by_process_mb() if pss > peak[1] else None
+        service_pss = service.memory_mb()[1] if service is not None else 0.0
+        sampler_cpu_s += time.thread_time() - started
+        return rss, pss, service_pss, by_process
 
     async def sample() -> None:
         nonlocal peak, service_peak, peak_processes
         while True:
-            meter.sample_cpu()
-            rss, pss = await asyncio.to_thread(meter.memory_mb)
-            if pss > peak[1]:
-                peak_processes = await asyncio.to_thread(meter.pss_by_process_mb)
+            for tree in [meter, *apart.values()]:
+                tree.sample_cpu()
+            rss, pss, service_pss, by_process = await asyncio.to_thread(read_memory)
+            peak_processes = by_process or peak_processes
             peak = max(peak, (rss, pss), key=lambda m: m[1])
-            if service is not None:
-                service.sample_cpu()
-                service_peak = max(service_peak, (await asyncio.to_thread(service.memory_mb))[1])
+            service_peak = max(service_peak, service_pss)
             await asyncio.sleep(0.5)
 
     sampler = asyncio.create_task(sample(), name="bench.sampler")
@@ -308,15 +395,20 @@ async def resources_at(
     await asyncio.gather(*pending, return_exceptions=True)
     sampler.cancel()
     await asyncio.gather(sampler, return_exceptions=True)
-    meter.sample_cpu()
-    if service is not None:
-        service.sample_cpu()
+    for tree in [meter, *apart.values()]:
+        tree.sample_cpu()
     wall = time.monotonic() - t0
     finished = [t.result() for t in done if t.exception() is None]
     errors = [repr(t.exception()) for t in done if t.exception() is not None]
     errors += [c.error for c in finished if c.error]
     latencies = [x for call in finished for x in call.latencies if x is not None]
     replies = await reported(platform, finished, turns)
+    by_component = {
+        name: round(100 * tree.cpu_seconds() / wall, 1)
+        for name, tree in {"worker": meter, **apart}.items()
+    }
+    by_component["bench_sampler"] = round(100 * sampler_cpu_s / wall, 1)
+    by_component["callers"] = round(by_component["callers"] - by_component["bench_sampler"], 1)
     return {
         "calls": calls,
         "finished_within_limit": f"{len(finished)}/{calls} in {limit_s:.0f} s",
@@ -330,6 +422,8 @@ async def resources_at(
         "pss_mb_added_per_session": round((peak[1] - idle_pss) / calls, 1),
         "worker_pss_mb_by_process_at_peak": peak_processes,
         "cpu_percent_of_one_core_per_session": round(100 * meter.cpu_seconds() / wall / calls, 1),
+        "cpu_percent_of_one_core_by_component": by_component,
+        "machine_busy_cores": busy_cores_since(machine, wall),
         "wall_s": round(wall, 1),
         "load_average_1min": round(os.getloadavg()[0], 1),
         "errors": errors,
@@ -346,13 +440,20 @@ async def resources_at(
     }
 
 
-async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any]) -> dict[str, Any]:
-    wavs = [flite_wav(q, stack.workdir / f"q{i}.wav") for i, (q, _) in enumerate(QUESTIONS)]
+async def measure(
+    stack: Stack,
+    args: argparse.Namespace,
+    agent: dict[str, Any],
+    wavs: list[Path],
+    doubles: tuple[str, int] | None,
+) -> dict[str, Any]:
+    """`doubles`: (base URL, pid) of the provider doubles the agent's providers reach."""
     out: dict[str, Any] = {"cpu_count": os.cpu_count(), "agent": agent}
     platform = Platform(stack, agent)
     try:
         await platform.create_agent()
         meter = TreeMeter(stack.worker_pid)
+        apart = components(stack, doubles[1] if doubles else None)
         await settle(meter)
         # `--transport websocket` measures WebRTC and the gateway's WebSocket in one run.
         transports = ["webrtc", "websocket"] if args.transport == "websocket" else ["webrtc"]
@@ -388,16 +489,41 @@ async def measure(stack: Stack, args: argparse.Namespace, agent: dict[str, Any])
             # the worker (seen with both executors); a pause avoids measuring that
             await asyncio.sleep(5)
             limit_s = 90 + 25.0 * args.resource_turns * max(1, calls // 2)
-            service = TreeMeter(stack.inference_pid) if stack.inference_pid else None
             result = await resources_at(
-                platform, meter, wavs, calls, args.resource_turns, limit_s, service
+                platform, meter, wavs, calls, args.resource_turns, limit_s, apart
             )
             result["worker_idle_before"] = settled
             out["resources"].append(result)
             print(json.dumps(result), flush=True)
+        compare_to_one_call(out["resources"])
+        if doubles:
+            async with httpx.AsyncClient(base_url=doubles[0]) as http:
+                out["provider_doubles"] = (await http.get("/stats")).json()
     finally:
         await platform.aclose()
     return out
+
+
+def compare_to_one_call(levels: list[dict[str, Any]]) -> None:
+    """Each level's p50 and p95 over those of the run's 1-call level (§5: p95 within 15 %)."""
+    one: dict[str, Any] = next((lv["latency_s"] for lv in levels if lv["calls"] == 1), {})
+    for level in levels:
+        for q in ("p50", "p95"):
+            if one.get(q) and level["latency_s"].get(q):
+                level[f"{q}_over_1_call"] = round(level["latency_s"][q] / one[q], 3)
+
+
+def question_wavs(folder: Path) -> list[Path]:
+    return [flite_wav(q, folder / f"q{i}.wav") for i, (q, _) in enumerate(QUESTIONS)]
+
+
+def doubles_script(wavs: list[Path]) -> Script:
+    return Script(
+        utterances={str(wav): q for wav, (q, _) in zip(wavs, QUESTIONS, strict=True)},
+        replies=CANNED_REPLIES,
+        fallback_reply=FALLBACK_REPLY,
+        spoken=[GREETING],
+    )
 
 
 def main() -> int:
@@ -427,9 +553,18 @@ def main() -> int:
         help="models in the machine's inference service, one process per call (as voxroom up); "
         "--no-inference: the worker loads them and runs calls as threads",
     )
+    parser.add_argument(
+        "--providers",
+        choices=["offline", "doubles"],
+        default="offline",
+        help="doubles: cloud-style calls, livekit's openai plugin against local doubles of the "
+        "paid STT, LLM and TTS APIs (bench.provider_doubles)",
+    )
     parser.add_argument("--time-limit", type=float, default=1800.0, help="whole run, seconds")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
+    if args.stt_model and args.providers == "doubles":
+        parser.error("--stt-model chooses a Whisper model; the doubles are the STT")
     if not netns.inside():
         return run_inside("bench.voice_latency", args.time_limit)
 
@@ -450,9 +585,21 @@ def main() -> int:
     }
     # kept for the logs of the control plane, the worker and livekit-server
     workdir = Path(tempfile.mkdtemp(prefix="voxroom-bench-"))
-    with voxroom_stack(workdir, worker_env=worker_env, inference=args.inference) as stack:
-        result = asyncio.run(measure(stack, args, agent))
+    wavs = question_wavs(workdir)
+    with ExitStack() as running:
+        doubles = None
+        if args.providers == "doubles":
+            doubles = running.enter_context(doubles_running(workdir, doubles_script(wavs)))
+            cloud = {"provider": "openai"}
+            agent.update(stt=cloud, llm=cloud, tts=cloud)
+            # the openai SDK's own variable: every plugin client of the worker reaches the doubles
+            worker_env.update(OPENAI_BASE_URL=f"{doubles[0]}/v1", OPENAI_API_KEY="double")
+        stack = running.enter_context(
+            voxroom_stack(workdir, worker_env=worker_env, inference=args.inference)
+        )
+        result = asyncio.run(measure(stack, args, agent, wavs, doubles))
     result["worker_env"] = worker_env
+    result["providers"] = args.providers
     result["inference_service"] = args.inference
     result["workdir"] = str(workdir)
     if args.json_out:
