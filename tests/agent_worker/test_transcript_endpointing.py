@@ -1,9 +1,29 @@
-"""The end-of-turn wait chosen from the words of each final transcript."""
+"""The end-of-turn wait chosen from the words of each final transcript.
+
+The last test drives a real `AgentSession` with a scripted streaming STT: it fails if a
+livekit-agents upgrade reads the endpointing delays before the final transcript is emitted
+(the wait would then be the one of the previous transcript)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
 import pytest
-from livekit.agents import Agent, AgentSession, UserInputTranscribedEvent
+from livekit import rtc
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    Agent,
+    AgentSession,
+    APIConnectOptions,
+    ConversationItemAddedEvent,
+    LanguageCode,
+    UserInputTranscribedEvent,
+    llm,
+    stt,
+)
+from livekit.agents.voice import io
 
 from agent_worker.contracts import AgentSpec, TurnDetectionConfig
 from agent_worker.kb_answerer import KbAnswerer
@@ -130,3 +150,88 @@ async def test_each_final_transcript_sets_the_delays_of_a_real_session() -> None
         transcribed("okay")
         assert session.options.endpointing["min_delay"] == DEFAULTS.min_endpointing_delay
         assert session.options.endpointing["max_delay"] == DEFAULTS.max_endpointing_delay
+
+
+class Silence(io.AudioInput):
+    """A caller's microphone that only ever hears silence (the STT is scripted)."""
+
+    def __init__(self) -> None:
+        super().__init__(label="silence")
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        await asyncio.sleep(0.01)
+        return rtc.AudioFrame(bytes(320), 16_000, 1, 160)
+
+
+class ScriptedSTT(stt.STT):
+    """A streaming STT whose final transcripts are the texts put in `finals`."""
+
+    def __init__(self) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=False))
+        self.finals: asyncio.Queue[str] = asyncio.Queue()
+
+    async def _recognize_impl(self, *_: Any, **__: Any) -> stt.SpeechEvent:
+        raise NotImplementedError
+
+    def stream(
+        self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS, **_: Any
+    ) -> stt.RecognizeStream:
+        return _ScriptedStream(stt=self, conn_options=conn_options, finals=self.finals)
+
+
+class _ScriptedStream(stt.RecognizeStream):
+    def __init__(self, *, finals: asyncio.Queue[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._finals = finals
+
+    async def _run(self) -> None:
+        async def drain() -> None:
+            async for _ in self._input_ch:
+                pass
+
+        draining = asyncio.create_task(drain())
+        try:
+            while True:
+                text = await self._finals.get()
+                alternative = stt.SpeechData(language=LanguageCode("en"), text=text)
+                self._event_ch.send_nowait(
+                    stt.SpeechEvent(
+                        type=stt.SpeechEventType.FINAL_TRANSCRIPT, alternatives=[alternative]
+                    )
+                )
+        finally:
+            draining.cancel()
+            await asyncio.gather(draining, return_exceptions=True)
+
+
+async def test_the_words_of_a_final_transcript_set_the_wait_of_its_own_turn() -> None:
+    # without a VAD or turn detector a turn ends `min_delay` after its final transcript
+    config = TurnDetectionConfig(min_endpointing_delay=0.05, max_endpointing_delay=1.0)
+    recognizer = ScriptedSTT()
+    committed: list[float] = []
+
+    def on_item(event: ConversationItemAddedEvent) -> None:
+        if isinstance(event.item, llm.ChatMessage) and event.item.role == "user":
+            committed.append(time.monotonic())
+
+    async def wait_of(transcript: str) -> float:
+        before = len(committed)
+        said = time.monotonic()
+        recognizer.finals.put_nowait(transcript)
+        for _ in range(100):
+            if len(committed) > before:
+                break
+            await asyncio.sleep(0.05)
+        return committed[before] - said
+
+    async with AgentSession(
+        stt=recognizer,
+        llm=KbAnswerer(instructions="We sell shoes."),
+        turn_handling={"endpointing": {"min_delay": 0.05, "max_delay": 1.0}},
+    ) as session:
+        session.input.audio = Silence()
+        await session.start(Agent(instructions="We sell shoes."))
+        TranscriptEndpointing(session, config).attach()
+        session.on("conversation_item_added", on_item)
+        assert await wait_of("Do you have running shoes?") < 0.9
+        assert await wait_of("I'd like a pair for...") >= 0.95
