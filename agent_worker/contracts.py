@@ -204,6 +204,10 @@ class TransferTarget(Strict):
     the transfer): the caller waits on hold while the agent dials the person through the
     outbound trunk and briefs them, then caller and person are connected and the agent
     leaves."""
+    trunk_id: str | None = Field(default=None, max_length=40, pattern=r"^trk_[0-9a-f]+$")
+    """Warm only: the project's trunk (`trk_...`) the person is dialled through. By default,
+    the trunk the call was dialled out through, else the one of the phone line it came in on
+    (when that trunk places calls), else the project's only outbound trunk."""
 
 
 class VoicemailConfig(Strict):

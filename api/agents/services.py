@@ -19,6 +19,7 @@ from api.events import catalogue, outbox
 from api.ids import new_id
 from api.knowledge.services import KnowledgeService
 from api.pagination import Page, paginate
+from api.telephony.transfer_targets import require_target_trunks
 from api.validation import to_api_error
 
 
@@ -59,6 +60,7 @@ class AgentService:
     async def _check_references(self, project_id: str, spec: AgentSpec) -> None:
         if self.knowledge is not None and spec.knowledge_base_ids:
             await self.knowledge.require_existing(project_id, spec.knowledge_base_ids)
+        await require_target_trunks(self.session, project_id, spec)
 
     async def get(self, project_id: str, agent_id: str) -> AgentConfig:
         return await get_owned(self.session, AgentConfig, agent_id, project_id, "Agent")

@@ -14,6 +14,7 @@ from livekit import api as lk
 from api.agents.models import AgentConfig
 from api.calls.dispatch import spec_of_session
 from api.errors import Conflict, NotFound, Unavailable
+from api.ids import new_id
 from api.projects.schemas import Principal
 from api.resources import Resources
 from api.rooms.services import livekit_call
@@ -87,6 +88,12 @@ class CallControlService:
             ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable("LiveKit is unreachable") from exc
+        await call_status.transfer_step(
+            self.resources,
+            row.room_name,
+            identity,
+            call_status.transfer_of(new_id("xfr"), "cold", "caller", "referred"),
+        )
         async with self.resources.sessions() as db:
             current = await SessionService(db).get(self.principal.project_id, row.id)
             await SessionService(db).add_system_line(current, "Call transferred (cold)")
@@ -123,7 +130,7 @@ class CallControlService:
         if not found:
             raise NotFound("No such transfer target", details={"field": "target"})
         if found[0].mode == "warm":
-            await self.warm_transfer(session_id, found[0].to, briefing, None)
+            await self.warm_transfer(session_id, found[0].to, briefing, found[0].trunk_id)
         else:
             await self.transfer(session_id, found[0].to)
 

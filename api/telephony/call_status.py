@@ -8,6 +8,12 @@ a Redis hash holds it from the INVITE (dial-out) or the phone participant's arri
 `participant_left` webhook (its disconnect reason tells busy from no answer) ends it. A call
 whose participant vanished without that webhook is ended by the watch after a grace period.
 Each status is written once per call (its dedupe key), whichever replica sees it first.
+
+Transfers add to that: each step of one (hold, briefing, bridge, giving the caller back; the
+REFER of a cold one) is a `call.status` event of the phone's call at its current status whose
+`transfer` says which step, and the person a warm transfer dials is a call of its own, watched
+like a dial-out, whose events carry the transfer too. Once caller and person are bridged, the
+first of them to hang up hangs up the other (the room is removed).
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from api.errors import ApiError, NotFound
 from api.events import catalogue, outbox
 from api.resources import Resources
 from api.rooms.services import livekit_call
+from api.sessions.models import CallSession
+from api.sessions.services import SessionService
+from api.telephony.livekit_sip import hang_up
 from api.telephony.models import SipCall
 
 logger = logging.getLogger(__name__)
@@ -31,6 +40,10 @@ logger = logging.getLogger(__name__)
 _WATCHED: Final = "vx:sipcalls"
 GONE_GRACE_S: Final = 10.0
 """How long a vanished participant waits for its `participant_left` webhook."""
+BRIDGED_TTL_S: Final = 7200
+"""How long a bridged warm transfer is remembered: longer than any call lasts."""
+
+TransferStep = Literal["on_hold", "briefing", "bridged", "returned", "referred"]
 
 CallStatus = Literal[
     "initiating", "ringing", "in_progress", "completed", "failed", "no_answer", "busy"
@@ -62,6 +75,8 @@ class WatchedCall:
     """Of a dial-out with answering-machine detection: human, machine or unknown."""
     voicemail: str | None = None
     """What the agent did when a machine answered: left_message or hung_up."""
+    transfer: dict[str, str] | None = None
+    """Of the person a warm transfer dials: the transfer (see `transfer_of`)."""
 
     @property
     def field(self) -> str:
@@ -81,9 +96,30 @@ def dial_out(row: SipCall) -> WatchedCall:
     )
 
 
+def transfer_of(
+    transfer_id: str,
+    mode: Literal["cold", "warm"],
+    leg: Literal["caller", "person"],
+    step: TransferStep | None = None,
+) -> dict[str, str]:
+    """The `transfer` of a `call.status` event: which transfer (`xfr_...`: the caller's steps
+    and the person's call share it), cold or warm, whose call (the caller's or the person's)
+    and, on the caller's call, the step."""
+    return {"id": transfer_id, "mode": mode, "leg": leg} | ({"step": step} if step else {})
+
+
 async def _record(
-    resources: Resources, call: WatchedCall, status: CallStatus, reason: str | None = None
+    resources: Resources,
+    call: WatchedCall,
+    status: CallStatus,
+    reason: str | None = None,
+    *,
+    transfer: dict[str, str] | None = None,
 ) -> None:
+    transfer = transfer or call.transfer
+    dedupe_key = f"callstatus:{call.room_name}:{call.identity}:{status}"
+    if transfer and "step" in transfer:
+        dedupe_key += f":{transfer['id']}:{transfer['step']}"
     data = {
         "room_name": call.room_name,
         "phone_number": call.phone_number,
@@ -94,6 +130,7 @@ async def _record(
         **({"reason": reason} if reason else {}),
         **({"answered_by": call.answered_by} if call.answered_by else {}),
         **({"voicemail": call.voicemail} if call.voicemail else {}),
+        **({"transfer": transfer} if transfer else {}),
     }
     async with resources.sessions() as db:
         await outbox.record_once(
@@ -101,7 +138,7 @@ async def _record(
             call.project_id,
             catalogue.CALL_STATUS,
             data,
-            dedupe_key=f"callstatus:{call.room_name}:{call.identity}:{status}",
+            dedupe_key=dedupe_key,
             session_id=call.session_id,
             room_name=call.room_name,
         )
@@ -150,6 +187,39 @@ async def _end(resources: Resources, call: WatchedCall, reason: int | None) -> N
     if not await resources.redis.hdel(_WATCHED, call.field):
         return  # another replica (or the webhook) ended it
     await _record(resources, call, final_status(call, reason))
+    bridge = await resources.redis.get(_bridged_key(call.room_name))
+    # Only a phone of the bridge: a person an earlier transfer of the call failed to reach
+    # may end late.
+    ours = bool(bridge) and call.identity in json.loads(bridge or "[]")
+    if ours and await resources.redis.delete(_bridged_key(call.room_name)):
+        await _end_bridge(resources, call)
+
+
+def _bridged_key(room_name: str) -> str:
+    return f"vx:sipbridged:{room_name}"
+
+
+async def bridged(resources: Resources, room_name: str, caller: str, person: str) -> None:
+    """Caller and person (their phones' identities) of a warm transfer now talk alone in the
+    room."""
+    await resources.redis.set(
+        _bridged_key(room_name), json.dumps([caller, person]), ex=BRIDGED_TTL_S
+    )
+
+
+async def _end_bridge(resources: Resources, gone: WatchedCall) -> None:
+    """One phone of a bridged transfer hung up: the other must not stay on a line with
+    nobody on it (the agent left at the bridge), so the room goes, and its phone with it."""
+    who = "person" if gone.transfer else "caller"
+    if gone.session_id is not None:
+        async with resources.sessions() as db:
+            session = await db.get(CallSession, gone.session_id)
+            if session is not None:
+                await SessionService(db).add_system_line(
+                    session, f"Transferred call ended: the {who} hung up"
+                )
+                await db.commit()
+    await hang_up(resources.livekit, gone.room_name)
 
 
 async def _load(resources: Resources, field: str) -> WatchedCall | None:
@@ -169,6 +239,15 @@ async def end_failed(resources: Resources, call: WatchedCall, reason: str | None
     """A dial-out LiveKit refused (or a control plane never sent) before any INVITE went out."""
     await resources.redis.hdel(_WATCHED, call.field)
     await _record(resources, call, "failed", reason)
+
+
+async def transfer_step(
+    resources: Resources, room_name: str, identity: str, transfer: dict[str, str]
+) -> None:
+    """A step of a transfer of the live call of the phone `identity` (see `transfer_of`)."""
+    call = await _load(resources, f"{room_name}\x1f{identity}")
+    if call is not None:
+        await _record(resources, call, call.status, transfer=transfer)
 
 
 async def set_answer(

@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import aiohttp
-from livekit import api as lk
 from sqlmodel import col, select
 
 from api.db import utcnow
@@ -24,6 +22,7 @@ from api.resources import Resources
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.telephony import call_status
+from api.telephony.livekit_sip import hang_up
 from api.telephony.models import ScheduledSipCall, SipCall
 
 logger = logging.getLogger(__name__)
@@ -68,7 +67,8 @@ async def fail_interrupted_dials(resources: Resources) -> int:
         logger.warning("interrupted dial failed", extra={"call_id": row.id})
         await call_status.end_failed(resources, call, REASON)
         await _end_session(resources, row.session_id)
-        await _remove_room(resources, row.room_name)
+        # the agent leaves a removed room at once instead of waiting for a callee
+        await hang_up(resources.livekit, row.room_name)
         failed += 1
     return failed
 
@@ -80,11 +80,3 @@ async def _end_session(resources: Resources, session_id: str | None) -> None:
         session = await db.get(CallSession, session_id)
         if session is not None and session.status == "active":
             await SessionService(db).fail(session, "no_show", "the call was never dialled")
-
-
-async def _remove_room(resources: Resources, room_name: str) -> None:
-    """The agent leaves a removed room at once instead of waiting for a callee."""
-    try:
-        await resources.livekit.room.delete_room(lk.DeleteRoomRequest(room=room_name))
-    except (lk.TwirpError, aiohttp.ClientError, TimeoutError):
-        logger.warning("room of an interrupted dial not removed", exc_info=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-import aiohttp
 from livekit import api as lk
 from sqlmodel import select
 
@@ -24,6 +23,7 @@ from api.projects.services import project_principal
 from api.resources import Resources
 from api.rooms.naming import room_prefix_of
 from api.telephony import call_status
+from api.telephony.livekit_sip import hang_up
 from api.telephony.models import SipPhoneLine
 from api.telephony.services import line_spec
 
@@ -89,14 +89,7 @@ async def phone_participant_joined(resources: Resources, event: lk.WebhookEvent)
         logger.warning("phone call refused", extra={"line_id": line.id, "code": exc.code})
         await call_status.watch(resources, call)
         await call_status.end_failed(resources, call)
-        await _hang_up(resources, event.room.name)
+        await hang_up(resources.livekit, event.room.name)
         return
     session_id = started.sessions[0].session_id if started.sessions else None
     await call_status.watch(resources, replace(call, session_id=session_id))
-
-
-async def _hang_up(resources: Resources, room_name: str) -> None:
-    try:
-        await resources.livekit.room.delete_room(lk.DeleteRoomRequest(room=room_name))
-    except (lk.TwirpError, aiohttp.ClientError, TimeoutError):
-        logger.warning("could not hang up a refused phone call", exc_info=True)

@@ -9,8 +9,10 @@ subscribes each phone to every audio track of the room, so:
 - briefing: the person's phone is unsubscribed from the caller's tracks (it hears the agent
   only; a few milliseconds of the caller may pass between the answer and that request);
 - bridge: the caller's permission and the person's subscriptions come back, the session ends
-  (`transferred`), then the agent is removed from the room (leaving hangs up nobody).
-A person who does not answer gives the caller back to the agent.
+  (`transferred`), then the agent is removed from the room (leaving hangs up nobody); the
+  first phone to hang up afterwards hangs up the other (`call_status.bridged`).
+A person who does not answer gives the caller back to the agent. Each step is a `call.status`
+event of the caller's call, and the person's call has its own (`call_status.transfer_of`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import aiohttp
@@ -33,8 +35,10 @@ from api.rooms.services import is_call_agent
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.supervision.services import SupervisionService
+from api.telephony import call_status
+from api.telephony.call_status import TransferStep, WatchedCall, transfer_of
 from api.telephony.dialing import DialService
-from api.telephony.models import SipCall
+from api.telephony.models import SipCall, SipPhoneLine, SipTrunk
 from sip.livekit_requests import OutboundCall, participant_request
 
 logger = logging.getLogger(__name__)
@@ -57,6 +61,13 @@ class WarmTransferCall:
     number: str
     caller_id: str
     outbound_trunk_id: str
+    transfer_id: str = ""
+    """`xfr_...`: the caller's steps and the person's call share it (new per transfer)."""
+
+    @property
+    def person(self) -> str:
+        """The participant identity of the person's phone."""
+        return f"phone-warm-{self.transfer_id.removeprefix('xfr_')}"
 
 
 class WarmTransfer:
@@ -72,7 +83,7 @@ class WarmTransfer:
         if not await self.resources.redis.set(key, "1", nx=True, ex=int(bound_s)):
             raise Conflict("A warm transfer of this call is already under way")
         try:
-            await self._transfer(call, briefing)
+            await self._transfer(replace(call, transfer_id=new_id("xfr")), briefing)
         finally:
             await self.resources.redis.delete(key)
 
@@ -84,16 +95,19 @@ class WarmTransfer:
         if agent is None or caller is None:
             raise Conflict("The agent or the phone is not in the call")
         caller_tracks = [t.sid for t in caller.tracks]
+        person = call.person
         await self._line(row, "Caller on hold for a warm transfer")
         await self._hold(row.room_name, caller, hold=True)
+        await self._step(call, "on_hold")
         # Nor does the agent hear the caller on hold: it must not answer them to the person.
         await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=False)
-        person = f"phone-warm-{new_id('call').removeprefix('call_')}"
         try:
-            await self._dial(call, person)
-        except lk.TwirpError as exc:
-            await self._give_back(row, caller, agent.identity, caller_tracks, None)
+            await self._dial(call)
+        except (lk.TwirpError, Unavailable) as exc:
+            await self._give_back(call, caller, agent.identity, caller_tracks, None)
             await self._line(row, "Warm transfer failed: the person did not answer")
+            if isinstance(exc, Unavailable):
+                raise
             raise Conflict(
                 "The person did not answer; the caller is back with the agent",
                 details={"livekit_code": exc.code},
@@ -101,16 +115,19 @@ class WarmTransfer:
         try:
             await self._subscribe(row.room_name, person, caller_tracks, subscribe=False)
             await self._line(row, "Warm transfer: the person answered and is being briefed")
+            await self._step(call, "briefing")
             await SupervisionService(self.resources, self.principal).say(
                 row.id, briefing or DEFAULT_BRIEFING, allow_interruptions=False
             )
             await self._briefed(row.room_name, agent.identity)
         except ApiError:
-            await self._give_back(row, caller, agent.identity, caller_tracks, person)
+            await self._give_back(call, caller, agent.identity, caller_tracks, person)
             await self._line(row, "Warm transfer failed: the person could not be briefed")
             raise
         await self._hold(row.room_name, caller, hold=False)
         await self._subscribe(row.room_name, person, caller_tracks, subscribe=True)
+        await call_status.bridged(self.resources, row.room_name, call.caller, person)
+        await self._step(call, "bridged")
         # The session ends here: the caller stays in the room, so an agent that left with
         # its session still active would count as lost and be dispatched again.
         await self._line(row, "Call transferred (warm): caller and person connected", end=True)
@@ -121,7 +138,7 @@ class WarmTransfer:
 
     async def _give_back(
         self,
-        row: CallSession,
+        call: WarmTransferCall,
         caller: lk.ParticipantInfo,
         agent: str,
         caller_tracks: list[str],
@@ -129,17 +146,27 @@ class WarmTransfer:
     ) -> None:
         """Off hold and back with the agent, the person hung up: each step tried, since the
         error being handled matters more than one of these failing too."""
+        room = call.row.room_name
         steps: list[Callable[[], Awaitable[object]]] = [
-            lambda: self._hold(row.room_name, caller, hold=False),
-            lambda: self._subscribe(row.room_name, agent, caller_tracks, subscribe=True),
+            lambda: self._hold(room, caller, hold=False),
+            lambda: self._subscribe(room, agent, caller_tracks, subscribe=True),
         ]
         if person is not None:
-            steps.append(lambda: self._remove(row.room_name, person))
+            steps.append(lambda: self._remove(room, person))
         for step in steps:
             try:
                 await step()
             except ApiError:
                 logger.warning("warm transfer: a step of giving the caller back failed")
+        await self._step(call, "returned")
+
+    async def _step(self, call: WarmTransferCall, step: TransferStep) -> None:
+        await call_status.transfer_step(
+            self.resources,
+            call.row.room_name,
+            call.caller,
+            transfer_of(call.transfer_id, "warm", "caller", step),
+        )
 
     async def _remove(self, room: str, identity: str) -> None:
         await self._api(
@@ -166,7 +193,9 @@ class WarmTransfer:
             )
         )
 
-    async def _dial(self, call: WarmTransferCall, identity: str) -> None:
+    async def _dial(self, call: WarmTransferCall) -> None:
+        """Ring the person until they answer; their call is watched like a dial-out's (its
+        end, busy or unanswered, comes with their participant's leaving)."""
         ringing_s = self.resources.settings.sip.ringing_timeout_s
         request = participant_request(
             OutboundCall(
@@ -174,14 +203,25 @@ class WarmTransfer:
                 to_number=call.number,
                 from_number=call.caller_id,
                 room_name=call.row.room_name,
-                participant_identity=identity,
+                participant_identity=call.person,
                 ringing_timeout_s=ringing_s,
             )
         )
         request.wait_until_answered = True
+        watched = WatchedCall(
+            project_id=self.principal.project_id,
+            room_name=call.row.room_name,
+            identity=call.person,
+            direction="outbound",
+            phone_number=call.number,
+            session_id=call.row.id,
+            transfer=transfer_of(call.transfer_id, "warm", "person"),
+        )
+        await call_status.watch(self.resources, watched)
         try:
             await self.livekit.sip.create_sip_participant(request, timeout=ringing_s + 10)
         except (aiohttp.ClientError, TimeoutError) as exc:
+            await call_status.end_failed(self.resources, watched)
             raise Unavailable("LiveKit is unreachable") from exc
 
     async def _subscribe(
@@ -240,14 +280,26 @@ async def outbound_call(
     resources: Resources, principal: Principal, row: CallSession, caller: str, number: str,
     trunk_id: str | None,
 ) -> WarmTransferCall:  # fmt: skip
-    """The trunk (named, else the one a dial-out was placed through, else the project's only
-    outbound one) and caller id for the person."""
+    """The trunk (named, else the one a dial-out was placed through, else the trunk of the
+    phone line a dial-in came in on if it places calls, else the project's only outbound one)
+    and caller id for the person."""
     async with resources.sessions() as db:
         if trunk_id is None:
             placed = select(SipCall.trunk_id).where(
                 SipCall.project_id == principal.project_id, SipCall.session_id == row.id
             )
             trunk_id = (await db.exec(placed)).first()
+        if trunk_id is None and isinstance(line_id := row.extra.get("phone_line_id"), str):
+            came_in = (
+                select(SipTrunk.id)
+                .join(SipPhoneLine, SipPhoneLine.trunk_id == SipTrunk.id)  # type: ignore[arg-type]
+                .where(
+                    SipPhoneLine.id == line_id,
+                    SipTrunk.project_id == principal.project_id,
+                    SipTrunk.outbound_trunk_id.is_not(None),  # type: ignore[union-attr]
+                )
+            )
+            trunk_id = (await db.exec(came_in)).first()
         trunk = await DialService(resources, principal).outbound_trunk(db, trunk_id)
     return WarmTransferCall(
         row=row,

@@ -229,6 +229,14 @@ class _Reply(llm.LLMStream):
         )
 
 
+async def test_a_transfer_target_naming_a_missing_trunk_is_not_found(client, admin):
+    target = {"name": "billing", "to": "tel:+14155550112", "mode": "warm", "trunk_id": "trk_0"}
+    body = {**FULL, "phone": {"transfer_targets": [target]}}
+    response = await client.post("/api/v1/agents", json=body, headers=admin.headers)
+    assert response.status_code == 404, response.text
+    assert response.json()["details"]["field"] == "phone.transfer_targets.0.trunk_id"
+
+
 async def test_tools_are_described_as_the_llm_of_a_call_gets_them(client, admin):
     kb = (
         await client.post("/api/v1/knowledge-bases", json={"name": "Facts"}, headers=admin.headers)
