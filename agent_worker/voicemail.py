@@ -22,17 +22,16 @@ import json
 import logging
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 from livekit import api as lk
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, llm
-from livekit.agents.llm import ChatContext, Tool, ToolChoice
-from livekit.agents.types import NOT_GIVEN, NotGivenOr
+from livekit.agents import llm
 from livekit.agents.utils.participant import wait_for_participant_attribute
 from livekit.agents.voice.amd import AMD, AMDCategory, AMDPredictionEvent
 
 from .contracts import DispatchMetadata, VoicemailConfig
+from .in_process_llm import InProcessLLM
 from .phone_call import hang_up
 
 if TYPE_CHECKING:
@@ -76,33 +75,6 @@ def classify_greeting(transcript: str) -> AMDCategory:
     return AMDCategory.UNCERTAIN
 
 
-class GreetingClassifier(llm.LLM):
-    """AMD's classifier LLM, offline: answers each request with the `save_prediction` tool
-    call that `classify_greeting` decides (or, when unsure, asks for more audio)."""
-
-    @property
-    def model(self) -> str:
-        return "greeting-rules"
-
-    @property
-    def provider(self) -> str:
-        return "voxroom"
-
-    def chat(
-        self,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[Tool] | None = None,
-        conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
-        parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
-        tool_choice: NotGivenOr[ToolChoice] = NOT_GIVEN,
-        extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
-    ) -> llm.LLMStream:
-        return _GreetingStream(
-            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
-        )
-
-
 class _GreetingStream(llm.LLMStream):
     async def _run(self) -> None:
         users = [i for i in self._chat_ctx.items if i.type == "message" and i.role == "user"]
@@ -122,6 +94,21 @@ class _GreetingStream(llm.LLMStream):
         self._event_ch.send_nowait(
             llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=[call]))
         )
+
+
+class GreetingClassifier(InProcessLLM):
+    """AMD's classifier LLM, offline: answers each request with the `save_prediction` tool
+    call that `classify_greeting` decides (or, when unsure, asks for more audio)."""
+
+    stream_type = _GreetingStream
+
+    @property
+    def model(self) -> str:
+        return "greeting-rules"
+
+    @property
+    def provider(self) -> str:
+        return "voxroom"
 
 
 class _GreetingDetector(AMD):
