@@ -60,11 +60,16 @@ async def free_slots(redis: Redis, room: WorkerRoom) -> int:
         return room.free
 
 
-async def require_worker_room(redis: Redis, room: WorkerRoom, needed: int) -> None:
-    """Raise NoWorkerRoom unless the workers have `needed` free slots between them; the slots
-    then count as taken here until the next count (callers arriving together do not all get
-    the last slot)."""
-    free = await free_slots(redis, room)
-    if free < needed:
-        raise NoWorkerRoom(needed, free)
+async def require_worker_room(
+    redis: Redis, room: WorkerRoom, needed: int, *, wait_s: float = 0.0
+) -> None:
+    """Raise NoWorkerRoom unless the workers have `needed` free slots between them, counting
+    again for up to `wait_s` (a phone caller rings meanwhile: a slot frees as soon as a call
+    that just ended has closed); the slots then count as taken here until the next count
+    (callers arriving together do not all get the last slot)."""
+    deadline = time.monotonic() + wait_s
+    while (free := await free_slots(redis, room)) < needed:
+        if time.monotonic() >= deadline:
+            raise NoWorkerRoom(needed, free)
+        await asyncio.sleep(REFRESH_S)
     room.free -= needed

@@ -50,6 +50,7 @@ class CallService:
         adjust_spec: Callable[[AgentSpec], AgentSpec] | None = None,
         existing_room: bool = False,
         resume: bool = False,
+        worker_wait_s: float = 0.0,
     ) -> StartedCall:
         """Make sure the room exists and send each agent into it, one session per agent.
 
@@ -59,6 +60,7 @@ class CallService:
         `existing_room`: the room is LiveKit's already, by its full name (a phone call's);
         `resume`: the agent continues a conversation (its session's metadata names the one
         before, `continues_session_id`), so it loads the transcript so far instead of greeting.
+        `worker_wait_s`: how long to wait for a free agent-worker slot before refusing.
         """
         rooms = RoomService(self.resources, self.principal)
         if not agent_ids:
@@ -78,7 +80,10 @@ class CallService:
                 # the caller's to fix, not a reason to retry): a call no worker can take
                 # never starts.
                 await require_worker_room(
-                    self.resources.redis, self.resources.worker_room, len(agent_ids)
+                    self.resources.redis,
+                    self.resources.worker_room,
+                    len(agent_ids),
+                    wait_s=worker_wait_s,
                 )
             # The count and the sessions it allows, under the project's quota lock: starts
             # racing past the limit would otherwise all pass the count.

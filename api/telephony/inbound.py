@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 RULE_ATTRIBUTE = "sip.ruleID"
 CALLER_ATTRIBUTE = "sip.phoneNumber"
 CALLEE_ATTRIBUTE = "sip.trunkPhoneNumber"
+WORKER_WAIT_S = 10.0
+"""How long a phone caller rings for a free agent-worker slot before the call is refused
+(486 Busy): a call that just ended holds its slot until its job has closed."""
 
 
 async def _line_of(
@@ -83,10 +86,11 @@ async def phone_participant_joined(resources: Resources, event: lk.WebhookEvent)
             },
             adjust_spec=lambda spec: line_spec(spec, line),
             existing_room=True,
+            worker_wait_s=WORKER_WAIT_S,
         )
     except ApiError as exc:
         # No session (agent gone, quota, no worker): the caller must not wait in silence.
-        logger.warning("phone call refused", extra={"line_id": line.id, "code": exc.code})
+        logger.warning("phone call refused: %s", exc.code, extra={"line_id": line.id})
         await call_status.watch(resources, call)
         await call_status.end_failed(resources, call)
         await hang_up(resources.livekit, event.room.name)

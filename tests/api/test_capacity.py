@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from agent_worker.capacity import HEARTBEAT_PREFIX, Heartbeat
 from api.app import create_app
-from api.capacity import REFRESH_S, RETRY_AFTER_S
+from api.capacity import REFRESH_S, RETRY_AFTER_S, NoWorkerRoom, WorkerRoom, require_worker_room
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +73,21 @@ async def test_calls_without_an_agent_never_wait_for_workers(checked, admin):
         "/api/v1/token", json={"identity": "viewer", "room": "lobby"}, headers=admin.headers
     )
     assert response.status_code == 200
+
+
+async def test_a_phone_caller_rings_until_a_closing_call_frees_its_slot(redis_url):
+    """Inbound phone calls wait (the phone rings) for a slot instead of hearing busy while a
+    call that just ended still holds one; past the wait they are refused."""
+    async with Redis.from_url(redis_url, decode_responses=True) as redis:
+        async for key in redis.scan_iter(match=f"{HEARTBEAT_PREFIX}*"):
+            await redis.delete(key)
+        await beat(redis_url, "AW_closing", active=2, capacity=2)
+
+        with pytest.raises(NoWorkerRoom):
+            await require_worker_room(redis, WorkerRoom(), 1, wait_s=REFRESH_S)
+
+        waiting = asyncio.create_task(require_worker_room(redis, WorkerRoom(), 1, wait_s=10))
+        await asyncio.sleep(REFRESH_S / 2)
+        assert not waiting.done()
+        await beat(redis_url, "AW_closing", active=1, capacity=2)
+        await asyncio.wait_for(waiting, timeout=3 * REFRESH_S)
