@@ -47,6 +47,7 @@ from .room_connect import join_room
 from .session_guard import LimitReason, SessionGuard
 from .supervision import SUPERVISOR_SAID_PREFIX, SupervisedAgent, Supervision
 from .tools import agent_tools
+from .transcript_endpointing import TranscriptEndpointing, applies_to
 from .transfer import CallTransfer
 from .turn_recorder import TurnRecorder
 from .voicemail import OutboundGreeting
@@ -101,6 +102,9 @@ def turn_handling(spec: AgentSpec) -> TurnHandlingOptions:
             "min_words": spec.interruptions.min_words,
             "min_duration": spec.interruptions.min_duration,
         },
+        # the answer is rendered while the end of the turn is still awaited (a turn whose words
+        # read finished waits up to 1.2 s, see transcript_endpointing), not after it
+        "preemptive_generation": {"preemptive_tts": True},
     }
 
 
@@ -108,13 +112,16 @@ def build_agent_session(
     spec: AgentSpec, resources: ProcessResources, knowledge: KnowledgeSource | None = None
 ) -> AgentSession:
     settings, models = resources.settings, resources.models
-    return AgentSession(
+    session: AgentSession = AgentSession(
         stt=build_stt(spec, settings, models, vad=resources.vad),
         vad=resources.vad,
         llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
     )
+    if applies_to(spec):
+        TranscriptEndpointing(session, spec.turn_detection).attach()
+    return session
 
 
 def resumed_chat_context(transcript: TranscriptSoFar) -> llm.ChatContext:

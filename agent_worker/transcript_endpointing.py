@@ -36,10 +36,12 @@ if TYPE_CHECKING:
 
     from .contracts import AgentSpec, TurnDetectionConfig
 
-FINISHED_MAX_DELAY_S = 1.0
+FINISHED_MAX_DELAY_S = 1.2
 """Longest wait, counted from the end of speech, after finished words that the turn detector
-calls unfinished. The transcript arrives ~0.8 s after the speech ends (Whisper base on 2
-cores), so this leaves a pause of about a second to go on."""
+calls unfinished: a caller who pauses up to about a second after words that read finished
+still goes on in the same turn. The transcript arrives ~0.8 s after the speech ends (Whisper
+base on 2 cores) and the answer's speech is rendered during the wait (`preemptive_tts`), so
+the answer is heard ~1.3 s after the caller stopped."""
 
 NEVER_LAST = frozenset(
     {
