@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.namespace import run_inside
-from bench.turn_taking_items import DEV, HELD_OUT, RATE, Item, utterance
+from bench.turn_taking_items import DEV, HELD_OUT, RATE, VOICES, Item, speak, utterance
 from bench.voice_latency import Platform, TreeMeter, settle, summary
 from tests import netns
 from tests.media import Caller
@@ -41,6 +41,7 @@ INSTRUCTIONS = """You are the voice assistant of a help desk.
 We answer the phone from eight in the morning to eight in the evening.
 A human colleague can call you back within one working day."""
 GREETING = "Help desk, how can I help?"
+WARM_UP = "Good morning."
 ITEM_LIMIT_S = 40.0
 """Longest an item may take from its first word to the end of the answer."""
 
@@ -96,6 +97,9 @@ async def talk(
         joined = time.monotonic()
         await caller.wait_for_agent_audio_track(limit_s=120)
         await caller.wait_until_quiet(since=joined, limit_s=120)
+        # the first transcription and synthesis of a call are slow (cold models): not measured
+        warm_up = await asyncio.to_thread(speak, WARM_UP, VOICES[0])
+        await caller.wait_until_quiet(since=await caller.say(warm_up, RATE), limit_s=ITEM_LIMIT_S)
         deadline = time.monotonic() + limit_s
         for index, item in items:
             if time.monotonic() + ITEM_LIMIT_S > deadline:
