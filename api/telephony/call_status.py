@@ -189,9 +189,11 @@ async def _end(resources: Resources, call: WatchedCall, reason: int | None) -> N
     await _record(resources, call, final_status(call, reason))
     bridge = await resources.redis.get(_bridged_key(call.room_name))
     # Only a phone of the bridge: a person an earlier transfer of the call failed to reach
-    # may end late.
+    # may end late. A removed room hangs up both phones already.
     ours = bool(bridge) and call.identity in json.loads(bridge or "[]")
-    if ours and await resources.redis.delete(_bridged_key(call.room_name)):
+    if not ours or not await resources.redis.delete(_bridged_key(call.room_name)):
+        return
+    if reason != lk.DisconnectReason.ROOM_DELETED:
         await _end_bridge(resources, call)
 
 

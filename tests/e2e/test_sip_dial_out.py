@@ -108,6 +108,27 @@ async def participants_then_hang_up(stack: Stack, room: str) -> list[lk.Particip
     return list(listed.participants)
 
 
+async def transfer_events(stack: Stack, room: str, person_ends: bool = True) -> list[dict]:
+    """The `call.status` events of a room's transfers (their `transfer`), once the person's
+    call has ended (or after 20 s)."""
+    events: list[dict] = []
+    for _ in range(70):
+        events = [e for e in call_events(stack, room) if "transfer" in e]
+        person = [e["status"] for e in events if e["transfer"]["leg"] == "person"]
+        if not person_ends or person[-1:] in (["completed"], ["busy"], ["no_answer"], ["failed"]):
+            break
+        await asyncio.sleep(0.3)
+    return events
+
+
+def steps_and_person(events: list[dict]) -> tuple[list[str], list[str]]:
+    """The caller's transfer steps and the statuses of the person's call, of one transfer."""
+    assert len({e["transfer"]["id"] for e in events}) == 1, events
+    assert all(e["transfer"]["mode"] == "warm" for e in events), events
+    steps = [e["transfer"]["step"] for e in events if e["transfer"]["leg"] == "caller"]
+    return steps, [e["status"] for e in events if e["transfer"]["leg"] == "person"]
+
+
 def audible(recorder: RtpRecorder, since: float, until: float = float("inf")) -> bool:
     """Whether some speech arrived between `since` and `until`."""
     return any(end >= since and start <= until for start, end in recorder.speech_spans())
@@ -270,6 +291,8 @@ async def test_a_cold_transfer_refers_the_phone_to_the_target(
     assert premium.status_code == 409, premium.text  # the dialling policy holds for transfers
     assert moved.status_code == 200, moved.text
     assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    cold = [e["transfer"] for e in call_events(stack, call["full_room_name"]) if "transfer" in e]
+    assert [(t["mode"], t["leg"], t["step"]) for t in cold] == [("cold", "caller", "referred")]
     refer = result.messages[result.messages.index("REFER sip:") :]
     assert "Refer-To: tel:+14155550199" in refer[: refer.index("\n\n")], refer[:1500]
     assert session["session"]["status"] != "active", session
@@ -361,16 +384,23 @@ def callee_audio(tmp_path: Path, answers: str) -> Path:
     return ulaw_wav(joined, tmp_path / "machine.wav", before_s=0.3, after_s=40)
 
 
-@pytest.mark.parametrize("answers", ["human", "machine"])
+@pytest.mark.parametrize(
+    ("answers", "action", "caller_id"),
+    [
+        pytest.param("human", "leave_message", "+14155550106", id="human"),
+        pytest.param("machine", "leave_message", "+14155550107", id="machine-message"),
+        pytest.param("machine", "hang_up", "+14155550112", id="machine-hang-up"),
+    ],
+)
 async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_machine(
-    stack: Stack, bridge: SipBridge, tmp_path: Path, answers: str
+    stack: Stack, bridge: SipBridge, tmp_path: Path, answers: str, action: str, caller_id: str
 ) -> None:
     loop = asyncio.get_running_loop()
     transport, recorder = await loop.create_datagram_endpoint(
         RtpRecorder, local_addr=("127.0.0.1", 0)
     )
     rtp_port = transport.get_extra_info("sockname")[1]
-    caller_id = "+14155550106" if answers == "human" else "+14155550107"
+    message = "This is Bluebird Bakery, your order is ready, please call us back."
     async with (
         httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
         answering_phone(
@@ -381,14 +411,12 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
             "/api/v1/agents", json={"name": "Bluebird reminders", "first_message": GREETING}
         )
         trunk_id = await carrier_to(api, phone, caller_id)
+        dialled = loop.time()
         call = await dial(
             api,
             trunk_id,
             agent_config_id=agent.json()["id"],
-            voicemail={
-                "action": "leave_message",
-                "message": "This is Bluebird Bakery, your order is ready, please call us back.",
-            },
+            voicemail={"action": action, "message": message},
         )
         if answers == "human":
             assert await wait_for_speech_then_quiet(recorder, limit_s=60), "no agent heard"
@@ -397,8 +425,9 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
             )
             await livekit.room.delete_room(lk.DeleteRoomRequest(room=call["full_room_name"]))
             await livekit.aclose()
-        # a machine is hung up on by the agent after its message
+        # a machine is hung up on by the agent (after its message, or at once)
         result = await phone.result(timeout_s=90)
+        hung_up = loop.time()
         transport.close()
         session = await ended_session(api, call["session_id"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
@@ -417,12 +446,19 @@ async def test_a_dial_with_voicemail_detection_tells_a_person_from_an_answering_
         assert (metadata["answered_by"], metadata["voicemail"]) == ("human", None), metadata
         assert ("system", "Answered by a person") in lines, lines
         assert events[-1]["answered_by"] == "human", events
-    else:
+    elif action == "leave_message":
         assert "ready" in heard and "call us back" in heard, heard
         assert "calling about your order" not in heard, heard  # never the first message
         assert (metadata["answered_by"], metadata["voicemail"]) == ("machine", "left_message")
         assert ("system", "Answered by a machine: voicemail message left") in lines, lines
         assert (events[-1]["answered_by"], events[-1]["voicemail"]) == ("machine", "left_message")
+    else:
+        print(f"voicemail hang-up: {hung_up - dialled:.1f} s from the dial to the BYE")
+        assert not recorder.speech_spans(), heard  # the machine heard nothing of the agent
+        assert (metadata["answered_by"], metadata["voicemail"]) == ("machine", "hung_up")
+        assert ("system", "Answered by a machine: hung up") in lines, lines
+        assert (events[-1]["answered_by"], events[-1]["voicemail"]) == ("machine", "hung_up")
+        assert session["session"]["status"] != "active", session
     assert events[-1]["status"] == "completed", events
 
 
@@ -481,6 +517,7 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
         listed = await participants_then_hang_up(stack, call["full_room_name"])
         present = {p.identity: p.kind for p in listed}
         results = [await caller_phone.result(), await person_phone.result()]
+        events = await transfer_events(stack, call["full_room_name"])
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
         session = (await api.get(f"/api/v1/sessions/{call['session_id']}/detail")).json()
     for _, _, transport, _ in phones.values():
@@ -511,6 +548,99 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
         f"Supervisor had the agent say: {briefing}",
         "Call transferred (warm): caller and person connected",
     ], lines
+    steps, person = steps_and_person(events)
+    assert steps == ["on_hold", "briefing", "bridged"], events
+    assert person == ["initiating", "ringing", "in_progress", "completed"], events
+
+
+async def test_an_agents_warm_transfer_uses_its_targets_trunk_and_one_hang_up_ends_the_bridge(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    # The callee asks for billing after the greeting; the agent's warm target dials the person
+    # through a trunk of its own (not the callee's), and the person hangs up 16 s after
+    # answering, which must hang up the callee too.
+    (tmp_path / "person").mkdir()
+    asks = ulaw_wav(
+        flite_wav("Can I speak to someone in billing, please?", tmp_path / "asks16k.wav"),
+        tmp_path / "asks.wav",
+        before_s=5,
+        after_s=60,
+    )
+    desk = ulaw_wav(
+        flite_wav("Billing desk. " * 8, tmp_path / "person" / "desk16k.wav"),
+        tmp_path / "person" / "desk.wav",
+        before_s=2,
+        after_s=30,
+    )
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=60) as api,
+        answering_phone(tmp_path, audio=asks, rtp_port=free_port()) as caller_phone,
+        answering_phone(
+            tmp_path / "person",
+            audio=desk,
+            rtp_port=free_port(),
+            scenario="answer_hang_up.xml",
+            hang_up_after_ms=16_000,
+        ) as person_phone,
+    ):
+        trunk_id = await carrier_to(api, caller_phone, "+14155550113")
+        person_trunk_id = await carrier_to(api, person_phone, "+14155550114")
+        target = {
+            "name": "billing",
+            "to": "tel:+14155550186",
+            "description": "bills and refunds",
+            "mode": "warm",
+            "trunk_id": person_trunk_id,
+        }
+        agent = await api.post(
+            "/api/v1/agents",
+            json={
+                "name": "Agent with a billing desk",
+                "first_message": "Hello.",
+                "phone": {
+                    "transfer_targets": [target],
+                    "transfer_message": "Putting you through to billing now.",
+                },
+            },
+        )
+        assert agent.status_code == 201, agent.text
+        call = await dial(api, trunk_id, agent_config_id=agent.json()["id"])
+        person_result = await person_phone.result(timeout_s=60)
+        person_gone = asyncio.get_running_loop().time()
+        caller_result = await caller_phone.result(timeout_s=30)
+        caller_hung_up = asyncio.get_running_loop().time()
+        session = await ended_session(api, call["session_id"])  # transferred at the bridge
+        events = await transfer_events(stack, call["full_room_name"])
+        own: list[str] = []
+        for _ in range(50):
+            own = [
+                e["status"]
+                for e in call_events(stack, call["full_room_name"])
+                if not e.get("transfer")
+            ]
+            if own[-1:] == ["completed"]:
+                break
+            await asyncio.sleep(0.3)
+        transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
+    print(f"bridge hang-up: callee's BYE {caller_hung_up - person_gone:.1f} s after the person's")
+    for result in (person_result, caller_result):
+        assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    assert "BYE sip:" in caller_result.messages  # hung up by the bridge, not by the test
+    assert (session["session"]["status"], session["session"]["end_reason"]) == (
+        "completed",
+        "transferred",
+    ), session["session"]
+    lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
+    assert ("agent", "Putting you through to billing now.") in lines, lines
+    system = [content for speaker, content in lines if speaker == "system"]
+    assert system[-2:] == [
+        "Call transferred (warm): caller and person connected",
+        "Transferred call ended: the person hung up",
+    ], system
+    steps, person = steps_and_person(events)
+    assert steps == ["on_hold", "briefing", "bridged"], events
+    assert person == ["initiating", "ringing", "in_progress", "completed"], events
+    assert own[-1] == "completed", own  # the callee's own call
 
 
 async def test_a_warm_transfer_nobody_answers_gives_the_caller_back_to_the_agent(
@@ -538,6 +668,7 @@ async def test_a_warm_transfer_nobody_answers_gives_the_caller_back_to_the_agent
 
         # The busy phone rings 3 s: a second transfer meanwhile is refused at once.
         refused, second = await asyncio.gather(warm_transfer(0), warm_transfer(1))
+        events = await transfer_events(stack, call["full_room_name"])
         listed = await participants_then_hang_up(stack, call["full_room_name"])
         await busy_phone.result()
         transcript = (await api.get(f"/api/v1/sessions/{call['session_id']}/transcript")).json()
@@ -552,3 +683,6 @@ async def test_a_warm_transfer_nobody_answers_gives_the_caller_back_to_the_agent
         "Caller on hold for a warm transfer",
         "Warm transfer failed: the person did not answer",
     ], lines
+    steps, person = steps_and_person(events)
+    assert steps == ["on_hold", "returned"], events
+    assert person == ["initiating", "ringing", "busy"], events

@@ -210,12 +210,19 @@ class AnsweringPhone:
 
 @asynccontextmanager
 async def answering_phone(
-    workdir: Path, *, audio: Path, rtp_port: int, scenario: str = "answer.xml"
+    workdir: Path,
+    *,
+    audio: Path,
+    rtp_port: int,
+    scenario: str = "answer.xml",
+    hang_up_after_ms: int | None = None,
 ) -> AsyncIterator[AnsweringPhone]:
+    """`hang_up_after_ms`: how long a phone of answer_hang_up.xml stays in the call."""
     port = free_port()
-    process = await _start_sipp(
-        workdir, scenario, audio, rtp_port, ["-p", str(port), "-timeout", "120", "-timeout_error"]
-    )
+    args = ["-p", str(port), "-timeout", "120", "-timeout_error"]
+    if hang_up_after_ms is not None:
+        args += ["-d", str(hang_up_after_ms)]
+    process = await _start_sipp(workdir, scenario, audio, rtp_port, args)
     phone = AnsweringPhone(port, process, workdir, scenario)
     try:
         yield phone
