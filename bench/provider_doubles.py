@@ -269,7 +269,9 @@ class ProviderDoubles:
         await sleep_until(started + self._script.delays.first_audio_s)
         # `audio/pcm` whatever `response_format` asked for: the openai plugin reads the
         # response's Content-Type, as it does for any OpenAI-compatible server
-        response = web.StreamResponse(headers={"Content-Type": "audio/pcm"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "audio/pcm", "x-request-id": f"speech-{self.stats['speech']}"}
+        )
         await response.prepare(request)
         for start in range(0, len(pcm), _PCM_CHUNK):
             await response.write(pcm[start : start + _PCM_CHUNK])

@@ -328,7 +328,7 @@ def components(stack: Stack, doubles_pid: int | None) -> dict[str, TreeMeter]:
         else:
             argv = child.cmdline()
             # `python -m voxroom api` -> api; a binary by its name
-            name = argv[argv.index("-m") + 2] if "-m" in argv[:-2] else Path(argv[0]).name
+            name = argv[argv.index("-m") + 2] if "-m" in argv[:-2] else child.name()
         apart[name] = TreeMeter(child.pid)
     return apart
 
