@@ -1,5 +1,5 @@
 """A phone call through the real livekit-sip: SIPp dials a phone line over SIP/RTP (G.711) and
-the line's agent answers in audio the caller receives."""
+the line's agent answers in audio the caller receives; keys; a warm transfer by the agent."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import pytest
 from livekit import api as lk
 
 from tests.media import flite_wav, normalized, transcribe
+from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
-from tests.sip.call_events import call_statuses
+from tests.sip.call_events import call_statuses, steps_and_person, transfer_events
 from tests.sip.phone import (
     RATE,
     RtpRecorder,
+    answering_phone,
     silent_ulaw_wav,
     sipp_call,
     ulaw_wav,
@@ -27,6 +29,7 @@ from tests.stack import Stack
 pytestmark = pytest.mark.e2e
 
 LINE_NUMBER = "+442079460958"
+TRANSFER_LINE_NUMBER = "+442079460959"
 CALLER_NUMBER = "+14155550100"
 GREETING = "Hello, thanks for calling Bluebird Bakery. How can I help?"
 INSTRUCTIONS = """You are the voice assistant of Bluebird Bakery. Keep answers short.
@@ -278,3 +281,88 @@ async def test_keys_pressed_reach_the_agent_and_keys_sent_reach_the_phone(
     lines = [(t["speaker"], t["content"]) for t in transcript["transcripts"]]
     assert ("system", "DTMF: caller pressed 1") in lines, lines
     assert ("system", "DTMF: sent 2#") in lines, lines
+
+
+async def test_a_dial_in_warm_transfer_dials_through_the_lines_trunk_and_a_hang_up_ends_it(
+    stack: Stack, bridge: SipBridge, tmp_path: Path
+) -> None:
+    # The caller asks for billing after the greeting and hangs up 32 s after the answer; the
+    # agent's warm target names no trunk, so the person is dialled through the trunk the call
+    # came in on, and is hung up when the caller hangs up.
+    (tmp_path / "person").mkdir()
+    desk = silent_ulaw_wav(tmp_path / "person" / "desk.wav", 60)
+    async with (
+        httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers, timeout=30) as api,
+        answering_phone(tmp_path / "person", audio=desk, rtp_port=free_port()) as person_phone,
+    ):
+        target = {"name": "billing", "to": "tel:+14155550185", "mode": "warm"}
+        agent = await api.post(
+            "/api/v1/agents",
+            json={
+                "name": "Bluebird with a billing desk",
+                "first_message": "Hello, Bluebird Bakery.",
+                "phone": {"transfer_targets": [target]},
+            },
+        )
+        trunk = await api.post(
+            "/api/v1/sip/trunks",
+            json={
+                "name": "carrier both ways",
+                "numbers": [TRANSFER_LINE_NUMBER],
+                "inbound": {"allowed_addresses": ["127.0.0.1/32"]},
+                "outbound": {"address": f"127.0.0.1:{person_phone.port}", "transport": "udp"},
+            },
+        )
+        assert trunk.status_code == 201, trunk.text
+        line = await api.post(
+            "/api/v1/sip/configs",
+            json={
+                "name": "Transferring line",
+                "phone_number": TRANSFER_LINE_NUMBER,
+                "agent_config_id": agent.json()["id"],
+                "max_call_duration": 120,
+            },
+        )
+        assert line.status_code == 201, line.text
+        created = {"trunk": trunk.json()["trunk"], "line": line.json()["config"]}
+        policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
+        assert policy.status_code == 200, policy.text
+        asks = ulaw_wav(
+            flite_wav("Can I speak to someone in billing, please?", tmp_path / "asks16k.wav"),
+            tmp_path / "asks.wav",
+            before_s=5,
+            after_s=40,
+        )
+        try:
+            caller_result = await sipp_call(
+                tmp_path,
+                bridge.sip_port,
+                called=TRANSFER_LINE_NUMBER,
+                caller=CALLER_NUMBER,
+                audio=asks,
+                rtp_port=free_port(),
+                hold_ms=32_000,
+            )
+            person_result = await person_phone.result(timeout_s=20)
+            listed = await api.get("/api/v1/sessions", params={"session_type": "sip"})
+            (session,) = [
+                s
+                for s in listed.json()["sessions"]
+                if s["metadata"].get("phone_line_id") == created["line"]["id"]
+            ]
+        finally:
+            await remove(stack, created)
+        events = await transfer_events(stack, session["room_name"])
+        transcript = (await api.get(f"/api/v1/sessions/{session['id']}/transcript")).json()
+    for result in (caller_result, person_result):
+        assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
+    assert "BYE sip:" in person_result.messages  # hung up by the bridge, not by the test
+    assert session["end_reason"] == "transferred", session
+    system = [t["content"] for t in transcript["transcripts"] if t["speaker"] == "system"]
+    assert system[-2:] == [
+        "Call transferred (warm): caller and person connected",
+        "Transferred call ended: the caller hung up",
+    ], system
+    steps, person = steps_and_person(events)
+    assert steps == ["on_hold", "briefing", "bridged"], events
+    assert person == ["initiating", "ringing", "in_progress", "completed"], events

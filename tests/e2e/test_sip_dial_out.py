@@ -16,7 +16,7 @@ from livekit import api as lk
 from tests.media import flite_wav, normalized, transcribe
 from tests.services import free_port
 from tests.sip.bridge import SipBridge, bridge_settings, livekit_sip
-from tests.sip.call_events import call_events, call_statuses
+from tests.sip.call_events import call_events, call_statuses, steps_and_person, transfer_events
 from tests.sip.phone import (
     RATE,
     AnsweringPhone,
@@ -106,27 +106,6 @@ async def participants_then_hang_up(stack: Stack, room: str) -> list[lk.Particip
     finally:
         await livekit.aclose()
     return list(listed.participants)
-
-
-async def transfer_events(stack: Stack, room: str, person_ends: bool = True) -> list[dict]:
-    """The `call.status` events of a room's transfers (their `transfer`), once the person's
-    call has ended (or after 20 s)."""
-    events: list[dict] = []
-    for _ in range(70):
-        events = [e for e in call_events(stack, room) if "transfer" in e]
-        person = [e["status"] for e in events if e["transfer"]["leg"] == "person"]
-        if not person_ends or person[-1:] in (["completed"], ["busy"], ["no_answer"], ["failed"]):
-            break
-        await asyncio.sleep(0.3)
-    return events
-
-
-def steps_and_person(events: list[dict]) -> tuple[list[str], list[str]]:
-    """The caller's transfer steps and the statuses of the person's call, of one transfer."""
-    assert len({e["transfer"]["id"] for e in events}) == 1, events
-    assert all(e["transfer"]["mode"] == "warm" for e in events), events
-    steps = [e["transfer"]["step"] for e in events if e["transfer"]["leg"] == "caller"]
-    return steps, [e["status"] for e in events if e["transfer"]["leg"] == "person"]
 
 
 def audible(recorder: RtpRecorder, since: float, until: float = float("inf")) -> bool:

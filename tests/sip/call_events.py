@@ -1,7 +1,8 @@
-"""Reading a test stack's `call.status` events."""
+"""Reading a test stack's `call.status` events, and those of its calls' transfers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from contextlib import closing
@@ -24,3 +25,24 @@ def call_events(stack: Stack, room_name: str) -> list[dict]:
 def call_statuses(stack: Stack, room_name: str) -> list[str]:
     """The statuses of the `call.status` events written for a room, in order."""
     return [event["status"] for event in call_events(stack, room_name)]
+
+
+async def transfer_events(stack: Stack, room: str) -> list[dict]:
+    """The `call.status` events of a room's transfers (their `transfer`), once the person's
+    call has ended (or after 20 s)."""
+    events: list[dict] = []
+    for _ in range(70):
+        events = [e for e in call_events(stack, room) if "transfer" in e]
+        person = [e["status"] for e in events if e["transfer"]["leg"] == "person"]
+        if person[-1:] in (["completed"], ["busy"], ["no_answer"], ["failed"]):
+            break
+        await asyncio.sleep(0.3)
+    return events
+
+
+def steps_and_person(events: list[dict]) -> tuple[list[str], list[str]]:
+    """The caller's transfer steps and the statuses of the person's call, of one transfer."""
+    assert len({e["transfer"]["id"] for e in events}) == 1, events
+    assert all(e["transfer"]["mode"] == "warm" for e in events), events
+    steps = [e["transfer"]["step"] for e in events if e["transfer"]["leg"] == "caller"]
+    return steps, [e["status"] for e in events if e["transfer"]["leg"] == "person"]
