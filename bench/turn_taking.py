@@ -43,41 +43,57 @@ A human colleague can call you back within one working day."""
 GREETING = "Help desk, how can I help?"
 WARM_UP = "Good morning."
 ITEM_LIMIT_S = 40.0
-"""Longest an item may take from its first word to the end of the answer."""
+"""Longest an item may take from the caller's last word to the end of the answers."""
+SETTLE_AFTER_S = 4.0
+"""A transcript that reads unfinished waits 3 s before its turn ends."""
+QUIET_S = 1.5
 
 
-async def line_counts(platform: Platform, session_id: str) -> tuple[int, int, dict[str, Any]]:
-    """(caller lines, agent lines, the last agent line) of the session's transcript so far."""
-    lines = await platform.transcript(session_id)
-    agent = [line for line in lines if line["speaker"] == "agent"]
-    users = sum(line["speaker"] == "user" for line in lines)
-    return users, len(agent), agent[-1] if agent else {}
+async def settled(
+    caller: Caller, platform: Platform, session_id: str, ended: float
+) -> list[dict[str, Any]]:
+    """The session's transcript once the item is over: the caller has been done for
+    `SETTLE_AFTER_S`, the last line is the agent's, the agent has been quiet for `QUIET_S` and
+    no line came since the previous look. (An answer's line is reported once it was spoken.)"""
+    count = -1
+    while True:
+        lines = await platform.transcript(session_id)
+        now = time.monotonic()
+        heard = caller.recording.last_audible()
+        if now > ended + ITEM_LIMIT_S or (
+            now - ended >= SETTLE_AFTER_S
+            and (heard is None or now - heard >= QUIET_S)
+            and lines
+            and lines[-1]["speaker"] == "agent"
+            and len(lines) == count
+        ):
+            return lines
+        count = len(lines)
+        await asyncio.sleep(0.5)
 
 
 async def say_item(
     caller: Caller, platform: Platform, session_id: str, item: Item, index: int
 ) -> dict[str, Any]:
     spoken = await asyncio.to_thread(utterance, item, index)
-    users_before, agents_before, _ = await line_counts(platform, session_id)
+    before = len(await platform.transcript(session_id))
     ended = await caller.say(spoken.samples, RATE)
     started = ended - len(spoken.samples) / RATE
-    first, _ = await caller.wait_until_quiet(since=started, quiet_s=1.2, limit_s=ITEM_LIMIT_S)
-    # the answer's lines are reported once it has been spoken
-    deadline = time.monotonic() + 5.0
-    users, agents, last_agent = await line_counts(platform, session_id)
-    while agents <= agents_before and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-        users, agents, last_agent = await line_counts(platform, session_id)
+    new_lines = (await settled(caller, platform, session_id, ended))[before:]
+    first = caller.recording.first_audible_after(started)
+    replies = [line for line in new_lines if line["speaker"] == "agent"]
     row: dict[str, Any] = {
         "index": index,
         "paused": spoken.paused_at_s is not None,
-        "caller_lines": users - users_before,
-        "agent_lines": agents - agents_before,
+        "caller_lines": sum(line["speaker"] == "user" for line in new_lines),
+        "agent_lines": len(replies),
     }
     if spoken.paused_at_s is None:
         answered = first is not None and first >= ended
         row["latency_s"] = round(first - ended, 3) if answered and first else None
-        row["end_of_turn_ms"] = (last_agent.get("latency") or {}).get("end_of_turn_ms")
+        row["end_of_turn_ms"] = (
+            (replies[0].get("latency") or {}).get("end_of_turn_ms") if replies else None
+        )
     else:
         row["pause_s"] = spoken.pause_s
         # the agent was heard after the first part ended and before the caller finished
@@ -99,7 +115,7 @@ async def talk(
         await caller.wait_until_quiet(since=joined, limit_s=120)
         # the first transcription and synthesis of a call are slow (cold models): not measured
         warm_up = await asyncio.to_thread(speak, WARM_UP, VOICES[0])
-        await caller.wait_until_quiet(since=await caller.say(warm_up, RATE), limit_s=ITEM_LIMIT_S)
+        await settled(caller, platform, session_id, await caller.say(warm_up, RATE))
         deadline = time.monotonic() + limit_s
         for index, item in items:
             if time.monotonic() + ITEM_LIMIT_S > deadline:
