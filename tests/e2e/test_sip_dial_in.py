@@ -43,28 +43,32 @@ def bridge(stack: Stack) -> Iterator[SipBridge]:
         yield running
 
 
-async def phone_line(stack: Stack, inbound: dict) -> dict:
+async def phone_line(
+    stack: Stack,
+    inbound: dict,
+    *,
+    number: str = LINE_NUMBER,
+    agent: dict | None = None,
+    outbound: dict | None = None,
+) -> dict:
+    """A trunk with the number `number` and the phone line of an agent (Bluebird's unless
+    `agent` gives another config) on it."""
+    agent = agent or {"name": "Bluebird", "instructions": INSTRUCTIONS, "first_message": GREETING}
     async with httpx.AsyncClient(base_url=stack.api_url, headers=stack.headers) as api:
-        agent = await api.post(
-            "/api/v1/agents",
-            json={"name": "Bluebird", "instructions": INSTRUCTIONS, "first_message": GREETING},
-        )
-        assert agent.status_code == 201, agent.text
+        created_agent = await api.post("/api/v1/agents", json=agent)
+        assert created_agent.status_code == 201, created_agent.text
         trunk = await api.post(
             "/api/v1/sip/trunks",
-            json={
-                "name": "test carrier",
-                "numbers": [LINE_NUMBER],
-                "inbound": inbound,
-            },
+            json={"name": "test carrier", "numbers": [number], "inbound": inbound}
+            | ({"outbound": outbound} if outbound else {}),
         )
         assert trunk.status_code == 201, trunk.text
         line = await api.post(
             "/api/v1/sip/configs",
             json={
                 "name": "Bakery line",
-                "phone_number": LINE_NUMBER,
-                "agent_config_id": agent.json()["id"],
+                "phone_number": number,
+                "agent_config_id": created_agent.json()["id"],
                 "max_call_duration": 120,
             },
         )
@@ -296,35 +300,17 @@ async def test_a_dial_in_warm_transfer_dials_through_the_lines_trunk_and_a_hang_
         answering_phone(tmp_path / "person", audio=desk, rtp_port=free_port()) as person_phone,
     ):
         target = {"name": "billing", "to": "tel:+14155550185", "mode": "warm"}
-        agent = await api.post(
-            "/api/v1/agents",
-            json={
+        created = await phone_line(
+            stack,
+            {"allowed_addresses": ["127.0.0.1/32"]},
+            number=TRANSFER_LINE_NUMBER,
+            agent={
                 "name": "Bluebird with a billing desk",
                 "first_message": "Hello, Bluebird Bakery.",
                 "phone": {"transfer_targets": [target]},
             },
+            outbound={"address": f"127.0.0.1:{person_phone.port}", "transport": "udp"},
         )
-        trunk = await api.post(
-            "/api/v1/sip/trunks",
-            json={
-                "name": "carrier both ways",
-                "numbers": [TRANSFER_LINE_NUMBER],
-                "inbound": {"allowed_addresses": ["127.0.0.1/32"]},
-                "outbound": {"address": f"127.0.0.1:{person_phone.port}", "transport": "udp"},
-            },
-        )
-        assert trunk.status_code == 201, trunk.text
-        line = await api.post(
-            "/api/v1/sip/configs",
-            json={
-                "name": "Transferring line",
-                "phone_number": TRANSFER_LINE_NUMBER,
-                "agent_config_id": agent.json()["id"],
-                "max_call_duration": 120,
-            },
-        )
-        assert line.status_code == 201, line.text
-        created = {"trunk": trunk.json()["trunk"], "line": line.json()["config"]}
         policy = await api.put("/api/v1/sip/policy", json={"allowed_prefixes": ["+1"]})
         assert policy.status_code == 200, policy.text
         asks = ulaw_wav(
