@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 # The suite waits on real servers far more than it computes: two pytest-xdist workers halve it.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice bench-sip clean
+.PHONY: run test deps system-deps python-deps livekit-server livekit-sip lint bench bench-token bench-kb bench-voice bench-turns bench-sip clean
 
 run: deps
 	$(VENV)/bin/voxroom up
@@ -80,6 +80,10 @@ bench-kb: deps
 
 bench-voice: deps
 	$(VENV)/bin/python -m bench.voice_latency --turns 20 --concurrency 1
+
+# Finished and mid-sentence-paused utterances in one call (as root): latency and false cut-offs
+bench-turns: deps
+	$(VENV)/bin/python -m bench.turn_taking
 
 # Phone calls through livekit-sip at a fixed rate (as root, like `make test`); a 10-minute soak:
 # make bench-sip SIP_BENCH_ARGS="--soak-minutes 10"
