@@ -362,11 +362,14 @@ async def resources_at(
     sampler_cpu_s = 0.0
     t0 = time.monotonic()
 
-    def read_memory() -> tuple[float, float, float, list[float] | None]:
-        """(RSS, PSS of the worker's tree, PSS of the service, each worker process's PSS when
-        a new peak); counts its own CPU, which is this process's but not the callers'."""
+    def take_sample() -> tuple[float, float, float, list[float] | None]:
+        """Sample every tree's CPU; (RSS, PSS of the worker's tree, PSS of the service, each
+        worker process's PSS when a new peak). In a thread, off the callers' event loop (each
+        sample walks /proc), counting its own CPU: this process's, but not the callers'."""
         nonlocal sampler_cpu_s
         started = time.thread_time()
+        for tree in [meter, *apart.values()]:
+            tree.sample_cpu()
         rss, pss = meter.memory_mb()
         by_process = meter.pss_by_process_mb() if pss > peak[1] else None
         service_pss = service.memory_mb()[1] if service is not None else 0.0
@@ -376,9 +379,7 @@ async def resources_at(
     async def sample() -> None:
         nonlocal peak, service_peak, peak_processes
         while True:
-            for tree in [meter, *apart.values()]:
-                tree.sample_cpu()
-            rss, pss, service_pss, by_process = await asyncio.to_thread(read_memory)
+            rss, pss, service_pss, by_process = await asyncio.to_thread(take_sample)
             peak_processes = by_process or peak_processes
             peak = max(peak, (rss, pss), key=lambda m: m[1])
             service_peak = max(service_peak, service_pss)
