@@ -187,9 +187,8 @@ class ProviderDoubles:
 
     def render_script(self) -> None:
         """Render every text the script will speak (blocking; before serving)."""
-        for text in [*self._script.replies.values(), self._script.fallback_reply]:
-            self._speech[text.strip()] = flite_pcm_24k(text.strip())
-        for text in self._script.spoken:
+        script = self._script
+        for text in [*script.replies.values(), script.fallback_reply, *script.spoken]:
             self._speech[text.strip()] = flite_pcm_24k(text.strip())
 
     def app(self) -> web.Application:
