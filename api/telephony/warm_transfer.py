@@ -27,6 +27,9 @@ import aiohttp
 from livekit import api as lk
 from sqlmodel import select
 
+from api.agents.models import AgentConfig
+from api.calls.dispatch import spec_of_session
+from api.db import utcnow
 from api.errors import ApiError, Conflict, Unavailable
 from api.ids import new_id
 from api.projects.schemas import Principal
@@ -49,6 +52,8 @@ BRIEFING_START_S = 10.0
 """How long the agent may take to start saying the briefing (its TTS renders first)."""
 BRIEFING_MAX_S = 60.0
 """The longest briefing waited for before the bridge."""
+MIN_LEFT_S = 30
+"""The least a transferred call is given, even one that reached its limit meanwhile."""
 DEFAULT_BRIEFING = "Hello, I have a caller on the line for you. I am connecting you now."
 
 
@@ -63,6 +68,9 @@ class WarmTransferCall:
     outbound_trunk_id: str
     transfer_id: str = ""
     """`xfr_...`: the caller's steps and the person's call share it (new per transfer)."""
+    max_call_duration_s: int = 0
+    """What is left of the call's maximum duration: livekit-sip ends the person's call then,
+    and with it the bridged call (0: no limit)."""
 
     @property
     def person(self) -> str:
@@ -205,6 +213,7 @@ class WarmTransfer:
                 room_name=call.row.room_name,
                 participant_identity=call.person,
                 ringing_timeout_s=ringing_s,
+                max_call_duration_s=call.max_call_duration_s,
             )
         )
         request.wait_until_answered = True
@@ -281,8 +290,8 @@ async def outbound_call(
     trunk_id: str | None,
 ) -> WarmTransferCall:  # fmt: skip
     """The trunk (named, else the one a dial-out was placed through, else the trunk of the
-    phone line a dial-in came in on if it places calls, else the project's only outbound one)
-    and caller id for the person."""
+    phone line a dial-in came in on if it places calls, else the project's only outbound one),
+    caller id and time limit for the person's call."""
     async with resources.sessions() as db:
         if trunk_id is None:
             placed = select(SipCall.trunk_id).where(
@@ -301,10 +310,17 @@ async def outbound_call(
             )
             trunk_id = (await db.exec(came_in)).first()
         trunk = await DialService(resources, principal).outbound_trunk(db, trunk_id)
+        agent = await db.get(AgentConfig, row.agent_id) if row.agent_id else None
+    left_s = 0
+    if agent is not None:
+        spec = await spec_of_session(resources, row, agent)
+        elapsed_s = (utcnow() - row.started_at).total_seconds()
+        left_s = max(MIN_LEFT_S, int(spec.max_duration_s - elapsed_s))
     return WarmTransferCall(
         row=row,
         caller=caller,
         number=number,
         caller_id=trunk.numbers[0],
         outbound_trunk_id=trunk.outbound_trunk_id or "",
+        max_call_duration_s=left_s,
     )
