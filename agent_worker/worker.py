@@ -60,6 +60,21 @@ def process_resources(settings: WorkerSettings) -> ProcessResources:
         return _loaded
 
 
+LAZY_IMPORTS = (
+    "anyio._backends._asyncio",
+    "livekit.agents.llm.async_toolset",
+    "openai.lib._parsing._audio",
+    "openai.pagination",
+    "openai.resources.audio",
+    "openai.resources.chat",
+)
+"""What the openai SDK and livekit-agents import at a call's first request, on the call's event
+loop (a 1,000-call soak logged "event loop blocked ... importing openai.pagination" 85 times,
+anyio's modules 400 more, up to 0.7 s under load): preloaded with the worker's code instead.
+The forkserver skips a name that no longer imports, so tests/agent_worker/test_preload.py
+checks them against the pinned versions."""
+
+
 def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
     """Make the models ready before any call arrives."""
     if proc.executor_type == JobExecutorType.PROCESS:
@@ -141,7 +156,7 @@ def build_server(settings: WorkerSettings) -> AgentServer:
         setup_fnc=functools.partial(prewarm, settings),
         # imported once in livekit's forkserver: job processes share these pages instead of
         # importing the worker's code (and kb, SQLAlchemy, the openai SDK) one copy each
-        preload_modules=[__name__],
+        preload_modules=[__name__, *LAZY_IMPORTS],
     )
     server.rtc_session(
         functools.partial(entrypoint, settings),
