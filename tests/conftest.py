@@ -40,7 +40,9 @@ def xdist_group(item: pytest.Item) -> str | None:
     return "heavy" if heavy or item.get_closest_marker("e2e") else None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return  # `-p no:xdist`: nothing spreads the tests, and the marker is not registered
     for item in items:
         group = xdist_group(item)
         if group is not None:
