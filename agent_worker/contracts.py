@@ -167,13 +167,23 @@ class PrivacyConfig(Strict):
     """Record the audio of each call."""
 
 
+BUILTIN_TOOLS = frozenset({"end_call", "search_knowledge_base", "press_keys", "transfer_call"})
+"""Names the worker gives its own tools (livekit-agents refuses two functions of one name, so
+a custom tool named so would break the agent's calls); the phone-only ones included, as a phone
+line can turn them on for an agent."""
+
+
 class ToolSpec(Strict):
     """A custom tool the LLM may call; `http` tools POST their arguments to `url`."""
 
     type: Literal["http"] = "http"
     """The only kind of custom tool so far."""
-    name: str = Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$")
-    """The function name the LLM calls; unique among the agent's tools."""
+    name: str = Field(
+        pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$",
+        json_schema_extra={"not": {"enum": sorted(BUILTIN_TOOLS)}},
+    )
+    """The function name the LLM calls; unique among the agent's tools, and none of the
+    built-in tools' names (`BUILTIN_TOOLS`)."""
     description: str = Field(min_length=1, max_length=1000)
     """Tells the LLM what the tool does and when to call it."""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
@@ -182,6 +192,13 @@ class ToolSpec(Strict):
     """Receives a POST of `{"tool", "arguments", "session_id", "agent_id"}`; the text of the
     reply (first 4,000 characters) goes back to the LLM, an error status tells it the tool
     failed."""
+
+    @field_validator("name")
+    @classmethod
+    def _not_builtin(cls, name: str) -> str:
+        if name in BUILTIN_TOOLS:
+            raise ValueError(f"{name} is the name of a built-in tool")
+        return name
 
 
 TRANSFER_TARGET = r"^(tel:\+[1-9][0-9]{1,14}|sips?:[A-Za-z0-9+._~;=%@:\-]{3,200})$"
@@ -292,8 +309,6 @@ class AgentSpec(Strict):
         names = [tool.name for tool in self.tools]
         if len(names) != len(set(names)):
             raise ConfigConflict("tools", "tool names must be unique")
-        if self.phone.transfer_targets and TRANSFER_TOOL in names:
-            raise ConfigConflict("tools", f"{TRANSFER_TOOL} is the built-in transfer tool")
         return self
 
 

@@ -85,7 +85,7 @@ class AgentService:
                 description=schema.get("description") or "",
                 type="http" if schema["name"] in custom else "builtin",
                 parameters=schema["parameters"],
-                phone_only=schema["name"] in PHONE_TOOLS and schema["name"] not in custom,
+                phone_only=schema["name"] in PHONE_TOOLS,
             )
             for schema in schemas
         ]

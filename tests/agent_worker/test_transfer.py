@@ -9,6 +9,7 @@ import asyncio
 import aiohttp
 import pytest
 from livekit.agents import Agent, AgentSession
+from pydantic import ValidationError
 
 from agent_worker.contracts import (
     AgentSpec,
@@ -88,7 +89,7 @@ def test_target_names_are_unique_and_the_tool_name_is_reserved() -> None:
     twice = [{"name": "sales", "to": "tel:+14155550111"}] * 2
     with pytest.raises(ConfigConflict):
         PhoneConfig.model_validate({"transfer_targets": twice})
-    with pytest.raises(ConfigConflict):
+    with pytest.raises(ValidationError, match="built-in tool"):
         AgentSpec.model_validate(
             {
                 "name": "a",

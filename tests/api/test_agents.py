@@ -14,7 +14,7 @@ from livekit.agents import (
     llm,
 )
 
-from agent_worker.contracts import AgentSpec
+from agent_worker.contracts import BUILTIN_TOOLS, AgentSpec
 from agent_worker.knowledge import ControlPlaneKnowledge
 from agent_worker.tools import agent_tools
 
@@ -80,6 +80,10 @@ async def test_full_config_round_trips(client, admin):
         ({"privacy": {"retention_days": 0}}, "privacy.retention_days"),
         ({"name": ""}, "name"),
         ({"tools": [{"name": "bad name", "description": "d", "url": "https://x"}]}, "tools.0.name"),
+        *(
+            ({"tools": [{"name": builtin, "description": "d", "url": "https://x"}]}, "tools.0.name")
+            for builtin in sorted(BUILTIN_TOOLS)
+        ),
         ({"turn_detection": {"mode": "telepathy"}}, "turn_detection.mode"),
     ],
 )
@@ -187,19 +191,6 @@ async def test_phone_only_tools_are_listed_as_the_config_enables_them(client, ad
     assert "Only for billing" in transfer["briefing"]["description"]
     assert "+1415" not in str(tools)  # targets by name, never their numbers
 
-    # A custom tool may take a phone tool's name while the config does not enable it.
-    own_keys = {**keypad_off, "phone": {"dtmf": False}}
-    own_keys["tools"] = [{**FULL["tools"][0], "name": "press_keys"}]
-    agent = (await client.post("/api/v1/agents", json=own_keys, headers=admin.headers)).json()
-    tools = (await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)).json()[
-        "tools"
-    ]
-    assert [(t["name"], t["type"], t["phone_only"]) for t in tools][-1] == (
-        "press_keys",
-        "http",
-        False,
-    )
-
 
 class ToolRecorder(llm.LLM):
     """Keeps the tools an AgentSession hands its LLM, and answers with a fixed line."""
@@ -280,9 +271,15 @@ async def test_tools_are_described_as_the_llm_of_a_call_gets_them(client, admin)
     assert "Call it before answering any factual question" in described[1]["description"]
 
 
-async def test_a_custom_tool_named_like_a_builtin_is_a_conflict_not_a_500(client, admin):
-    clash = {**FULL, "tools": [{**FULL["tools"][0], "name": "end_call"}]}
-    agent = (await client.post("/api/v1/agents", json=clash, headers=admin.headers)).json()
+async def test_every_builtin_tool_name_is_reserved(client, admin):
+    """The names a custom tool may not take are exactly those the worker gives its own tools
+    (an agent with transfer targets, on a phone line with the keypad on; and knowledge bases,
+    which need a real one, are `search_knowledge_base`)."""
+    spec = {
+        **FULL,
+        "phone": {"transfer_targets": [{"name": "desk", "to": "tel:+14155550123"}]},
+    }
+    agent = (await client.post("/api/v1/agents", json=spec, headers=admin.headers)).json()
     response = await client.get(f"/api/v1/agents/{agent['id']}/tools", headers=admin.headers)
-    assert response.status_code == 409
-    assert response.json()["details"]["field"] == "tools"
+    builtin = {t["name"] for t in response.json()["tools"] if t["type"] == "builtin"}
+    assert builtin | {"search_knowledge_base"} == BUILTIN_TOOLS
