@@ -14,10 +14,19 @@ from tests import netns
 
 def run_inside(module: str, limit_s: float) -> int:
     """Run `python -m module` with this process's arguments in a fresh namespace prepared
-    with `netns.SETUP`; stop its whole process group past `limit_s`. Returns its exit status."""
+    with `netns.SETUP`; stop its whole process group past `limit_s`, or when this process is
+    stopped (SIGTERM, Ctrl-C). Returns its exit status."""
     argv = shlex.join([sys.executable, "-m", module, *sys.argv[1:]])
     command = ["unshare", "-n", "bash", "-c", f"{netns.SETUP} && exec {argv}"]
     process = subprocess.Popen(command, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        # The bench's stack (servers, workers) runs in its process group: a bench stopped by
+        # hand stops all of it, instead of leaving it to hold ports and CPU.
+        os.killpg(process.pid, signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
     try:
         return process.wait(timeout=limit_s)
     except subprocess.TimeoutExpired:
