@@ -180,7 +180,7 @@ class ToolSpec(Strict):
     """The only kind of custom tool so far."""
     name: str = Field(
         pattern=r"^[a-zA-Z_][a-zA-Z0-9_]{0,63}$",
-        json_schema_extra={"not": {"enum": sorted(BUILTIN_TOOLS)}},
+        json_schema_extra={"not": {"enum": [*sorted(BUILTIN_TOOLS)]}},
     )
     """The function name the LLM calls; unique among the agent's tools, and none of the
     built-in tools' names (`BUILTIN_TOOLS`)."""

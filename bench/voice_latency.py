@@ -191,6 +191,15 @@ async def converse(platform: Platform, room: str, wavs: list[Path], turns: int) 
     return call
 
 
+async def converse_after(
+    delay_s: float, platform: Platform, room: str, wavs: list[Path], turns: int
+) -> Call:
+    """`converse`, from `delay_s` on: calls that arrive apart, as real callers do, instead of
+    all asking their questions in the same 10 ms."""
+    await asyncio.sleep(delay_s)
+    return await converse(platform, room, wavs, turns)
+
+
 async def converse_websocket(platform: Platform, wavs: list[Path], turns: int) -> Call:
     """As `converse`, over the media gateway's plain WebSocket (PCM16 in, WAV messages out)."""
     async with PlainCaller(platform.voice_ws_url()) as caller:
@@ -349,8 +358,10 @@ async def resources_at(
     turns: int,
     limit_s: float,
     apart: dict[str, TreeMeter],
+    stagger_s: float = 0.0,
 ) -> dict[str, Any]:
-    """`apart`: the other components (`components`), their CPU measured over the same time."""
+    """`apart`: the other components (`components`), their CPU measured over the same time;
+    call i starts `i * stagger_s` after the first."""
     _, idle_pss = meter.memory_mb()
     for tree in [meter, *apart.values()]:
         tree.start()
@@ -387,7 +398,9 @@ async def resources_at(
 
     sampler = asyncio.create_task(sample(), name="bench.sampler")
     conversations = [
-        asyncio.create_task(converse(platform, f"bench_c{calls}_{i}", wavs, turns))
+        asyncio.create_task(
+            converse_after(i * stagger_s, platform, f"bench_c{calls}_{i}", wavs, turns)
+        )
         for i in range(calls)
     ]
     done, pending = await asyncio.wait(conversations, timeout=limit_s)
@@ -490,10 +503,12 @@ async def measure(
             # the worker (seen with both executors); a pause avoids measuring that
             await asyncio.sleep(5)
             limit_s = 90 + 25.0 * args.resource_turns * max(1, calls // 2)
+            limit_s += (calls - 1) * args.stagger_s
             result = await resources_at(
-                platform, meter, wavs, calls, args.resource_turns, limit_s, apart
+                platform, meter, wavs, calls, args.resource_turns, limit_s, apart, args.stagger_s
             )
             result["worker_idle_before"] = settled
+            result["stagger_s"] = args.stagger_s
             out["resources"].append(result)
             print(json.dumps(result), flush=True)
         compare_to_one_call(out["resources"])
@@ -532,6 +547,12 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=20, help="turns of the latency call")
     parser.add_argument("--resource-turns", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 5, 10])
+    parser.add_argument(
+        "--stagger-s",
+        type=float,
+        default=0.0,
+        help="concurrent calls start this far apart (0: all at once, every question together)",
+    )
     parser.add_argument(
         "--transport",
         choices=["webrtc", "websocket"],
