@@ -85,7 +85,7 @@ def transcribe(samples: np.ndarray, sample_rate: int) -> str:
     from agent_worker.local_stt import transcribe as whisper_transcribe
 
     audio = resample(samples, sample_rate, WHISPER_SAMPLE_RATE).astype(np.float32) / 32768.0
-    text, _ = whisper_transcribe(_whisper(), audio, "en")  # type: ignore[arg-type]
+    text, _ = whisper_transcribe(_whisper(), audio, "en")
     return text
 
 
