@@ -47,12 +47,15 @@ NEVER_LAST = frozenset(
     {
         *("a", "an", "the", "my", "your", "our", "their"),  # articles and possessives
         *("and", "or", "but", "because", "if", "whether", "than"),  # conjunctions
+        *("to", "for", "with", "about", "of", "from", "at", "into", "on"),  # prepositions
         *("um", "uh", "uhm", "er", "erm"),  # hesitations
     }
 )
-"""Words an English sentence does not end on, question or not."""
-ENDS_STATEMENT_NEVER = frozenset({"to", "for", "with", "about", "of", "from", "at", "into"})
-"""Prepositions a question may end on ("Who should I talk to?") but a statement does not."""
+"""Words a caller's sentence does not end on, whatever Whisper put after them: it writes a full
+stop or a question mark on fragments ("Is it possible to?", "arrive on.") and nothing at all on
+some ("I'd like to speak with someone about"). A question that does end on a preposition ("Who
+should I talk to?", "Hold on.") then waits the agent's maximum: the cheaper mistake than cutting
+a caller off."""
 
 _TRAILING = re.compile(r"(\.\.\.|\u2026|[,;:\-\u2013\u2014])$")  # ..., an ellipsis, a comma, a dash
 _LAST_WORD = re.compile(r"([A-Za-z']+)\W*$")
@@ -69,15 +72,11 @@ def judge_words(transcript: str) -> Words:
     text = transcript.strip()
     if not text:
         return Words.UNKNOWN
-    if _TRAILING.search(text):
-        return Words.UNFINISHED
-    end = text[-1]
-    if end not in "?.!":
-        return Words.UNKNOWN
     match = _LAST_WORD.search(text)
-    last = match.group(1).lower() if match else ""
-    if last in NEVER_LAST or (end != "?" and last in ENDS_STATEMENT_NEVER):
+    if _TRAILING.search(text) or (match is not None and match.group(1).lower() in NEVER_LAST):
         return Words.UNFINISHED
+    if text[-1] not in "?.!":
+        return Words.UNKNOWN
     return Words.FINISHED
 
 

@@ -47,7 +47,6 @@ DEFAULTS = TurnDetectionConfig()
         "What are your opening hours?",
         "I would like to cancel my order.",
         "Thanks!",
-        "Who should I talk to?",  # a question may end on a preposition
         "My account number is 472.",
         "Yes.",
     ],
@@ -67,6 +66,10 @@ def test_a_sentence_ending_on_its_punctuation_reads_finished(transcript: str) ->
         "My daughter has a fever and.",
         "Um.",
         "I was wondering if.",
+        "Is it possible to?",  # Whisper's question mark on a fragment
+        "The package was supposed to arrive on.",
+        "I'd like to speak with someone about",  # no punctuation at all
+        "Who should I talk to?",  # a real question, waiting longer: the cheaper mistake
     ],
 )
 def test_a_trailing_or_dangling_sentence_reads_unfinished(transcript: str) -> None:
