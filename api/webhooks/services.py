@@ -98,6 +98,9 @@ async def enqueue_events(session: AsyncSession, bodies: Sequence[dict[str, Any]]
     ]
     if not rows:
         return []
+    # Each row's foreign key share-locks its endpoint: taken in endpoint id order, the order
+    # in which recording attempts locks endpoints (delivery._record), or the two deadlock.
+    rows.sort(key=lambda row: str(row["endpoint_id"]))
     connection = await session.connection()
     insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = WebhookDelivery.__table__  # type: ignore[attr-defined]
