@@ -40,6 +40,8 @@ def xdist_group(item: pytest.Item) -> str | None:
     return "heavy" if heavy or item.get_closest_marker("e2e") else None
 
 
+# tryfirst: xdist's own hook (in each worker) turns the marks into groups; ours must mark first.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.pluginmanager.hasplugin("xdist"):
         return  # `-p no:xdist`: nothing spreads the tests, and the marker is not registered
