@@ -13,6 +13,16 @@ from livekit.agents.types import NOT_GIVEN, NotGivenOr
 class InProcessLLM(llm.LLM):
     stream_type: ClassVar[type[llm.LLMStream]]
     """Built as `stream_type(llm, chat_ctx=..., tools=..., conn_options=...)` per reply."""
+    model_name: ClassVar[str]
+    provider_name: ClassVar[str] = "voxroom"
+
+    @property
+    def model(self) -> str:
+        return self.model_name
+
+    @property
+    def provider(self) -> str:
+        return self.provider_name
 
     def chat(
         self,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from livekit.agents import APIConnectOptions, llm
+from livekit.agents import llm
 from livekit.agents.llm import ChatContext, Tool
 
 from kb.search import STOPWORDS
@@ -157,16 +157,7 @@ class KnowledgeSource(Protocol):
 
 
 class _KbAnswerStream(llm.LLMStream):
-    def __init__(
-        self,
-        answerer: KbAnswerer,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[Tool],
-        conn_options: APIConnectOptions,
-    ) -> None:
-        super().__init__(answerer, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
-        self._answerer = answerer
+    _llm: KbAnswerer
 
     async def _run(self) -> None:
         request_id = uuid.uuid4().hex
@@ -196,7 +187,7 @@ class _KbAnswerStream(llm.LLMStream):
                 )
             )
             return
-        answer = await self._answerer.answer(question, guidance=_guidance(self._chat_ctx))
+        answer = await self._llm.answer(question, guidance=_guidance(self._chat_ctx))
         self._event_ch.send_nowait(
             llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=answer))
         )
@@ -216,6 +207,7 @@ class KbAnswerer(InProcessLLM):
     """Deterministic LLM replacement: answers from instructions/FAQ and knowledge passages."""
 
     stream_type = _KbAnswerStream
+    model_name = "kb-answerer"
 
     def __init__(
         self,
@@ -230,14 +222,6 @@ class KbAnswerer(InProcessLLM):
         self._knowledge = knowledge
         self._no_answer = no_answer
         self._top_k = top_k
-
-    @property
-    def model(self) -> str:
-        return "kb-answerer"
-
-    @property
-    def provider(self) -> str:
-        return "voxroom"
 
     async def answer(self, question: str, *, guidance: Sequence[str] = ()) -> str:
         """`guidance`: what a supervisor whispered, answerable like the instructions (its

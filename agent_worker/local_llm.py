@@ -15,8 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import APIConnectOptions, llm
-from livekit.agents.llm import ChatContext, Tool
+from livekit.agents import llm
 
 from .errors import ProviderUnavailableError
 from .in_process_llm import InProcessLLM
@@ -70,16 +69,7 @@ def shared_llama(threads: int) -> LocalModel:
 
 
 class _LlamaStream(llm.LLMStream):
-    def __init__(
-        self,
-        owner: LlamaLLM,
-        *,
-        chat_ctx: ChatContext,
-        tools: list[Tool],
-        conn_options: APIConnectOptions,
-    ) -> None:
-        super().__init__(owner, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
-        self._owner = owner
+    _llm: LlamaLLM
 
     async def _run(self) -> None:
         messages = [
@@ -110,11 +100,13 @@ class _LlamaStream(llm.LLMStream):
                 return False
             return True
 
-        await asyncio.to_thread(self._owner.generate, messages, emit)
+        await asyncio.to_thread(self._llm.generate, messages, emit)
 
 
 class LlamaLLM(InProcessLLM):
     stream_type = _LlamaStream
+    model_name = "smollm2-135m-instruct"
+    provider_name = "llama.cpp"
 
     def __init__(
         self, model: LocalModel, *, temperature: float = 0.7, max_tokens: int = 120
@@ -123,14 +115,6 @@ class LlamaLLM(InProcessLLM):
         self._model = model
         self._temperature = temperature
         self._max_tokens = max_tokens
-
-    @property
-    def model(self) -> str:
-        return "smollm2-135m-instruct"
-
-    @property
-    def provider(self) -> str:
-        return "llama.cpp"
 
     def generate(self, messages: list[dict[str, str]], emit: Callable[[str], bool]) -> None:
         """Blocking: the whole completion under the model's lock, each piece of text handed

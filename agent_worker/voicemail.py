@@ -101,14 +101,7 @@ class GreetingClassifier(InProcessLLM):
     call that `classify_greeting` decides (or, when unsure, asks for more audio)."""
 
     stream_type = _GreetingStream
-
-    @property
-    def model(self) -> str:
-        return "greeting-rules"
-
-    @property
-    def provider(self) -> str:
-        return "voxroom"
+    model_name = "greeting-rules"
 
 
 class _GreetingDetector(AMD):
