@@ -46,3 +46,15 @@ def steps_and_person(events: list[dict]) -> tuple[list[str], list[str]]:
     assert all(e["transfer"]["mode"] == "warm" for e in events), events
     steps = [e["transfer"]["step"] for e in events if e["transfer"]["leg"] == "caller"]
     return steps, [e["status"] for e in events if e["transfer"]["leg"] == "person"]
+
+
+def assert_bridged_until_hang_up(system: list[str], events: list[dict], *, hung_up: str) -> None:
+    """A warm transfer that bridged caller and person, until `hung_up` ("the caller", "the
+    person") hung up: the transcript's last system lines and the transfer's events say so."""
+    assert system[-2:] == [
+        "Call transferred (warm): caller and person connected",
+        f"Transferred call ended: {hung_up} hung up",
+    ], system
+    steps, person = steps_and_person(events)
+    assert steps == ["on_hold", "briefing", "bridged"], events
+    assert person == ["initiating", "ringing", "in_progress", "completed"], events
