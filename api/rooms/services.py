@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,6 +31,8 @@ from api.rooms.schemas import (
     TrackRead,
 )
 
+logger = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def livekit_call(what: str) -> AsyncIterator[None]:
@@ -44,6 +47,19 @@ async def livekit_call(what: str) -> AsyncIterator[None]:
         ) from exc
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise Unavailable("LiveKit is unreachable") from exc
+
+
+async def hang_up(livekit: lk.LiveKitAPI, room_name: str) -> None:
+    """End a call by removing its room: everyone in it leaves, and livekit-sip sends each phone
+    a BYE (a participant that merely leaves hangs up nobody). A room already gone is fine; a
+    failure is logged, never raised: the caller is closing the call whatever LiveKit says."""
+    try:
+        async with livekit_call("Room"):
+            await livekit.room.delete_room(lk.DeleteRoomRequest(room=room_name))
+    except NotFound:
+        pass
+    except ApiError:
+        logger.warning("could not remove a call's room", extra={"room": room_name})
 
 
 def is_call_agent(participant: lk.ParticipantInfo) -> bool:

@@ -29,10 +29,9 @@ from livekit import api as lk
 from api.errors import ApiError, NotFound
 from api.events import catalogue, outbox
 from api.resources import Resources
-from api.rooms.services import livekit_call
+from api.rooms.services import hang_up, livekit_call
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
-from api.telephony.livekit_sip import hang_up
 from api.telephony.models import SipCall
 
 logger = logging.getLogger(__name__)

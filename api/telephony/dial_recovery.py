@@ -19,10 +19,10 @@ from sqlmodel import col, select
 
 from api.db import utcnow
 from api.resources import Resources
+from api.rooms.services import hang_up
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.telephony import call_status
-from api.telephony.livekit_sip import hang_up
 from api.telephony.models import ScheduledSipCall, SipCall
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from api.projects.models import Project
 from api.projects.services import project_principal
 from api.resources import Resources
 from api.rooms.naming import room_prefix_of
+from api.rooms.services import hang_up
 from api.telephony import call_status
-from api.telephony.livekit_sip import hang_up
 from api.telephony.models import SipPhoneLine
 from api.telephony.services import line_spec
 

@@ -52,12 +52,6 @@ async def delete_quietly(what: str, deletion: Awaitable[object]) -> None:
         logger.warning("could not delete a LiveKit object", extra={"object": what})
 
 
-async def hang_up(livekit: lk.LiveKitAPI, room_name: str) -> None:
-    """Remove a phone call's room: livekit-sip sends every phone in it a BYE (a participant
-    that merely leaves hangs up nobody)."""
-    await delete_quietly("room", livekit.room.delete_room(lk.DeleteRoomRequest(room=room_name)))
-
-
 def api_error(exc: SipError) -> ApiError:
     """The API's error for a telephony library error (same status, code and details)."""
     error_type: type[ApiError] = {

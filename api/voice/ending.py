@@ -16,14 +16,12 @@ import logging
 import time
 from typing import Final
 
-from livekit import api as lk
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import ApiError, NotFound
 from api.events import catalogue, outbox
 from api.resources import Resources
-from api.rooms.services import livekit_call
+from api.rooms.services import hang_up
 from api.sessions.models import CallSession
 from api.sessions.services import SessionService
 from api.voice.models import VoiceCall
@@ -53,16 +51,6 @@ async def end_at(resources: Resources, session_id: str, due: float, reason: str)
 async def end_soon(resources: Resources, session_id: str, reason: str) -> None:
     """The agent's turn to close the session; the control plane's after `end_grace_s`."""
     await end_at(resources, session_id, time.time() + resources.settings.voice.end_grace_s, reason)
-
-
-async def _hang_up(resources: Resources, room_name: str) -> None:
-    try:
-        async with livekit_call("Room"):
-            await resources.livekit.room.delete_room(lk.DeleteRoomRequest(room=room_name))
-    except NotFound:
-        pass  # gone already
-    except ApiError:
-        logger.warning("could not hang up a voice call's room", extra={"room": room_name})
 
 
 async def record_twilio_status(
@@ -106,7 +94,7 @@ async def close_call(
             await sessions.end(row, reason)
     await resources.redis.zrem(_DUE, row.id)
     await resources.redis.hdel(_DUE_REASON, row.id)
-    await _hang_up(resources, row.room_name)
+    await hang_up(resources.livekit, row.room_name)
     await record_twilio_status(
         db, row, call, "completed" if row.status in ("completed", "timeout") else "failed"
     )
