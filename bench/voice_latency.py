@@ -8,20 +8,23 @@ Everything is real: Redis, livekit-server on that Redis with webhooks, the contr
 (`python -m voxroom api`) and the agent worker (`python -m voxroom worker`), started by
 `tests.stack.voxroom_stack` with `voxroom.launcher` (the code `voxroom up` runs).
 The bench creates an agent through the public API and, per call, mints a caller token that
-dispatches the agent, then talks to it with `tests.media.Caller`.
+dispatches the agent; the call's caller (`bench.lean_caller`: `tests.media.Caller`'s
+conversation and measurement with a load generator's CPU) runs in a caller process of its own
+(`bench.caller_pool`, `--caller-processes`). `--workers N` runs N agent workers as
+`voxroom up --workers N` does, `--executor` chooses their job executor.
 
 With `--providers doubles` the calls are cloud-style: the agent's STT, LLM and TTS are
 livekit's openai plugin (`provider: openai`), pointed with `OPENAI_BASE_URL` at local doubles of
 the paid APIs (`bench.provider_doubles`: set delays, canned answers, almost no CPU), so what the
 worker spends per call is VAD, turn detection, WebRTC and the plugins. Each level then also
-splits the machine's CPU by component (callers = this process).
+splits the machine's CPU by component (callers: the caller processes; bench: this process).
 
 With `--transport websocket` the latency call runs twice in the same run, over WebRTC and then
 over the media gateway's plain WebSocket (`/ws/voice`, PCM16 in, WAV messages out, with
 `tests.gateway.clients.PlainCaller`), and the result gives the ratio of their medians.
 
-Latency is measured at the caller: from the last sample of the caller's question leaving the
-caller to the first audible sample of the agent's reply arriving. The per-stage breakdown is
+Latency is measured at the caller: from the last 10 ms of the caller's question leaving the
+caller to the first audible 10 ms of the agent's reply arriving. The per-stage breakdown is
 what the worker reported for each agent turn (the `latency` of the session's transcript).
 Resources: proportional set size (PSS, so pages shared between forked processes are not
 counted twice) and CPU time of the worker's whole process tree while N calls talk at once.
@@ -31,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import json
 import os
 import statistics
@@ -44,16 +46,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import psutil
 
+from bench.caller_pool import CallerPool
 from bench.namespace import run_inside
+from bench.process_meters import TreeMeter, proc_table
 from bench.provider_doubles import Script, doubles_running
 from tests import netns
 from tests.gateway.clients import PlainCaller
-from tests.media import Caller, flite_wav, normalized, read_wav
+from tests.media import flite_wav, normalized, read_wav
+from tests.services import free_port, started
 from tests.stack import Stack, voxroom_stack
-from voxroom.voice_client import AUDIBLE_RMS, Recording
+from voxroom import launcher
 
 INSTRUCTIONS = """You are the voice assistant of Bluebird Bakery.
 Our opening hours are seven in the morning to six in the evening, Monday to Saturday.
@@ -78,6 +82,8 @@ CANNED_REPLIES = {
 }
 """What the LLM double answers to each question (`--providers doubles`)."""
 FALLBACK_REPLY = "Sorry, could you say that again?"
+SAMPLE_EVERY_S = 1.0
+"""How often the workers' memory and every component's CPU are sampled during a level."""
 STAGES = ("end_of_turn_ms", "stt_ms", "llm_first_token_ms", "tts_first_audio_ms")
 
 
@@ -145,59 +151,21 @@ class Platform:
         return turns
 
 
-async def reply_span(
-    recording: Recording, *, since: float, quiet_s: float, limit_s: float
-) -> tuple[float | None, float | None]:
-    """As `Caller.wait_until_quiet` (first audible frame after `since`, last audible frame,
-    then `quiet_s` without one), reading each received frame once: the caller's own rescans of
-    the whole recording every 50 ms cost 20 callers a good part of a core, and a late loop
-    delays the arrival times it reads."""
-    deadline = time.monotonic() + limit_s
-    first = last = None
-    seen = bisect.bisect_left(recording.arrivals, since)
-    while True:
-        while seen < len(recording.frames):
-            frame, arrival = recording.frames[seen], recording.arrivals[seen]
-            seen += 1
-            if frame.size and np.sqrt(np.mean(frame.astype(np.float64) ** 2)) >= AUDIBLE_RMS:
-                first, last = first or arrival, arrival
-        now = time.monotonic()
-        if first is not None and last is not None and now - last >= quiet_s:
-            return first, last
-        if now >= deadline:
-            return first, last
-        await asyncio.sleep(0.05)
-
-
-async def converse(platform: Platform, room: str, wavs: list[Path], turns: int) -> Call:
-    """One caller: wait for the greeting, then ask `turns` questions; latency per turn (s)."""
+async def converse(platform: Platform, callers: CallerPool, room: str, turns: int) -> Call:
+    """One call: its token from the control plane, its caller in one of the caller processes
+    (`bench.caller_pool`): the greeting, then `turns` questions; latency per turn (s)."""
     url, token, session_id = await platform.start_call(room)
-    call = Call(session_id, [])
-    async with Caller(url, token) as caller:
-        joined = time.monotonic()
-        try:
-            await caller.wait_for_agent_audio_track(limit_s=120)
-        except TimeoutError:
-            call.error = "no agent audio track within 120 s"
-            call.latencies = [None] * turns
-            return call
-        await reply_span(caller.recording, since=joined, quiet_s=1.5, limit_s=120)
-        for turn in range(turns):
-            samples, rate = read_wav(wavs[turn % len(wavs)])
-            spoke_at = await caller.say(samples, rate)
-            first, _ = await reply_span(caller.recording, since=spoke_at, quiet_s=1.2, limit_s=60)
-            call.latencies.append(first - spoke_at if first is not None else None)
-            await asyncio.sleep(0.5)
-    return call
+    latencies, error = await callers.call(url, token)
+    return Call(session_id, latencies, error)
 
 
 async def converse_after(
-    delay_s: float, platform: Platform, room: str, wavs: list[Path], turns: int
+    delay_s: float, platform: Platform, callers: CallerPool, room: str, turns: int
 ) -> Call:
     """`converse`, from `delay_s` on: calls that arrive apart, as real callers do, instead of
     all asking their questions in the same 10 ms."""
     await asyncio.sleep(delay_s)
-    return await converse(platform, room, wavs, turns)
+    return await converse(platform, callers, room, turns)
 
 
 async def converse_websocket(platform: Platform, wavs: list[Path], turns: int) -> Call:
@@ -255,59 +223,6 @@ def stage_breakdown(replies: list[dict[str, Any]]) -> dict[str, dict[str, float 
     return {name: summary(values, 1) for name, values in stages.items()}
 
 
-class TreeMeter:
-    """CPU seconds and memory of a process and all its descendants (or of the process alone,
-    `recursive=False`), sampled while it runs."""
-
-    def __init__(self, pid: int, *, recursive: bool = True) -> None:
-        self._root = psutil.Process(pid)
-        self._recursive = recursive
-        self._cpu: dict[int, float] = {}
-        self._cpu_at_start: dict[int, float] = {}
-
-    def processes(self) -> list[psutil.Process]:
-        if not self._recursive:
-            return [self._root]
-        return [self._root, *self._root.children(recursive=True)]
-
-    def memory_mb(self) -> tuple[float, float]:
-        """(sum of RSS, sum of PSS) of the tree, MB."""
-        rss = pss = 0.0
-        for proc in self.processes():
-            try:
-                info = proc.memory_full_info()
-            except psutil.Error:
-                continue
-            rss += info.rss / 2**20
-            pss += info.pss / 2**20
-        return rss, pss
-
-    def pss_by_process_mb(self) -> list[float]:
-        """PSS of each process of the tree, MB, largest first (worker, then job processes)."""
-        sizes = []
-        for proc in self.processes():
-            try:
-                sizes.append(round(proc.memory_full_info().pss / 2**20, 1))
-            except psutil.Error:
-                continue
-        return sorted(sizes, reverse=True)
-
-    def sample_cpu(self) -> None:
-        for proc in self.processes():
-            try:
-                times = proc.cpu_times()
-            except psutil.Error:
-                continue
-            self._cpu[proc.pid] = times.user + times.system
-
-    def start(self) -> None:
-        self.sample_cpu()
-        self._cpu_at_start = dict(self._cpu)
-
-    def cpu_seconds(self) -> float:
-        return sum(used - self._cpu_at_start.get(pid, 0.0) for pid, used in self._cpu.items())
-
-
 async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float = 90.0) -> bool:
     """Wait until the worker is nearly idle (warm processes loaded, previous calls ended).
 
@@ -323,12 +238,13 @@ async def settle(meter: TreeMeter, *, busy_cores: float = 0.25, limit_s: float =
     return False
 
 
-def components(stack: Stack, doubles_pid: int | None) -> dict[str, TreeMeter]:
-    """The stack's other processes, each measured apart from the worker's tree, and the callers
-    (this process alone: every caller's WebRTC runs in it)."""
-    apart = {"callers": TreeMeter(os.getpid(), recursive=False)}
+def components(stack: Stack, workers: list[int], doubles_pid: int | None) -> dict[str, TreeMeter]:
+    """The stack's other processes, each measured apart from the workers' trees, and this
+    process alone ("bench": its API calls and sampling; the callers run in processes of their
+    own)."""
+    apart = {"bench": TreeMeter(os.getpid(), recursive=False)}
     for child in psutil.Process().children():
-        if child.pid == stack.worker_pid:
+        if child.pid in workers:
             continue
         if child.pid == stack.inference_pid:
             name = "inference"
@@ -350,81 +266,111 @@ def busy_cores_since(before: Any, wall_s: float) -> float:
     return round((sum(after) - sum(before) - idle) / wall_s, 2)
 
 
-async def resources_at(
-    platform: Platform,
-    meter: TreeMeter,
-    wavs: list[Path],
-    calls: int,
-    turns: int,
-    limit_s: float,
-    apart: dict[str, TreeMeter],
-    stagger_s: float = 0.0,
-) -> dict[str, Any]:
-    """`apart`: the other components (`components`), their CPU measured over the same time;
-    call i starts `i * stagger_s` after the first."""
+@dataclass
+class Bench:
+    """What every concurrency level runs against and measures."""
+
+    platform: Platform
+    workers: list[int]
+    """The agent workers' pids (each with its job processes)."""
+    apart: dict[str, TreeMeter]
+    """The other components (`components`), their CPU measured over the same time."""
+    wavs: list[Path]
+    workdir: Path
+    """Where the callers' log goes."""
+    caller_processes: int
+    caller: str = "lean"
+    """The callers' kind (`bench.caller_pool.CALLERS`)."""
+    stagger_s: float = 0.0
+    """Call i starts `i * stagger_s` after the first."""
+
+    @property
+    def meter(self) -> TreeMeter:
+        return TreeMeter(*self.workers)
+
+
+async def resources_at(bench: Bench, calls: int, turns: int, limit_s: float) -> dict[str, Any]:
+    meter = bench.meter
+    by_worker = {f"worker_{i + 1}": TreeMeter(pid) for i, pid in enumerate(bench.workers)}
     _, idle_pss = meter.memory_mb()
-    for tree in [meter, *apart.values()]:
-        tree.start()
-    machine = psutil.cpu_times()
-    service = apart.get("inference")
-    peak = (0.0, 0.0)
-    service_peak = 0.0
-    peak_processes: list[float] = []
-    sampler_cpu_s = 0.0
-    t0 = time.monotonic()
+    log = bench.workdir / "callers.log"
+    processes = min(bench.caller_processes, calls)
+    async with CallerPool(processes, bench.wavs, turns, log, bench.caller) as callers:
+        trees = {
+            "worker": meter,
+            **bench.apart,
+            "callers": TreeMeter(*callers.pids),
+            **(by_worker if len(by_worker) > 1 else {}),
+        }
+        table = proc_table()
+        for tree in trees.values():
+            tree.start(table)
+        machine = psutil.cpu_times()
+        service = bench.apart.get("inference")
+        peak = (0.0, 0.0)
+        service_peak = 0.0
+        peak_processes: list[float] = []
+        sampler_cpu_s = 0.0
+        t0 = time.monotonic()
 
-    def take_sample() -> tuple[float, float, float, list[float] | None]:
-        """Sample every tree's CPU; (RSS, PSS of the worker's tree, PSS of the service, each
-        worker process's PSS when a new peak). In a thread, off the callers' event loop (each
-        sample walks /proc), counting its own CPU: this process's, but not the callers'."""
-        nonlocal sampler_cpu_s
-        started = time.thread_time()
-        for tree in [meter, *apart.values()]:
-            tree.sample_cpu()
-        rss, pss = meter.memory_mb()
-        by_process = meter.pss_by_process_mb() if pss > peak[1] else None
-        service_pss = service.memory_mb()[1] if service is not None else 0.0
-        sampler_cpu_s += time.thread_time() - started
-        return rss, pss, service_pss, by_process
+        def take_sample() -> tuple[float, float, float, list[float] | None]:
+            """Sample every tree's CPU from one read of /proc; (RSS, PSS of the workers' trees,
+            PSS of the service, each worker process's PSS when a new peak). In a thread, off
+            the bench's event loop, counting its own CPU (this process's, set apart)."""
+            nonlocal sampler_cpu_s
+            started = time.thread_time()
+            table = proc_table()
+            for tree in trees.values():
+                tree.sample_cpu(table)
+            sizes = meter.memory_by_process(table)
+            rss, pss = sum(s[0] for s in sizes), sum(s[1] for s in sizes)
+            by_process = sorted((round(s[1], 1) for s in sizes), reverse=True)
+            service_pss = service.memory_mb(table)[1] if service is not None else 0.0
+            sampler_cpu_s += time.thread_time() - started
+            return rss, pss, service_pss, by_process if pss > peak[1] else None
 
-    async def sample() -> None:
-        nonlocal peak, service_peak, peak_processes
-        while True:
-            rss, pss, service_pss, by_process = await asyncio.to_thread(take_sample)
-            peak_processes = by_process or peak_processes
-            peak = max(peak, (rss, pss), key=lambda m: m[1])
-            service_peak = max(service_peak, service_pss)
-            await asyncio.sleep(0.5)
+        async def sample() -> None:
+            nonlocal peak, service_peak, peak_processes
+            while True:
+                rss, pss, service_pss, by_process = await asyncio.to_thread(take_sample)
+                peak_processes = by_process or peak_processes
+                peak = max(peak, (rss, pss), key=lambda m: m[1])
+                service_peak = max(service_peak, service_pss)
+                await asyncio.sleep(SAMPLE_EVERY_S)
 
-    sampler = asyncio.create_task(sample(), name="bench.sampler")
-    conversations = [
-        asyncio.create_task(
-            converse_after(i * stagger_s, platform, f"bench_c{calls}_{i}", wavs, turns)
-        )
-        for i in range(calls)
-    ]
-    done, pending = await asyncio.wait(conversations, timeout=limit_s)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    sampler.cancel()
-    await asyncio.gather(sampler, return_exceptions=True)
-    for tree in [meter, *apart.values()]:
-        tree.sample_cpu()
-    wall = time.monotonic() - t0
+        sampler = asyncio.create_task(sample(), name="bench.sampler")
+        conversations = [
+            asyncio.create_task(
+                converse_after(
+                    i * bench.stagger_s, bench.platform, callers, f"bench_c{calls}_{i}", turns
+                )
+            )
+            for i in range(calls)
+        ]
+        done, pending = await asyncio.wait(conversations, timeout=limit_s)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        sampler.cancel()
+        await asyncio.gather(sampler, return_exceptions=True)
+        table = proc_table()
+        for tree in trees.values():
+            tree.sample_cpu(table)
+        wall = time.monotonic() - t0
     finished = [t.result() for t in done if t.exception() is None]
     errors = [repr(t.exception()) for t in done if t.exception() is not None]
     errors += [c.error for c in finished if c.error]
     latencies = [x for call in finished for x in call.latencies if x is not None]
-    replies = await reported(platform, finished, turns)
-    by_component = {
-        name: round(100 * tree.cpu_seconds() / wall, 1)
-        for name, tree in {"worker": meter, **apart}.items()
-    }
-    by_component["bench_sampler"] = round(100 * sampler_cpu_s / wall, 1)
-    by_component["callers"] = round(by_component["callers"] - by_component["bench_sampler"], 1)
+    replies = await reported(bench.platform, finished, turns)
+    cpu = {name: round(100 * tree.cpu_seconds() / wall, 1) for name, tree in trees.items()}
+    cpu["bench_sampler"] = round(100 * sampler_cpu_s / wall, 1)
+    cpu["bench"] = round(cpu["bench"] - cpu["bench_sampler"], 1)
+    by_worker_cpu = {name: cpu.pop(name) for name in by_worker if name in cpu}
     return {
         "calls": calls,
+        "workers": len(bench.workers),
+        "caller_processes": len(callers.pids),
+        "caller": bench.caller,
         "finished_within_limit": f"{len(finished)}/{calls} in {limit_s:.0f} s",
         "turns_answered": f"{len(latencies)}/{calls * turns}",
         "answers_correct": correct_answers(replies),
@@ -435,8 +381,10 @@ async def resources_at(
         "pss_mb_per_session": round(peak[1] / calls, 1),
         "pss_mb_added_per_session": round((peak[1] - idle_pss) / calls, 1),
         "worker_pss_mb_by_process_at_peak": peak_processes,
-        "cpu_percent_of_one_core_per_session": round(100 * meter.cpu_seconds() / wall / calls, 1),
-        "cpu_percent_of_one_core_by_component": by_component,
+        "cpu_percent_of_one_core_per_session": round(cpu["worker"] / calls, 1),
+        "callers_cpu_percent_of_one_core_per_call": round(cpu["callers"] / calls, 1),
+        "cpu_percent_of_one_core_by_component": cpu,
+        **({"cpu_percent_of_one_core_by_worker": by_worker_cpu} if by_worker_cpu else {}),
         "machine_busy_cores": busy_cores_since(machine, wall),
         "wall_s": round(wall, 1),
         "load_average_1min": round(os.getloadavg()[0], 1),
@@ -456,28 +404,43 @@ async def resources_at(
 
 async def measure(
     stack: Stack,
+    workers: list[int],
     args: argparse.Namespace,
     agent: dict[str, Any],
     wavs: list[Path],
     doubles: tuple[str, int] | None,
 ) -> dict[str, Any]:
-    """`doubles`: (base URL, pid) of the provider doubles the agent's providers reach."""
+    """`workers`: the agent workers' pids; `doubles`: (base URL, pid) of the provider doubles
+    the agent's providers reach."""
     out: dict[str, Any] = {"cpu_count": os.cpu_count(), "agent": agent}
     platform = Platform(stack, agent)
     try:
         await platform.create_agent()
-        meter = TreeMeter(stack.worker_pid)
-        apart = components(stack, doubles[1] if doubles else None)
+        apart = components(stack, workers, doubles[1] if doubles else None)
+        bench = Bench(
+            platform,
+            workers,
+            apart,
+            wavs,
+            stack.workdir,
+            args.caller_processes,
+            args.caller,
+            args.stagger_s,
+        )
+        meter = bench.meter
         await settle(meter)
         # `--transport websocket` measures WebRTC and the gateway's WebSocket in one run.
         transports = ["webrtc", "websocket"] if args.transport == "websocket" else ["webrtc"]
         for transport in transports if args.turns else []:
-            talk = (
-                converse(platform, "bench_latency", wavs, args.turns)
-                if transport == "webrtc"
-                else converse_websocket(platform, wavs, args.turns)
-            )
-            call = await asyncio.wait_for(talk, args.turns * 20 + 120)
+            limit_s = args.turns * 20 + 120
+            if transport == "webrtc":
+                log = stack.workdir / "callers.log"
+                async with CallerPool(1, wavs, args.turns, log, args.caller) as one:
+                    talk = converse(platform, one, "bench_latency", args.turns)
+                    call = await asyncio.wait_for(talk, limit_s)
+            else:
+                talk = converse_websocket(platform, wavs, args.turns)
+                call = await asyncio.wait_for(talk, limit_s)
             replies = await reported(platform, [call], args.turns)
             measured = [x for x in call.latencies if x is not None]
             key = "latency" if transport == "webrtc" else "latency_websocket"
@@ -504,9 +467,7 @@ async def measure(
             await asyncio.sleep(5)
             limit_s = 90 + 25.0 * args.resource_turns * max(1, calls // 2)
             limit_s += (calls - 1) * args.stagger_s
-            result = await resources_at(
-                platform, meter, wavs, calls, args.resource_turns, limit_s, apart, args.stagger_s
-            )
+            result = await resources_at(bench, calls, args.resource_turns, limit_s)
             result["worker_idle_before"] = settled
             result["stagger_s"] = args.stagger_s
             out["resources"].append(result)
@@ -527,6 +488,20 @@ def compare_to_one_call(levels: list[dict[str, Any]]) -> None:
         for q in ("p50", "p95"):
             if one.get(q) and level["latency_s"].get(q):
                 level[f"{q}_over_1_call"] = round(level["latency_s"][q] / one[q], 3)
+
+
+def more_workers(stack: Stack, count: int, running: ExitStack) -> list[int]:
+    """`count` more agent workers beside the stack's, started as `voxroom up --workers` starts
+    them: the same command and environment (the stack's worker's own, read from /proc), each
+    with its own health port; their pids."""
+    environ = Path(f"/proc/{stack.worker_pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
+    pids = []
+    for index in range(2, count + 2):
+        worker = launcher.agent_worker(free_port(), env, name=f"worker-{index}", inherit_env=False)
+        log = stack.workdir / f"worker-{index}.log"
+        pids.append(running.enter_context(started(worker, log)).pid)
+    return pids
 
 
 def question_wavs(folder: Path) -> list[Path]:
@@ -582,6 +557,32 @@ def main() -> int:
         help="doubles: cloud-style calls, livekit's openai plugin against local doubles of the "
         "paid STT, LLM and TTS APIs (bench.provider_doubles)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="agent worker processes (as voxroom up --workers); each takes an equal share of "
+        "the largest level's calls as its capacity, so LiveKit spreads the calls",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["thread", "process"],
+        help="the workers' job executor (default: process with the inference service, "
+        "thread without)",
+    )
+    parser.add_argument(
+        "--caller-processes",
+        type=int,
+        default=1,
+        help="processes the concurrent callers are spread over (bench.caller_pool)",
+    )
+    parser.add_argument(
+        "--caller",
+        choices=["lean", "classic"],
+        default="lean",
+        help="classic: tests.media.Caller as before the lean caller (to compare cost and "
+        "measurement)",
+    )
     parser.add_argument("--time-limit", type=float, default=1800.0, help="whole run, seconds")
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
@@ -599,10 +600,13 @@ def main() -> int:
     if args.stt_model:
         agent["stt"] = {"provider": "whisper", "model": args.stt_model}
     max_calls = max(args.concurrency, default=1)
+    per_worker = -(-max_calls // args.workers)
     worker_env = {
-        "VOXROOM_WORKER_NUM_IDLE_PROCESSES": str(max_calls),
-        # the bench measures what N calls do to one worker: it must take them all
-        "VOXROOM_WORKER_CAPACITY": "1000",
+        "VOXROOM_WORKER_NUM_IDLE_PROCESSES": str(per_worker),
+        # the workers must take every call of the largest level between them (with a
+        # little room for a call of the previous level still ending)
+        "VOXROOM_WORKER_CAPACITY": str(per_worker + 2),
+        **({"VOXROOM_WORKER_JOB_EXECUTOR": args.executor} if args.executor else {}),
         **dict(item.split("=", 1) for item in args.worker_env),
     }
     # kept for the logs of the control plane, the worker and livekit-server
@@ -619,8 +623,10 @@ def main() -> int:
         stack = running.enter_context(
             voxroom_stack(workdir, worker_env=worker_env, inference=args.inference)
         )
-        result = asyncio.run(measure(stack, args, agent, wavs, doubles))
+        workers = [stack.worker_pid, *more_workers(stack, args.workers - 1, running)]
+        result = asyncio.run(measure(stack, workers, args, agent, wavs, doubles))
     result["worker_env"] = worker_env
+    result["workers"] = args.workers
     result["providers"] = args.providers
     result["inference_service"] = args.inference
     result["workdir"] = str(workdir)
