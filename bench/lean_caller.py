@@ -22,19 +22,18 @@ from __future__ import annotations
 import asyncio
 import bisect
 import time
-from types import TracebackType
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import numpy as np
 from livekit import rtc
 
-from voxroom.voice_client import AUDIBLE_RMS, resample
+from voxroom.voice_client import AUDIBLE_RMS, SAMPLE_RATE, Caller, PacedVoice
 
-SAMPLE_RATE = 48_000
 BLOCK_S = 0.01
 """The measurement's resolution, as `Caller`'s 10 ms frames."""
 BLOCK = int(SAMPLE_RATE * BLOCK_S)
-SEND_FRAME_S = 0.04
+SEND_FRAME_MS = 40
 RECEIVE_FRAME_MS = 50
 LEAD_FRAMES = 1
 """Frames queued ahead of real time, so a late wake-up of the caller's loop (up to a frame)
@@ -65,87 +64,50 @@ class Playout:
         return self.empty_at
 
 
-class LeanCaller:
-    """Joins a room, speaks WAVs at real-time pace (silence in between, as a microphone) and
-    keeps the arrival times of the agent's audible 10 ms blocks (`audible`, ascending)."""
+class LeanVoice(PacedVoice):
+    """`PacedVoice` in 40 ms frames kept a frame ahead of real time; an utterance is spoken
+    when its last 10 ms block is due to leave the source (`Playout`)."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self._url = url
-        self._token = token
-        self.room = rtc.Room()
-        self.audible: list[float] = []
-        # the queue holds up to twice this, enough for the lead and one frame
-        self._source = rtc.AudioSource(SAMPLE_RATE, 1, queue_size_ms=100)
+    def __init__(self, send: Callable[[np.ndarray], Awaitable[None]]) -> None:
+        super().__init__(SAMPLE_RATE, SEND_FRAME_MS, send)
         self._playout = Playout()
-        self._speech: asyncio.Queue[tuple[np.ndarray, asyncio.Future[float]]] = asyncio.Queue()
-        self._agent_track = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
 
-    async def __aenter__(self) -> LeanCaller:
-        self.room.on("track_subscribed", self._on_track_subscribed)
-        await self.room.connect(self._url, self._token)
-        track = rtc.LocalAudioTrack.create_audio_track("microphone", self._source)
-        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
-        await self.room.local_participant.publish_track(track, options)
-        self._tasks.append(asyncio.create_task(self._speak(), name="lean_caller.speak"))
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.room.disconnect()
-
-    def _on_track_subscribed(
-        self, track: rtc.Track, _pub: rtc.RemoteTrackPublication, _p: rtc.RemoteParticipant
-    ) -> None:
-        if track.kind == rtc.TrackKind.KIND_AUDIO and not self._agent_track.is_set():
-            self._agent_track.set()
-            self._tasks.append(asyncio.create_task(self._listen(track), name="lean_caller.listen"))
-
-    async def wait_for_agent_audio_track(self, limit_s: float) -> None:
-        await asyncio.wait_for(self._agent_track.wait(), limit_s)
-
-    async def say(self, samples: np.ndarray, sample_rate: int) -> float:
-        """Speak `samples`; returns when their last 10 ms block is due to go to WebRTC (up to
-        a frame and the lead from now)."""
-        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._speech.put_nowait((resample(samples, sample_rate, SAMPLE_RATE), done))
-        return await done
-
-    async def _speak(self) -> None:
-        frame = int(SAMPLE_RATE * SEND_FRAME_S)
-        silence = np.zeros(frame, dtype=np.int16)
+    async def run(self) -> None:
+        silence = np.zeros(self._frame, dtype=np.int16)
         start = time.monotonic()
         sent = 0
         current: np.ndarray | None = None
         done: asyncio.Future[float] | None = None
         while True:
-            if current is None and not self._speech.empty():
-                current, done = self._speech.get_nowait()
+            if current is None and not self._pending.empty():
+                current, done = self._pending.get_nowait()
             chunk = silence
             if current is not None:
-                chunk, current = current[:frame], current[frame:]
-                if len(chunk) < frame:
-                    chunk = np.pad(chunk, (0, frame - len(chunk)))
-            await self._source.capture_frame(
-                rtc.AudioFrame(chunk.astype(np.int16).tobytes(), SAMPLE_RATE, 1, frame)
-            )
-            empty_at = self._playout.queued(time.monotonic(), SEND_FRAME_S)
+                chunk, current = current[: self._frame], current[self._frame :]
+                if len(chunk) < self._frame:
+                    chunk = np.pad(chunk, (0, self._frame - len(chunk)))
+            await self._send(chunk.astype(np.int16))
+            empty_at = self._playout.queued(time.monotonic(), self._frame_s)
             sent += 1
             if current is not None and not len(current):
                 if done is not None and not done.done():
                     done.set_result(empty_at - BLOCK_S)
                 current, done = None, None
-            due = start + (sent - LEAD_FRAMES) * SEND_FRAME_S
+            due = start + (sent - LEAD_FRAMES) * self._frame_s
             await asyncio.sleep(max(0.0, due - time.monotonic()))
 
-    async def _listen(self, track: rtc.Track) -> None:
+
+class LeanCaller(Caller):
+    """`Caller` speaking through `LeanVoice` and keeping, of what it hears, only the arrival
+    times of the agent's audible 10 ms blocks (`audible`, ascending; `recording` stays
+    empty)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        super().__init__(url, token)
+        self.audible: list[float] = []
+        self.voice = LeanVoice(self._capture)
+
+    async def _record(self, track: rtc.Track) -> None:
         stream = rtc.AudioStream.from_track(
             track=track, sample_rate=SAMPLE_RATE, num_channels=1, frame_size_ms=RECEIVE_FRAME_MS
         )
