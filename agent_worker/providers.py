@@ -46,7 +46,9 @@ def build_stt(
     *,
     vad: VAD | None = None,
 ) -> stt.STT:
-    """The agent's STT; `vad` lets offline Whisper stream (see `local_stt`)."""
+    """The agent's STT. Given `vad` (the call's `CallVAD.for_stt()`), a batch STT streams
+    through it: offline Whisper itself (see `local_stt`), a cloud one in livekit-agents'
+    `StreamAdapter`, which the session would otherwise build around the session's own VAD."""
     provider = spec.stt.provider
     language = spec.stt.language or spec.language
     if provider == "auto":
@@ -66,9 +68,10 @@ def build_stt(
     from livekit.plugins import openai
 
     key = _require(settings.openai_api_key, "OPENAI_API_KEY", "openai")
-    return openai.STT(
+    batch = openai.STT(
         model=spec.stt.model or "gpt-4o-mini-transcribe", language=language, api_key=key
     )
+    return stt.StreamAdapter(stt=batch, vad=vad) if vad is not None else batch
 
 
 def _whisper_stt(

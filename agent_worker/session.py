@@ -21,6 +21,7 @@ from livekit.agents import (
 )
 from pydantic import ValidationError
 
+from .call_vad import CallVAD
 from .contracts import (
     AgentSpec,
     DispatchMetadata,
@@ -112,9 +113,10 @@ def build_agent_session(
     spec: AgentSpec, resources: ProcessResources, knowledge: KnowledgeSource | None = None
 ) -> AgentSession:
     settings, models = resources.settings, resources.models
+    call_vad = CallVAD(resources.vad)  # one Silero stream for the session and its STT
     session: AgentSession = AgentSession(
-        stt=build_stt(spec, settings, models, vad=resources.vad),
-        vad=resources.vad,
+        stt=build_stt(spec, settings, models, vad=call_vad.for_stt()),
+        vad=call_vad,
         llm=build_llm(spec, settings, knowledge=knowledge),
         tts=build_tts(spec, settings, models),
         turn_handling=turn_handling(spec),
@@ -312,6 +314,8 @@ class CallSession:
             await transfer.aclose()
             if greeting is not None:
                 await greeting.aclose()
+            if isinstance(session.vad, CallVAD):
+                await session.vad.aclose()
             ctx.room.off("disconnected", _on_room_disconnected)
         if is_phone and self._limit_reason is not None:
             await hang_up(ctx.api, ctx.room.name)  # the agent ended the call: so does the phone
