@@ -26,6 +26,7 @@ from typing import Final, Literal
 
 from livekit import api as lk
 
+from api.db import utcnow
 from api.errors import ApiError, NotFound
 from api.events import catalogue, outbox
 from api.resources import Resources
@@ -145,6 +146,8 @@ async def _record(
             row = await db.get(SipCall, call.call_id)
             if row is not None:
                 row.status = status
+                if status not in _ORDER and row.ended_at is None:
+                    row.ended_at = utcnow()
                 db.add(row)
         await db.commit()
 

@@ -151,9 +151,11 @@ class DialService:
             deadline = call.created_at + timedelta(
                 seconds=call.max_duration_s + MAX_RINGING_TIMEOUT_S
             )
-            ended = call_session.ended_at if call_session is not None else None
-            if call_session is not None and call_session.status != "active" and ended is None:
-                ended = call_session.started_at
+            # Until its phone hangs up: a warm transfer ends the session at the bridge, and
+            # the phones talk on. A call whose end was missed counts until its deadline.
+            ended = call.ended_at
+            if ended is None and call.status == "completed" and call_session is not None:
+                ended = call_session.ended_at or call_session.started_at
             if ended is None and now < deadline:
                 active += 1
             if call.created_at >= today:
@@ -205,20 +207,8 @@ class DialService:
         async with self.resources.sessions() as db:
             policy = await self.policy(db)
             number, trunk, caller_id = await self.check(db, data, policy)
-            # One dial at a time per project between counting and recording the call, so that
-            # concurrent requests cannot all pass the same last free slot.
-            async with self._one_dial_at_a_time(project_id):
-                usage = await self.usage(db)
-                try:
-                    policy.check_capacity(usage)
-                    max_duration = min(int(data.max_duration), policy.remaining_seconds(usage))
-                    if max_duration < 10:
-                        raise CallLimitReached(
-                            "Daily outbound minutes used up",
-                            details={"reason": "daily_minutes", "limit": policy.max_daily_minutes},
-                        )
-                except SipError as exc:
-                    raise api_error(exc) from exc
+            async with self.one_dial_at_a_time():
+                max_duration = await self.admit(db, policy, int(data.max_duration))
                 room = data.room_name or f"call-{call_id.removeprefix('call_')}"
                 agents = [data.agent_config_id] if data.agent_config_id else []
                 started = await CallService(self.resources, self.principal).start(
@@ -253,10 +243,31 @@ class DialService:
             await self._invite(db, row, trunk, ringing_s)
         return self._response(row, room)
 
+    async def admit(self, db: AsyncSession, policy: DiallingPolicy, wanted_s: int) -> int:
+        """How long a new outbound call may last (at most `wanted_s`), if the policy's caps let
+        one more through now (429 otherwise). Hold `one_dial_at_a_time` from this until the
+        call's `SipCall` is committed."""
+        usage = await self.usage(db)
+        try:
+            policy.check_capacity(usage)
+            max_duration = min(wanted_s, policy.remaining_seconds(usage))
+            if max_duration < 10:
+                raise CallLimitReached(
+                    "Daily outbound minutes used up",
+                    details={"reason": "daily_minutes", "limit": policy.max_daily_minutes},
+                )
+        except SipError as exc:
+            raise api_error(exc) from exc
+        return max_duration
+
     @asynccontextmanager
-    async def _one_dial_at_a_time(self, project_id: str) -> AsyncIterator[None]:
+    async def one_dial_at_a_time(self) -> AsyncIterator[None]:
+        """One new outbound call of the project at a time, from counting to recording it, so
+        that concurrent requests cannot all pass the same last free slot."""
         lock = self.resources.redis.lock(
-            f"vx:sipdial:{project_id}", timeout=_LOCK_TIMEOUT_S, blocking_timeout=_LOCK_TIMEOUT_S
+            f"vx:sipdial:{self.principal.project_id}",
+            timeout=_LOCK_TIMEOUT_S,
+            blocking_timeout=_LOCK_TIMEOUT_S,
         )
         try:
             async with lock:

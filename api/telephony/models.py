@@ -53,7 +53,8 @@ class SipPhoneLine(SQLModel, table=True):
 
 
 class SipCall(SQLModel, table=True):
-    """An outbound call placed with `POST /sip/dial`: what the dialling policy counts."""
+    """An outbound call: placed with `POST /sip/dial`, or the person a warm transfer dials.
+    What the dialling policy counts."""
 
     __tablename__ = "sip_calls"
 
@@ -70,6 +71,8 @@ class SipCall(SQLModel, table=True):
     status: str = Field(default="initiating", max_length=16)
     max_duration_s: int
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    """When its phone left the call (its final `call.status`)."""
 
 
 class SipDiallingPolicy(SQLModel, table=True):

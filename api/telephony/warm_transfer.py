@@ -13,6 +13,9 @@ subscribes each phone to every audio track of the room, so:
   first phone to hang up afterwards hangs up the other (`call_status.bridged`).
 A person who does not answer gives the caller back to the agent. Each step is a `call.status`
 event of the caller's call, and the person's call has its own (`call_status.transfer_of`).
+The person's call is an outbound call like a dial-out: the dialling policy's caps (concurrent
+calls, daily minutes) must let it through before the caller is put on hold, and it counts
+until the person hangs up.
 """
 
 from __future__ import annotations
@@ -65,12 +68,15 @@ class WarmTransferCall:
     caller: str
     number: str
     caller_id: str
+    trunk_id: str
     outbound_trunk_id: str
     transfer_id: str = ""
     """`xfr_...`: the caller's steps and the person's call share it (new per transfer)."""
     max_call_duration_s: int = 0
     """What is left of the call's maximum duration: livekit-sip ends the person's call then,
-    and with it the bridged call (0: no limit)."""
+    and with it the bridged call (0: no limit but the dialling policy's minutes)."""
+    call_id: str | None = None
+    """The person's call's `SipCall`, once the dialling policy counted it."""
 
     @property
     def person(self) -> str:
@@ -104,11 +110,16 @@ class WarmTransfer:
             raise Conflict("The agent or the phone is not in the call")
         caller_tracks = [t.sid for t in caller.tracks]
         person = call.person
-        await self._line(row, "Caller on hold for a warm transfer")
-        await self._hold(row.room_name, caller, hold=True)
-        await self._step(call, "on_hold")
-        # Nor does the agent hear the caller on hold: it must not answer them to the person.
-        await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=False)
+        call = await self._count_person(call)
+        try:
+            await self._line(row, "Caller on hold for a warm transfer")
+            await self._hold(row.room_name, caller, hold=True)
+            await self._step(call, "on_hold")
+            # Nor does the agent hear the caller on hold: it must not answer them to the person.
+            await self._subscribe(row.room_name, agent.identity, caller_tracks, subscribe=False)
+        except ApiError:
+            await self._uncount_person(call)
+            raise
         try:
             await self._dial(call)
         except (lk.TwirpError, Unavailable) as exc:
@@ -168,6 +179,39 @@ class WarmTransfer:
                 logger.warning("warm transfer: a step of giving the caller back failed")
         await self._step(call, "returned")
 
+    async def _count_person(self, call: WarmTransferCall) -> WarmTransferCall:
+        """The person's call as the dialling policy counts it (429 if its caps are reached),
+        limited to the minutes left today."""
+        dialing = DialService(self.resources, self.principal)
+        async with self.resources.sessions() as db:
+            policy = await dialing.policy(db)
+            async with dialing.one_dial_at_a_time():
+                wanted_s = call.max_call_duration_s or policy.max_daily_minutes * 60
+                max_duration_s = await dialing.admit(db, policy, wanted_s)
+                leg = SipCall(
+                    id=new_id("call"),
+                    project_id=self.principal.project_id,
+                    trunk_id=call.trunk_id,
+                    session_id=call.row.id,
+                    room_name=call.row.room_name,
+                    phone_number=call.number,
+                    caller_id=call.caller_id,
+                    participant_identity=call.person,
+                    max_duration_s=max_duration_s,
+                )
+                db.add(leg)
+                await db.commit()
+        return replace(call, call_id=leg.id, max_call_duration_s=max_duration_s)
+
+    async def _uncount_person(self, call: WarmTransferCall) -> None:
+        """The person was never dialled."""
+        async with self.resources.sessions() as db:
+            leg = await db.get(SipCall, call.call_id)
+            if leg is not None:
+                leg.status = "failed"
+                db.add(leg)
+                await db.commit()
+
     async def _step(self, call: WarmTransferCall, step: TransferStep) -> None:
         await call_status.transfer_step(
             self.resources,
@@ -224,6 +268,7 @@ class WarmTransfer:
             direction="outbound",
             phone_number=call.number,
             session_id=call.row.id,
+            call_id=call.call_id,
             transfer=transfer_of(call.transfer_id, "warm", "person"),
         )
         await call_status.watch(self.resources, watched)
@@ -321,6 +366,7 @@ async def outbound_call(
         caller=caller,
         number=number,
         caller_id=trunk.numbers[0],
+        trunk_id=trunk.id,
         outbound_trunk_id=trunk.outbound_trunk_id or "",
         max_call_duration_s=left_s,
     )

@@ -483,22 +483,32 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
         call, person_trunk_id = await call_with_a_person_to_dial(
             stack, api, (caller_phone, "+14155550108"), (person_phone, "+14155550109")
         )
-        asked = loop.time()
         sip_uri = await api.post(
             f"/api/v1/sessions/{call['session_id']}/transfer",
             json={"to": "sip:desk@127.0.0.1", "mode": "warm"},
         )
-        moved = await api.post(
-            f"/api/v1/sessions/{call['session_id']}/transfer",
-            json={
-                "to": "tel:+14155550188",
-                "mode": "warm",
-                "briefing": briefing,
-                "trunk_id": person_trunk_id,
-            },
-        )
+        transfer = {
+            "to": "tel:+14155550188",
+            "mode": "warm",
+            "briefing": briefing,
+            "trunk_id": person_trunk_id,
+        }
+        # The person's call is an outbound call too: the policy's cap refuses it when full.
+        active = (await api.get("/api/v1/sip/policy")).json()["policy"]["active_calls"]
+        policy = {"allowed_prefixes": ["+1"], "max_concurrent_calls": active}
+        assert (await api.put("/api/v1/sip/policy", json=policy)).status_code == 200
+        capped = await api.post(f"/api/v1/sessions/{call['session_id']}/transfer", json=transfer)
+        policy["max_concurrent_calls"] = active + 1
+        assert (await api.put("/api/v1/sip/policy", json=policy)).status_code == 200
+        asked = loop.time()
+        moved = await api.post(f"/api/v1/sessions/{call['session_id']}/transfer", json=transfer)
         bridged = loop.time()
-        await asyncio.sleep(9)  # caller and person talk
+        await asyncio.sleep(4)  # caller and person talk
+        # ... counted until they hang up, though the session ended at the bridge
+        talking = (await api.get("/api/v1/sip/policy")).json()["policy"]["active_calls"]
+        await asyncio.sleep(5)
+        policy.pop("max_concurrent_calls")
+        assert (await api.put("/api/v1/sip/policy", json=policy)).status_code == 200
         listed = await participants_then_hang_up(stack, call["full_room_name"])
         present = {p.identity: p.kind for p in listed}
         results = [await caller_phone.result(), await person_phone.result()]
@@ -509,7 +519,10 @@ async def test_a_warm_transfer_briefs_the_person_then_bridges_them_with_the_call
         transport.close()
     caller_heard, person_heard = phones["caller"][3], phones["person"][3]
     assert sip_uri.status_code == 409, sip_uri.text
+    assert capped.status_code == 429, capped.text
+    assert capped.json()["details"]["reason"] == "concurrent_calls", capped.text
     assert moved.status_code == 200, moved.text
+    assert talking == active + 1, (active, talking)
     print(f"warm transfer: {bridged - asked:.1f} s from the request to the bridge")
     for result in results:
         assert result.returncode == 0, result.errors[-3000:] + result.messages[-3000:]
