@@ -358,7 +358,9 @@ class CallControlController(Controller):
         "outbound trunk into the call, has the agent say the briefing, then connects caller "
         "and target and removes the agent; answers once connected (a target that does not "
         "answer: 409, the caller is back with the agent). `tel:` targets must pass the "
-        "dialling policy (409). 409 also: not a phone call, ended, the phone refused the "
+        "dialling policy (409); a warm transfer's call to the target counts against its caps "
+        "(429 when the project's concurrent calls or daily minutes are used up, before the "
+        "caller is put on hold). 409 also: not a phone call, ended, the phone refused the "
         "transfer, or a warm transfer to a `sip:` URI. 404: no such trunk_id.",
         opt={**WRITE, **errors(404, 409, 503)},
         status_code=200,
