@@ -425,13 +425,11 @@ class _View(vad.VADStream):
             return  # audio from before this view was opened
         hub = self._hub
         if event.type == vad.VADEventType.INFERENCE_DONE:
-            self._emit(
-                dataclasses.replace(
-                    event,
-                    frames=self._own_audio(event.frames, end),
-                    speaking=self._speaking,
-                )
-            )
+            frames = self._own_audio(event.frames, end)
+            if frames is event.frames and event.speaking == self._speaking:
+                self._emit(event)  # (a view that heard what the shared stream did)
+            else:
+                self._emit(dataclasses.replace(event, frames=frames, speaking=self._speaking))
             if (
                 event.speaking
                 and not self._speaking
@@ -461,13 +459,16 @@ class _View(vad.VADStream):
             if frames is not event.frames:
                 heard = sum(frame.duration for frame in frames) - event.silence_duration
                 event = dataclasses.replace(
-                    event, speech_duration=min(event.speech_duration, max(0.0, heard))
+                    event,
+                    frames=frames,
+                    speech_duration=min(event.speech_duration, max(0.0, heard)),
                 )
-            self._emit(dataclasses.replace(event, frames=frames))
+            self._emit(event)
 
     def _start_speech(self, event: vad.VADEvent, end: int) -> None:
         self._speaking = True
-        self._emit(dataclasses.replace(event, frames=self._own_audio(event.frames, end)))
+        frames = self._own_audio(event.frames, end)
+        self._emit(event if frames is event.frames else dataclasses.replace(event, frames=frames))
 
     def _hears(self, end: int) -> bool:
         """Whether this view got the caller's audio (not silence) in the window ending at end."""
