@@ -58,15 +58,13 @@ class CallVADStats:
     of their own."""
 
 
-class CallVAD(vad.VAD):
-    """One call's VAD over the worker's (process-wide) Silero; see the module doc."""
+class _OnSilero(vad.VAD):
+    """A VAD named as the worker's Silero it runs on (metrics and traces read the same)."""
 
     def __init__(self, inner: vad.VAD) -> None:
         super().__init__(capabilities=inner.capabilities)
         self._label = inner._label
         self._inner = inner
-        self._hub = SharedStream(self)
-        self._stt_vad = _STTVAD(self)
 
     @property
     def model(self) -> str:
@@ -75,6 +73,15 @@ class CallVAD(vad.VAD):
     @property
     def provider(self) -> str:
         return self._inner.provider
+
+
+class CallVAD(_OnSilero):
+    """One call's VAD over the worker's (process-wide) Silero; see the module doc."""
+
+    def __init__(self, inner: vad.VAD) -> None:
+        super().__init__(inner)
+        self._hub = SharedStream(inner)
+        self._stt_vad = _STTVAD(inner, self._hub)
 
     @property
     def min_silence_duration(self) -> float | None:
@@ -97,29 +104,20 @@ class CallVAD(vad.VAD):
         await self._hub.aclose()
 
 
-class _STTVAD(vad.VAD):
-    def __init__(self, call_vad: CallVAD) -> None:
-        super().__init__(capabilities=call_vad.capabilities)
-        self._label = call_vad._label
-        self._call_vad = call_vad
-
-    @property
-    def model(self) -> str:
-        return self._call_vad.model
-
-    @property
-    def provider(self) -> str:
-        return self._call_vad.provider
+class _STTVAD(_OnSilero):
+    def __init__(self, inner: vad.VAD, hub: SharedStream) -> None:
+        super().__init__(inner)
+        self._hub = hub
 
     def stream(self) -> vad.VADStream:
-        return CallVADView(self, self._call_vad._hub, feeds=False)
+        return CallVADView(self, self._hub, feeds=False)
 
 
 class SharedStream:
     """The call's one Silero stream, opened with the first view and closed after the last."""
 
-    def __init__(self, call_vad: CallVAD) -> None:
-        self._call_vad = call_vad
+    def __init__(self, inner: vad.VAD) -> None:
+        self._inner = inner
         self._views: set[CallVADView] = set()
         self._stream: vad.VADStream | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -140,7 +138,7 @@ class SharedStream:
     def join(self, view: CallVADView) -> None:
         self._views.add(view)
         if self._stream is None:
-            self._stream = self._call_vad._inner.stream()
+            self._stream = self._inner.stream()
             self._pump = asyncio.create_task(
                 self._dispatch(self._stream, self.fed), name="voxroom.call_vad"
             )
@@ -171,7 +169,7 @@ class SharedStream:
     def own_stream(self) -> vad.VADStream:
         """A Silero stream for audio other than the caller's."""
         self.stats.own_streams += 1
-        return self._call_vad._inner.stream()
+        return self._inner.stream()
 
     def position_of(self, frame: object) -> int | None:
         known = self._position.get(id(frame))
@@ -186,7 +184,7 @@ class SharedStream:
         self.fed += frame.samples_per_channel
         if not self.sample_rate:
             self.sample_rate = frame.sample_rate
-            update_interval = self._call_vad.capabilities.update_interval
+            update_interval = self._inner.capabilities.update_interval
             self.window = round(update_interval * frame.sample_rate)
         self._recent.append((position, frame))
         self._position[id(frame)] = (position, frame)
