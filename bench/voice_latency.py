@@ -110,6 +110,8 @@ class Call:
     session_id: str
     latencies: list[float | None]
     error: str | None = None
+    duration_s: float = 0.0
+    """From asking for the call's token to the caller's hanging up."""
 
 
 class Platform:
@@ -154,9 +156,10 @@ class Platform:
 async def converse(platform: Platform, callers: CallerPool, room: str, turns: int) -> Call:
     """One call: its token from the control plane, its caller in one of the caller processes
     (`bench.caller_pool`): the greeting, then `turns` questions; latency per turn (s)."""
+    started = time.monotonic()
     url, token, session_id = await platform.start_call(room)
     latencies, error = await callers.call(url, token)
-    return Call(session_id, latencies, error)
+    return Call(session_id, latencies, error, time.monotonic() - started)
 
 
 async def converse_after(
@@ -360,6 +363,11 @@ async def resources_at(bench: Bench, calls: int, turns: int, limit_s: float) -> 
     finished = [t.result() for t in done if t.exception() is None]
     errors = [repr(t.exception()) for t in done if t.exception() is not None]
     errors += [c.error for c in finished if c.error]
+    # the time calls were up: CPU over it is per call in progress, however long the
+    # slowest call kept the level going (a call that failed to start counts nothing)
+    call_s = sum(c.duration_s for c in finished) + sum(
+        wall - i * bench.stagger_s for i, t in enumerate(conversations) if t in pending
+    )
     latencies = [x for call in finished for x in call.latencies if x is not None]
     replies = await reported(bench.platform, finished, turns)
     cpu = {name: round(100 * tree.cpu_seconds() / wall, 1) for name, tree in trees.items()}
@@ -382,7 +390,9 @@ async def resources_at(bench: Bench, calls: int, turns: int, limit_s: float) -> 
         "pss_mb_added_per_session": round((peak[1] - idle_pss) / calls, 1),
         "worker_pss_mb_by_process_at_peak": peak_processes,
         "cpu_percent_of_one_core_per_session": round(cpu["worker"] / calls, 1),
-        "callers_cpu_percent_of_one_core_per_call": round(cpu["callers"] / calls, 1),
+        "call_seconds": round(call_s, 1),
+        "worker_cpu_percent_of_one_core_per_call_in_progress": per_call(meter, call_s),
+        "callers_cpu_percent_of_one_core_per_call_in_progress": per_call(trees["callers"], call_s),
         "cpu_percent_of_one_core_by_component": cpu,
         **({"cpu_percent_of_one_core_by_worker": by_worker_cpu} if by_worker_cpu else {}),
         "machine_busy_cores": busy_cores_since(machine, wall),
@@ -400,6 +410,11 @@ async def resources_at(bench: Bench, calls: int, turns: int, limit_s: float) -> 
             else {}
         ),
     }
+
+
+def per_call(tree: TreeMeter, call_s: float) -> float | None:
+    """CPU of `tree` in % of a core per call in progress: CPU seconds over call seconds."""
+    return round(100 * tree.cpu_seconds() / call_s, 1) if call_s else None
 
 
 async def measure(
@@ -603,9 +618,10 @@ def main() -> int:
     per_worker = -(-max_calls // args.workers)
     worker_env = {
         "VOXROOM_WORKER_NUM_IDLE_PROCESSES": str(per_worker),
-        # the workers must take every call of the largest level between them (with a
-        # little room for a call of the previous level still ending)
-        "VOXROOM_WORKER_CAPACITY": str(per_worker + 2),
+        # twice a fair share: LiveKit offers a call to a worker drawn at random weighted by
+        # its free share, so calls spread, and calls of the previous level still ending (the
+        # control plane counts them) leave room for the next level's
+        "VOXROOM_WORKER_CAPACITY": str(2 * per_worker + 2),
         **({"VOXROOM_WORKER_JOB_EXECUTOR": args.executor} if args.executor else {}),
         **dict(item.split("=", 1) for item in args.worker_env),
     }
