@@ -251,12 +251,12 @@ class CallSession:
         is_phone = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
         transfer = CallTransfer(self._http, self._meta, spec.phone)
         if is_phone:
-            keypad = ctx.room.local_participant
+            local_participant = ctx.room.local_participant
             tools = [
                 *tools,
                 *phone_tools(
                     spec.phone,
-                    press=lambda digits: send_digits(keypad, digits),
+                    press=lambda digits: send_digits(local_participant, digits),
                     transfer=transfer,
                 ),
             ]
