@@ -191,9 +191,10 @@ async def converse_websocket(platform: Platform, wavs: list[Path], turns: int) -
 
 
 async def reported(platform: Platform, calls: list[Call], turns: int) -> list[dict[str, Any]]:
-    """Agent replies (after the greeting) as stored by the control plane, per call."""
-    replies: list[dict[str, Any]] = []
-    for call in calls:
+    """Agent replies (after the greeting) as stored by the control plane, per call (read for
+    all calls at once: a call short of replies waits up to 10 s for its last report)."""
+
+    async def replies_of(call: Call) -> list[dict[str, Any]]:
         agent_turns: list[dict[str, Any]] = []
         for _ in range(50):  # the last turn's report may still be on its way
             agent_turns = [
@@ -203,8 +204,10 @@ async def reported(platform: Platform, calls: list[Call], turns: int) -> list[di
                 break
             await asyncio.sleep(0.2)
         # each reply keeps the index of its turn in its own call (questions cycle per call)
-        replies.extend({**reply, "turn": i} for i, reply in enumerate(agent_turns[1:]))
-    return replies
+        return [{**reply, "turn": i} for i, reply in enumerate(agent_turns[1:])]
+
+    per_call = await asyncio.gather(*(replies_of(call) for call in calls))
+    return [reply for replies in per_call for reply in replies]
 
 
 def correct_answers(replies: list[dict[str, Any]]) -> int:
