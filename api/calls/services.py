@@ -85,8 +85,12 @@ class CallService:
                     len(agent_ids),
                     wait_s=worker_wait_s,
                 )
-            # The count and the sessions it allows, under the project's quota lock: starts
-            # racing past the limit would otherwise all pass the count.
+            room = room_name if existing_room else await rooms.ensure(room_name)
+            sessions = SessionService(db_session)
+            # Only the count and the sessions it allows are under the project's quota lock
+            # (starts racing past the limit would otherwise all pass the count), not LiveKit's
+            # requests: 20 calls started at once, each holding it through its dispatch, made
+            # the last ones wait past `quota_wait_s` (429) on a loaded machine.
             async with quota_lock(
                 self.resources.redis,
                 self.resources.settings.usage,
@@ -96,22 +100,24 @@ class CallService:
                 await QuotaService(db_session, self.resources.settings.usage).require(
                     project_id, self.principal.plan, "concurrent_sessions", adding=len(specs)
                 )
-                room = room_name if existing_room else await rooms.ensure(room_name)
-                sessions = SessionService(db_session)
-                started: list[StartedSession] = []
+                opened = []
                 for agent_id, spec in specs:
                     row = await sessions.open_for_dispatch(
                         project_id, agent_id, spec, room, caller_identity, session_type, metadata
                     )
-                    if adjust_spec is not None:
-                        await remember_spec(self.resources, row.id, spec)
-                    try:
-                        await send_dispatch(self.resources, row, spec, resume=resume)
-                    except Unavailable:
-                        await sessions.fail(row, "agent_error", "dispatch failed")
-                        raise
-                    await schedule_no_show_check(self.resources, row.id)
-                    started.append(StartedSession(agent_id=agent_id, session_id=row.id))
+                    opened.append((agent_id, spec, row))
+            started: list[StartedSession] = []
+            for index, (agent_id, spec, row) in enumerate(opened):
+                if adjust_spec is not None:
+                    await remember_spec(self.resources, row.id, spec)
+                try:
+                    await send_dispatch(self.resources, row, spec, resume=resume)
+                except Unavailable:
+                    for _, _, undispatched in opened[index:]:
+                        await sessions.fail(undispatched, "agent_error", "dispatch failed")
+                    raise
+                await schedule_no_show_check(self.resources, row.id)
+                started.append(StartedSession(agent_id=agent_id, session_id=row.id))
         return StartedCall(room=room, sessions=started)
 
     async def open_external(self, data: SessionCreate) -> SessionRead:
