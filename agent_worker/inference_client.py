@@ -17,6 +17,7 @@ from livekit.agents import vad as agents_vad
 from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import openai
 
+from . import openai_clients
 from .errors import AgentError, ModelMissingError
 from .local_stt import DEFAULT_SPECULATE_AFTER_S, SpeculativeSTT
 from .offline_models import LOCAL_LLM_MODEL, PIPER_MODEL, OfflineModels, find_flite
@@ -72,8 +73,8 @@ class ServiceWhisperSTT(SpeculativeSTT):
         self._remote = openai.STT(
             model=name,
             language=language or "en",
-            base_url=api_base(service_url),
             api_key=_NO_KEY,
+            client=openai_clients.client(api_key=_NO_KEY, base_url=api_base(service_url)),
             use_realtime=False,
         )
 
@@ -110,15 +111,15 @@ def service_tts(service_url: str, *, speed: float) -> tts.TTS:
         voice=_PIPER_VOICE,
         speed=speed,
         response_format="pcm",
-        base_url=api_base(service_url),
         api_key=_NO_KEY,
+        client=openai_clients.client(api_key=_NO_KEY, base_url=api_base(service_url)),
     )
 
 
 def service_llm(service_url: str, *, temperature: float) -> llm.LLM:
     return openai.LLM(
         model=LOCAL_LLM_MODEL,
-        base_url=api_base(service_url),
         api_key=_NO_KEY,
         temperature=temperature,
+        client=openai_clients.client(api_key=_NO_KEY, base_url=api_base(service_url)),
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from livekit.agents import llm, stt, tts
-from livekit.agents.types import NOT_GIVEN
 
+from . import openai_clients
 from .errors import ProviderUnavailableError
 from .kb_answerer import KbAnswerer, KnowledgeSource
 from .local_stt import BASE_WINDOW_S, WHISPER_WINDOW_S, SpeculativeSTT, WhisperSTT
@@ -69,7 +69,10 @@ def build_stt(
 
     key = _require(settings.openai_api_key, "OPENAI_API_KEY", "openai")
     batch = openai.STT(
-        model=spec.stt.model or "gpt-4o-mini-transcribe", language=language, api_key=key
+        model=spec.stt.model or "gpt-4o-mini-transcribe",
+        language=language,
+        api_key=key,
+        client=openai_clients.client(api_key=key),
     )
     return stt.StreamAdapter(stt=batch, vad=vad) if vad is not None else batch
 
@@ -151,8 +154,8 @@ def _openai_llm(spec: AgentSpec, settings: WorkerSettings) -> llm.LLM:
     return openai.LLM(
         model=spec.llm.model or settings.llm_model,
         api_key=key,
-        base_url=base_url if base_url is not None else NOT_GIVEN,
         temperature=spec.llm.temperature,
+        client=openai_clients.client(api_key=key, base_url=base_url),
     )
 
 
@@ -199,4 +202,9 @@ def build_tts(spec: AgentSpec, settings: WorkerSettings, models: OfflineModels) 
     from livekit.plugins import openai
 
     key = _require(settings.openai_api_key, "OPENAI_API_KEY", "openai")
-    return openai.TTS(api_key=key, voice=spec.tts.voice or "alloy", speed=spec.tts.speed)
+    return openai.TTS(
+        api_key=key,
+        voice=spec.tts.voice or "alloy",
+        speed=spec.tts.speed,
+        client=openai_clients.client(api_key=key),
+    )
