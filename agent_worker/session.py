@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -259,15 +260,8 @@ class CallSession:
         is_phone = participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
         transfer = CallTransfer(self._http, self._meta, spec.phone)
         if is_phone:
-            local_participant = ctx.room.local_participant
-            tools = [
-                *tools,
-                *phone_tools(
-                    spec.phone,
-                    press=lambda digits: send_digits(local_participant, digits),
-                    transfer=transfer,
-                ),
-            ]
+            press = functools.partial(send_digits, ctx.room.local_participant)
+            tools = [*tools, *phone_tools(spec.phone, press=press, transfer=transfer)]
         supervision = Supervision(
             self._meta.session_id, self._resources.settings.livekit_api_secret.get_secret_value()
         )
