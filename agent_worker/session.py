@@ -279,6 +279,12 @@ class CallSession:
                 audio_input=caller_audio_input(is_phone),
             ),
             record=call_recording_options(spec),
+            # livekit-agents' "session host" (on by default) answers any participant of the
+            # room over the `lk.agent.session` topic: the agent's instructions and context
+            # (supervisors' whispers included) to whoever asks, text input run as the caller's
+            # turn, input and output switched off; and it sends every session event to every
+            # participant. Our own reports and supervision API do that work, authenticated.
+            session_host=False,
         )
         supervision.attach(session, ctx.room)
         if spec.privacy.record_audio and self._meta.report_token:

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from livekit.agents.voice.remote_session import TOPIC_SESSION_MESSAGES
+from livekit.protocol.agent_pb import agent_session
 
 from tests.media import Caller, flite_wav, normalized, transcribe, wait_for
 from tests.stack import Stack
@@ -65,6 +67,11 @@ async def test_caller_is_greeted_and_answered_and_every_turn_is_stored(
     token, session_id = await start_call(stack, "answer")
     async with Caller(token["wsUrl"], token["token"]) as caller:
         joined = time.monotonic()
+        # The agent's session is not open to the room's participants (agent_worker/session.py)
+        from_session: list[str] = []
+        caller.room.register_byte_stream_handler(
+            TOPIC_SESSION_MESSAGES, lambda _reader, sender: from_session.append(sender)
+        )
         await caller.wait_for_agent_audio_track(limit_s=90)
         first, last = await caller.wait_until_quiet(since=joined, limit_s=60)
         assert first is not None and last is not None, "the agent never greeted"
@@ -76,6 +83,14 @@ async def test_caller_is_greeted_and_answered_and_every_turn_is_stored(
         assert first is not None and last is not None, "the agent never answered"
         answer = normalized(transcribe(caller.recording.samples(first - 0.2, last + 0.1), RATE))
         assert "harbour" in answer or "harbor" in answer or "library" in answer, answer
+        asks_for_the_prompt = agent_session.AgentSessionMessage(
+            request=agent_session.SessionRequest(
+                request_id="probe", get_agent_info=agent_session.SessionRequest.GetAgentInfo()
+            )
+        )
+        await caller.room.local_participant.send_bytes(
+            asks_for_the_prompt.SerializeToString(), topic=TOPIC_SESSION_MESSAGES
+        )
 
         async def three_turns() -> bool:
             return len((await session_state(stack, session_id))[1]) >= 3
@@ -90,6 +105,7 @@ async def test_caller_is_greeted_and_answered_and_every_turn_is_stored(
         if detail["session"]["status"] != "active":
             break
         await asyncio.sleep(0.2)
+    assert from_session == [], "the agent's session answered or told the caller something"
     assert [t["speaker"] for t in transcript[:3]] == ["agent", "user", "agent"], transcript
     assert "bluebird" in normalized(transcript[0]["content"])
     assert "located" in normalized(transcript[1]["content"])
