@@ -69,32 +69,11 @@ class LeanVoice(PacedVoice):
     when its last 10 ms block is due to leave the source (`Playout`)."""
 
     def __init__(self, send: Callable[[np.ndarray], Awaitable[None]]) -> None:
-        super().__init__(SAMPLE_RATE, SEND_FRAME_MS, send)
+        super().__init__(SAMPLE_RATE, SEND_FRAME_MS, send, lead_frames=LEAD_FRAMES)
         self._playout = Playout()
 
-    async def run(self) -> None:
-        silence = np.zeros(self._frame, dtype=np.int16)
-        start = time.monotonic()
-        sent = 0
-        current: np.ndarray | None = None
-        done: asyncio.Future[float] | None = None
-        while True:
-            if current is None and not self._pending.empty():
-                current, done = self._pending.get_nowait()
-            chunk = silence
-            if current is not None:
-                chunk, current = current[: self._frame], current[self._frame :]
-                if len(chunk) < self._frame:
-                    chunk = np.pad(chunk, (0, self._frame - len(chunk)))
-            await self._send(chunk.astype(np.int16))
-            empty_at = self._playout.queued(time.monotonic(), self._frame_s)
-            sent += 1
-            if current is not None and not len(current):
-                if done is not None and not done.done():
-                    done.set_result(empty_at - BLOCK_S)
-                current, done = None, None
-            due = start + (sent - LEAD_FRAMES) * self._frame_s
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
+    def _sent(self) -> float:
+        return self._playout.queued(time.monotonic(), self._frame_s) - BLOCK_S
 
 
 class LeanCaller(Caller):

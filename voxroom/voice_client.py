@@ -81,12 +81,19 @@ class PacedVoice:
     silence between them. `send` takes each int16 frame (the transport's own framing)."""
 
     def __init__(
-        self, sample_rate: int, frame_ms: int, send: Callable[[np.ndarray], Awaitable[None]]
+        self,
+        sample_rate: int,
+        frame_ms: int,
+        send: Callable[[np.ndarray], Awaitable[None]],
+        *,
+        lead_frames: int = 0,
     ) -> None:
         self.sample_rate = sample_rate
         self._frame = sample_rate * frame_ms // 1000
         self._frame_s = frame_ms / 1000
         self._send = send
+        self._lead_frames = lead_frames
+        """Frames kept sent ahead of real time."""
         self._pending: asyncio.Queue[tuple[np.ndarray, asyncio.Future[float]]] = asyncio.Queue()
 
     async def run(self) -> None:
@@ -108,14 +115,19 @@ class PacedVoice:
                 if len(chunk) < self._frame:
                     chunk = np.pad(chunk, (0, self._frame - len(chunk)))
             await self._send(chunk.astype(np.int16))
+            spoken_at = self._sent()
             sent += 1
             if current is not None and offset >= len(current):
                 if done is not None and not done.done():
-                    done.set_result(time.monotonic())
+                    done.set_result(spoken_at)
                 current, done = None, None
-            delay = start + sent * self._frame_s - time.monotonic()
+            delay = start + (sent - self._lead_frames) * self._frame_s - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+
+    def _sent(self) -> float:
+        """Called after each frame is sent: when that frame counts as spoken."""
+        return time.monotonic()
 
     async def say(self, samples: np.ndarray, sample_rate: int) -> float:
         """Speak `samples` at real-time pace; returns when the last sample was sent."""
