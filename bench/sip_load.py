@@ -52,9 +52,9 @@ import httpx
 import psutil
 
 from bench.namespace import run_inside
-from bench.process_meters import ProcessMeters
+from bench.process_meters import ProcessMeters, TreeMeter
 from bench.sipp_calls import call_figures, read_stats, read_trace, what_callers_heard
-from bench.voice_latency import TreeMeter, settle
+from bench.voice_latency import settle
 from sip import SipSettings
 from tests import netns
 from tests.media import flite_wav

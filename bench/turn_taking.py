@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.namespace import run_inside
+from bench.process_meters import TreeMeter
 from bench.turn_taking_items import DEV, HELD_OUT, RATE, VOICES, Item, speak, utterance
-from bench.voice_latency import Platform, TreeMeter, settle, summary
+from bench.voice_latency import Platform, settle, summary
 from tests import netns
 from tests.media import Caller
 from tests.stack import voxroom_stack
