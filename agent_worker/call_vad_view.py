@@ -118,9 +118,7 @@ class CallVADView(vad.VADStream):
         if self._next is not None or not self._pending:
             return False
         waiting = sum(
-            f.duration
-            for f in self._pending
-            if isinstance(f, rtc.AudioFrame) and np.any(np.frombuffer(f.data, dtype=np.int16))
+            f.duration for f in self._pending if isinstance(f, rtc.AudioFrame) and not _silent(f)
         )
         fed_s = (self._hub.fed - self._fed_at_open) / max(self._hub.sample_rate, 1)
         return min(waiting, fed_s) >= _FOREIGN_AFTER_S
@@ -149,7 +147,7 @@ class CallVADView(vad.VADStream):
                     self._flushes.append(self._next)
                 continue
             position = self._hub.position_of(item)
-            silent = position is None and not np.any(np.frombuffer(item.data, dtype=np.int16))
+            silent = position is None and _silent(item)
             if position is not None:
                 stats.stt_frames_matched += 1
             elif self._next is not None and self._hub.fed > self._next and silent:
@@ -299,6 +297,10 @@ class CallVADView(vad.VADStream):
     def _emit(self, event: vad.VADEvent) -> None:
         if not self._event_ch.closed:
             self._event_ch.send_nowait(event)
+
+
+def _silent(frame: rtc.AudioFrame) -> bool:
+    return not np.any(np.frombuffer(frame.data, dtype=np.int16))
 
 
 def _push(stream: vad.VADStream, item: rtc.AudioFrame | vad.VADStream._FlushSentinel) -> None:
