@@ -2,11 +2,12 @@
 
 livekit's openai plugin builds a new `httpx.AsyncClient` for each STT, LLM and TTS object, and
 with it a new TLS context (loading the CA bundle): three per call, on the call's event loop,
-whether the endpoint is https or not. Measured: 26 ms each on a quiet machine; p50 198 ms /
-p95 746 ms in the 1,000-call SIP soak under load (1,264 contexts for 1,020 calls); 28 "event
-loop blocked" warnings of about 0.5 s each at 20 cloud-style calls (bench/VOICE_RESULTS.md);
-here a client costs 18.7 ms with a context of its own, 0.07 ms on the shared one (both while
-the test suite ran beside it).
+whether the endpoint is https or not. Measured: building an LLM with its client took 17.8 ms
+with a context of its own, 0.1 ms on the shared one (`python -m bench.tls_clients`,
+2026-12-01, while the test suite ran beside it); under load the contexts blocked calls' event
+loops for p50 198 ms / p95 746 ms in the 1,000-call SIP soak of 2026-11-30 (1,264 contexts for
+1,020 calls) and caused 28 "event loop blocked" warnings of about 0.5 s at 20 cloud-style calls
+(bench/VOICE_RESULTS.md).
 The context is made when this module is imported, which is in livekit's forkserver (the
 worker preloads its own code), so job processes inherit it; each call still gets clients of
 its own (an httpx client belongs to one event loop). The options restate the plugin's own
