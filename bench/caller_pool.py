@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from agent_worker import ffi_routing
 from bench.lean_caller import SAMPLE_RATE, LeanCaller, reply_span
 from voxroom.voice_client import AUDIBLE_RMS, Caller, read_wav, resample
 
@@ -208,6 +209,8 @@ def main() -> int:
     parser.add_argument("wavs", type=Path, nargs="+", help="the questions, asked in turn")
     args = parser.parse_args()
     questions = [resample(*read_wav(wav), SAMPLE_RATE) for wav in args.wavs]
+    # a process of many callers hears each stream's frames once, as the worker does
+    ffi_routing.install()
     asyncio.run(_serve(args.caller, questions, args.turns))
     return 0
 
