@@ -19,7 +19,7 @@ from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess,
 from livekit.plugins import silero
 from redis.asyncio import Redis
 
-from . import ffi_routing
+from . import ffi_routing, speaking_rate
 from .capacity import WorkerPresence
 from .contracts import AGENT_NAME, RECORDER_IDENTITY_PREFIX
 from .health import HealthEndpoint
@@ -81,6 +81,7 @@ def prewarm(settings: WorkerSettings, proc: JobProcess) -> None:
     if proc.executor_type == JobExecutorType.PROCESS:
         die_with_parent()
     ffi_routing.install()
+    speaking_rate.install()
     proc.userdata[_RESOURCES_KEY] = process_resources(settings)
     # The models and libraries stay for the process's life: move them out of the garbage
     # collector's reach, or each full collection walks all of them, mid-call, while the
