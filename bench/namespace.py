@@ -3,6 +3,7 @@ does: a bench started outside one runs itself again inside a fresh one (needs ro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -35,5 +36,9 @@ def run_inside(module: str, limit_s: float) -> int:
         try:
             return process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
             return process.wait()
+    finally:
+        # A bench stopped mid-run can leave its servers behind (a worker draining its calls
+        # outlives the bench that started it): nothing of its process group may stay.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
