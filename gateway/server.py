@@ -8,6 +8,7 @@ from types import FrameType
 import uvicorn
 from litestar import Litestar
 
+from agent_worker import ffi_routing
 from gateway.app import create_app
 from gateway.connection import Gateway
 from gateway.settings import GatewaySettings
@@ -39,6 +40,8 @@ def main(host: str | None = None, port: int | None = None) -> None:
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("gateway").setLevel(logging.INFO)
+    # every call of the gateway is a LiveKit participant of this one process
+    ffi_routing.install()
     app = create_app(settings)
     config = uvicorn.Config(
         app,
