@@ -82,7 +82,8 @@ def _subscribe_default_filtered(subscribe: Callable[..., Any]) -> Callable[..., 
     ) -> Any:
         # only the FFI client's own queue carries FfiEvents (a participant's room queue
         # carries other messages)
-        if filter_fn is None and self is FfiClient.instance.queue:
+        client = FfiClient._instance  # not `.instance`: that would start the FFI runtime
+        if filter_fn is None and client is not None and self is client.queue:
             filter_fn = not_a_stream_event
         return subscribe(self, loop=loop, filter_fn=filter_fn)
 
