@@ -36,6 +36,7 @@ def run_inside(module: str, limit_s: float) -> int:
         try:
             return process.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
             return process.wait()
     finally:
         # A bench stopped mid-run can leave its servers behind (a worker draining its calls
