@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 
+from agent_worker import ffi_routing
 from bench.namespace import run_inside
 from bench.process_meters import TreeMeter
 from tests import netns
@@ -78,9 +79,10 @@ async def hear(track: rtc.Track, side: str, heard: list[int]) -> None:
         heard[0] += 1
 
 
-async def participant(url: str, token: str, side: str, seed: int, joined: asyncio.Event) -> None:
+async def participant(
+    url: str, token: str, side: str, seed: int, joined: asyncio.Event, heard: list[int]
+) -> None:
     room = rtc.Room()
-    heard = [0]
     tasks: list[asyncio.Task[None]] = []
 
     @room.on("track_subscribed")
@@ -101,17 +103,20 @@ async def participant(url: str, token: str, side: str, seed: int, joined: asynci
 
 async def run_side(url: str, side: str, tokens: list[str], routed: bool) -> None:
     if routed:
-        from agent_worker import ffi_routing
-
         ffi_routing.install()
     joined = [asyncio.Event() for _ in tokens]
+    heard = [0]
     tasks = [
-        asyncio.create_task(participant(url, token, side, seed, event))
+        asyncio.create_task(participant(url, token, side, seed, event, heard))
         for seed, (token, event) in enumerate(zip(tokens, joined, strict=True))
     ]
     await asyncio.wait_for(asyncio.gather(*(event.wait() for event in joined)), 60)
     print(json.dumps({"ready": True}), flush=True)
+    ready_at, heard_at_ready = time.monotonic(), heard[0]
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    # each participant should hear about 20 frames a second (50 ms frames): media flowed
+    rate = (heard[0] - heard_at_ready) / len(tokens) / (time.monotonic() - ready_at)
+    print(json.dumps({"frames_heard_per_participant_per_s": round(rate, 1)}), flush=True)
     for task in tasks:
         task.cancel()
 
@@ -178,10 +183,14 @@ async def level(
                 "per_call": round(cpu / calls, 2),
                 "pss_mb": round(meter.memory_mb()[1], 1),
             }
+        for name, process in sides.items():
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.close()  # the side reports what it heard and ends
+            result[name].update(json.loads(process.stdout.readline() or "{}"))
         return result
     finally:
         for process in sides.values():
-            if process.stdin:
+            if process.stdin and not process.stdin.closed:
                 process.stdin.close()
         for process in sides.values():
             try:
