@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,18 +37,20 @@ from livekit.rtc._proto import ffi_pb2
 
 _STREAM_EVENTS = frozenset({"audio_stream_event", "video_stream_event"})
 _installed = False
+_install_lock = threading.Lock()
 
 Filter = Callable[[ffi_pb2.FfiEvent], bool]
 
 
 def install() -> None:
-    """Route this process's FFI events as above (idempotent)."""
+    """Route this process's FFI events as above (idempotent; job threads prewarm at once)."""
     global _installed
-    if _installed:
-        return
-    _installed = True
-    FfiQueue.subscribe = _subscribe_default_filtered(FfiQueue.subscribe)  # type: ignore[method-assign]
-    AudioStream.__init__ = _narrowed_after(AudioStream.__init__)  # type: ignore[method-assign]
+    with _install_lock:
+        if _installed:
+            return
+        _installed = True
+        FfiQueue.subscribe = _subscribe_default_filtered(FfiQueue.subscribe)  # type: ignore[method-assign]
+        AudioStream.__init__ = _narrowed_after(AudioStream.__init__)  # type: ignore[method-assign]
 
 
 def not_a_stream_event(event: ffi_pb2.FfiEvent) -> bool:
