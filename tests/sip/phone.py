@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import struct
 import subprocess
 import time
@@ -126,6 +127,27 @@ class SippResult:
     errors: str
 
 
+def free_media_ports() -> int:
+    """A port P with P to P + 3 free for UDP on 127.0.0.1: SIPp binds its audio RTP at P and
+    its video RTP at P + 2 (each RTCP next to it). One free port was not enough: a phone failed
+    to start with "Unable to bind video RTP socket ... Address already in use" and never
+    answered."""
+    for _ in range(100):
+        base = free_port()
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(base, base + 4):
+                sockets.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+                sockets[-1].bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError("no four consecutive free UDP ports on 127.0.0.1")
+
+
 async def _start_sipp(
     workdir: Path, scenario: str, audio: Path, rtp_port: int, args: list[str]
 ) -> asyncio.subprocess.Process:
@@ -145,7 +167,7 @@ async def _start_sipp(
         "-t", "u1",
         "-i", "127.0.0.1",
         "-mi", "127.0.0.1",
-        "-mp", str(free_port()),
+        "-mp", str(free_media_ports()),
         "-nostdin",
         "-trace_msg", "-message_file", str(workdir / f"{scenario}-messages.log"),
         "-trace_err", "-error_file", str(workdir / f"{scenario}-errors.log"),
