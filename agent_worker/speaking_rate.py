@@ -35,7 +35,7 @@ def spectral_flux(audio: np.ndarray, sample_rate: int) -> float:
     if count < 2:
         return 0.0
     window = np.hanning(frame_length)
-    frames = np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::hop_length][:count]
+    frames = np.lib.stride_tricks.sliding_window_view(audio, frame_length)[::hop_length]
     magnitudes = np.abs(np.fft.rfft(frames * window, axis=1)) / np.sqrt(np.sum(window**2))
     return float(np.mean(np.abs(np.diff(magnitudes, axis=0)).sum(axis=1)))
 

@@ -19,7 +19,7 @@ from livekit.agents.voice.transcription._speaking_rate import SpeakingRateDetect
 
 from agent_worker import speaking_rate
 from bench.tls_clients import figures, timings
-from bench.webrtc_floor import speech_like
+from tests.media import speech_like
 
 SAMPLE_RATE = 24000
 

@@ -26,14 +26,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import psutil
 from livekit import rtc
 
 from agent_worker import ffi_routing
 from bench.namespace import run_inside
 from bench.process_meters import TreeMeter
 from tests import netns
-from tests.media import caller_token
+from tests.media import caller_token, speech_like
 from tests.services import LiveKit, livekit_server
 
 TURN_S = 3.0
@@ -41,14 +41,6 @@ SIDES: dict[str, dict[str, int]] = {
     "agent": {"rate": 24000, "send_ms": 100, "hear_ms": 50},
     "caller": {"rate": 48000, "send_ms": 40, "hear_ms": 50},
 }
-
-
-def speech_like(rate: int, seconds: float, seed: int) -> np.ndarray:
-    """Noise shaped by a syllable-rate envelope: Opus codes it as it codes a voice."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(rate * seconds)) / rate
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
-    return (rng.normal(0, 3000, t.size) * envelope).clip(-32768, 32767).astype(np.int16)
 
 
 async def talk(source: rtc.AudioSource, side: str, seed: int) -> None:
@@ -212,11 +204,11 @@ async def bench(args: argparse.Namespace) -> int:
 
 
 def find_server_pid() -> int:
-    import psutil
-
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] == "livekit-server":
-            return process.pid
+    """The livekit-server `livekit_server` started (a child of this process; another one may
+    run on the machine)."""
+    for child in psutil.Process().children():
+        if child.name() == "livekit-server":
+            return child.pid
     raise RuntimeError("livekit-server is not running")
 
 

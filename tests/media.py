@@ -46,6 +46,14 @@ __all__ = [
 ]
 
 
+def speech_like(rate: int, seconds: float, seed: int) -> np.ndarray:
+    """Noise shaped by a syllable-rate envelope: Opus codes it as it codes a voice (int16)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(rate * seconds)) / rate
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2
+    return (rng.normal(0, 3000, t.size) * envelope).clip(-32768, 32767).astype(np.int16)
+
+
 def flite_wav(text: str, path: Path, *, voice: str = "slt") -> Path:
     """Speak `text` into `path` (16 kHz mono WAV) with flite."""
     subprocess.run(

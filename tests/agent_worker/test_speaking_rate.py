@@ -8,15 +8,13 @@ import pytest
 from livekit.agents.voice.transcription._speaking_rate import SpeakingRateDetector
 
 from agent_worker import speaking_rate
+from tests.media import speech_like
 
 pytestmark = pytest.mark.unit
 
 
 def voice_like(sample_rate: int, seconds: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(sample_rate * seconds)) / sample_rate
-    syllables = np.sin(2 * np.pi * 4 * t) ** 2
-    return (rng.normal(0, 0.1, t.size) * syllables).astype(np.float32)
+    return (speech_like(sample_rate, seconds, seed) / 32768).astype(np.float32)
 
 
 @pytest.mark.parametrize("sample_rate", [16000, 24000, 48000])
